@@ -96,7 +96,7 @@ _FITS = {
 
 
 @dataclass(frozen=True)
-class _Limit:
+class LegalLimit:
     """An EIRP ceiling (dBm) and whether the band is indoor only."""
 
     max_eirp_dbm: float
@@ -222,15 +222,15 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def legal_limit(profile: RadioProfile) -> _Limit:
+def legal_limit(profile: RadioProfile) -> LegalLimit:
     """The Chinese EIRP ceiling (dBm) for the profile's band and antenna gain."""
     if profile.band == "2.4":
         if profile.antenna_gain_dbi >= 10:
-            return _Limit(27.0, False, "2.4 GHz with an antenna gain of 10 dBi or more")
-        return _Limit(20.0, False, "2.4 GHz with an antenna gain below 10 dBi")
+            return LegalLimit(27.0, False, "2.4 GHz with an antenna gain of 10 dBi or more")
+        return LegalLimit(20.0, False, "2.4 GHz with an antenna gain below 10 dBi")
     if profile.band == "5.2":
-        return _Limit(23.0, True, "5150–5350 MHz")
-    return _Limit(33.0, False, "5725–5850 MHz")
+        return LegalLimit(23.0, True, "5150–5350 MHz")
+    return LegalLimit(33.0, False, "5725–5850 MHz")
 
 
 def check_legal(profile: RadioProfile, where: str = "radio profile") -> None:
