@@ -1,0 +1,41 @@
+"""The sparse coverage matrix: which site covers which demand cell.
+
+Row ``i``, column ``j`` is True when cell ``j``'s demand point lies within site ``i``'s
+radius (distance ≤ radius, in metres, in the plan's metric CRS). Pairs are found with
+an STRtree over the demand points queried once for all sites; no dense matrix and no
+loop over site–cell pairs is ever made.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+
+
+def coverage_matrix(site_xy: np.ndarray, radii_m: np.ndarray, cell_xy: np.ndarray) -> sp.csr_matrix:
+    """Boolean CSR matrix (sites × cells) of "site covers cell".
+
+    ``site_xy`` (n, 2) and ``cell_xy`` (m, 2) are coordinates in metres; ``radii_m``
+    (n,) the coverage radius of each site in metres. Column indices are sorted in
+    each row.
+    """
+    site_xy = np.asarray(site_xy, dtype=float).reshape(-1, 2)
+    cell_xy = np.asarray(cell_xy, dtype=float).reshape(-1, 2)
+    radii_m = np.broadcast_to(np.asarray(radii_m, dtype=float), (len(site_xy),))
+    n, m = len(site_xy), len(cell_xy)
+    if n == 0 or m == 0:
+        return sp.csr_matrix((n, m), dtype=bool)
+    tree = shapely.STRtree(shapely.points(cell_xy))
+    site, cell = tree.query(shapely.points(site_xy), predicate="dwithin", distance=radii_m)
+    matrix = sp.csr_matrix((np.ones(len(site), dtype=bool), (site, cell)), shape=(n, m))
+    matrix.sort_indices()
+    return matrix
+
+
+def cells_reached(matrix: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the cells covered by any of ``rows`` (all rows when None)."""
+    sub = matrix if rows is None else matrix[np.asarray(rows, dtype=np.int64)]
+    reached = np.zeros(matrix.shape[1], dtype=bool)
+    reached[sub.indices] = True
+    return reached
