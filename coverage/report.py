@@ -1,0 +1,63 @@
+"""A readable plain-text summary of a plan for the terminal."""
+
+from __future__ import annotations
+
+STOP_TEXT = {
+    "target_met": "target met",
+    "budget_sites": "stopped: site budget spent",
+    "budget_cost": "stopped: cost budget spent",
+    "unreachable": "target NOT reachable with these candidates",
+}
+
+
+def format_summary(summary: dict) -> str:
+    """Overall figures, then a table per district and per category."""
+    lines = [f"Plan: {summary['scenario']}"]
+    pop, area = summary["coverage_population"], summary["coverage_area"]
+    met = "yes" if summary["target_met"] else "NO"
+    lines.append(f"  target            {summary['target']:.1%} of {summary['metric']}  → met: {met} "
+                 f"({STOP_TEXT.get(summary['stop_reason'], summary['stop_reason'])})")
+    if pop is not None:
+        lines.append(f"  population        {pop:.2%} covered of {summary['total_population']:,.0f} people")
+    lines.append(f"  area              {area:.2%} covered of {summary['total_area_m2'] / 1e6:,.1f} km²")
+    lines.append(f"  max reachable     {summary['max_reachable_coverage']:.2%} of {summary['metric']} "
+                 f"with every allowed candidate")
+    if not summary["target_met"] and summary["stop_reason"] == "unreachable":
+        short = summary["target"] - summary["max_reachable_coverage"]
+        lines.append(f"  shortfall         {short:.2%} of {summary['metric']} cannot be reached "
+                     f"({summary['n_unreachable_cells']:,} cells out of every candidate's radius)")
+    lines.append(f"  sites             {summary['n_selected']:,} ({summary['n_new']:,} new, "
+                 f"{summary['n_existing']:,} existing), total cost {summary['total_cost']:,.1f}")
+    lines.append(f"  demand cells      {summary['n_cells']:,} of {summary['cell_size_m']:g} m; "
+                 f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
+    if summary["dropped_sites"]:
+        lines.append(f"  dropped           {len(summary['dropped_sites'])} site(s) outside the study area")
+
+    lines.append("")
+    lines.append(_table(
+        ["district", "population", "covered", "area cov.", "unreachable pop.", "sites"],
+        [[d["name"], _int(d["population"]), _pct(d["coverage_population"]), _pct(d["coverage_area"]),
+          _int(d["unreachable_population"]), str(d["n_sites"])] for d in summary["districts"]],
+    ))
+    lines.append("")
+    lines.append(_table(
+        ["category", "radius m", "unit cost", "sites", "new", "cost"],
+        [[name, f"{c['radius_m']:g}", f"{c['unit_cost']:g}", str(c["sites"]), str(c["new_sites"]), f"{c['cost']:,.1f}"]
+         for name, c in summary["by_category"].items()],
+    ))
+    return "\n".join(lines)
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _int(value) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    def fmt(row):
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])

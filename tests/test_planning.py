@@ -1,0 +1,193 @@
+"""End to end: scenario files in, a plan out; numbers checked independently."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from scipy.spatial.distance import cdist
+
+from conftest import UTM, write_toy_city
+from coverage import Budget, load_scenario, plan
+from coverage.cli import main
+
+
+def selected_in_utm(out: Path) -> gpd.GeoDataFrame:
+    table = pd.read_csv(out / "selected_sites.csv")
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table.lon, table.lat), crs="EPSG:4326").to_crs(UTM)
+
+
+def test_population_coverage_matches_union_of_buffers(toy_scenario, tmp_path):
+    """Coverage from the plan = population inside the union of the selected sites' circles."""
+    out = tmp_path / "out"
+    assert main(["-q", "plan", str(toy_scenario), "--out", str(out), "--no-map"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    sites = selected_in_utm(out)
+    union = shapely.union_all(shapely.buffer(sites.geometry.array, sites["radius_m"].to_numpy(), quad_segs=64))
+    population = gpd.read_file(toy_scenario.parent / "population.gpkg")
+    inside = shapely.intersects(union, population.geometry.array)
+    expected = population.loc[inside, "population"].sum() / population["population"].sum()
+    assert summary["coverage_population"] == pytest.approx(expected, abs=1e-12)
+    assert summary["n_selected"] == len(sites)
+    # per district, the same way
+    districts = gpd.read_file(toy_scenario.parent / "districts.gpkg")
+    for _, district in districts.iterrows():
+        mine = shapely.within(population.geometry.array, district.geometry) | shapely.touches(
+            population.geometry.array, district.geometry)
+        share = population.loc[mine & inside, "population"].sum() / population.loc[mine, "population"].sum()
+        assert summary["by_district"][district["name"]] == pytest.approx(share, abs=1e-12)
+
+
+def test_area_coverage_matches_cell_centres_and_geometry(toy_plan):
+    """Area coverage: exact against cell centres, and close to the true covered area."""
+    summary = toy_plan.summary()
+    sites = toy_plan.selected_sites().to_crs(UTM)
+    xy = shapely.get_coordinates(sites.geometry.array)
+    # the toy city is 2,000 × 1,000 m of whole 100 m cells
+    cx, cy = np.meshgrid(800_050 + 100 * np.arange(20), 2_490_050 + 100 * np.arange(10))
+    centres = np.column_stack([cx.ravel(), cy.ravel()])
+    covered = (cdist(xy, centres) <= sites["radius_m"].to_numpy()[:, None] + 1e-6).any(axis=0)
+    assert summary["coverage_area"] == pytest.approx(covered.mean(), abs=1e-12)
+    union = shapely.union_all(shapely.buffer(sites.geometry.array, sites["radius_m"].to_numpy(), quad_segs=64))
+    true_share = shapely.intersection(union, shapely.box(800_000, 2_490_000, 802_000, 2_491_000)).area / 2e6
+    assert summary["coverage_area"] == pytest.approx(true_share, abs=0.05)
+
+
+def test_marginal_gains_add_up(toy_plan):
+    sites = toy_plan.selected_sites()
+    summary = toy_plan.summary()
+    assert sites["rank"].tolist() == list(range(1, len(sites) + 1))
+    assert sites["marginal_population"].sum() == pytest.approx(summary["coverage_population"] * summary["total_population"])
+    assert sites["cumulative_coverage"].is_monotonic_increasing
+    assert sites["cumulative_coverage"].iloc[-1] == pytest.approx(summary["coverage"])
+    # existing hotspots come first and cost nothing
+    assert sites["existing"].iloc[:2].all() and (sites.loc[sites["existing"], "cost"] == 0).all()
+    assert summary["total_cost"] == pytest.approx(sites["cost"].sum())
+
+
+def test_target_reached_when_reachable(tmp_path):
+    scenario = load_scenario(write_toy_city(tmp_path / "c", n_schools=200, n_libraries=30, target=0.95))
+    result = plan(scenario)
+    summary = result.summary()
+    assert summary["max_reachable_coverage"] >= 0.95
+    assert summary["target_met"] and summary["stop_reason"] == "target_met"
+    assert 0.95 <= summary["coverage_population"] < 1.0
+    # a lower target needs no more sites
+    assert plan(scenario.replace(target=0.8)).summary()["n_selected"] <= summary["n_selected"]
+
+
+def test_unreachable_target_reported_with_where(toy_plan):
+    summary = toy_plan.summary()
+    assert not summary["target_met"] and summary["stop_reason"] == "unreachable"
+    assert summary["coverage"] == pytest.approx(summary["max_reachable_coverage"])
+    missing = sum(d["unreachable_population"] for d in summary["districts"])
+    assert missing == pytest.approx((1 - summary["max_reachable_coverage"]) * summary["total_population"])
+    assert summary["n_unreachable_cells"] > 0
+
+
+def test_budget_limits(tmp_path):
+    scenario = load_scenario(write_toy_city(tmp_path / "c", n_schools=200, target=0.99))
+    by_sites = plan(scenario.replace(budget=Budget(max_sites=5))).summary()
+    assert by_sites["n_new"] == 5 and by_sites["stop_reason"] == "budget_sites"
+    by_cost = plan(scenario.replace(budget=Budget(max_cost=7.0))).summary()
+    assert by_cost["total_cost"] <= 7.0 and by_cost["stop_reason"] in ("budget_cost", "target_met")
+
+
+def test_forced_and_forbidden(tmp_path):
+    scenario = load_scenario(write_toy_city(tmp_path / "c"))
+    base = plan(scenario).selected_sites()
+    first_school = base.loc[base["category"] == "school", "site_id"].iloc[0]
+    result = plan(scenario.replace(forced=("SC-024",), forbidden=(first_school,))).selected_sites()
+    assert "SC-024" in result["site_id"].tolist()
+    assert result["site_id"].iloc[2] == "SC-024"  # after the two existing hotspots
+    assert first_school not in result["site_id"].tolist()
+
+
+def test_same_inputs_same_plan(tmp_path):
+    path = write_toy_city(tmp_path / "c", n_schools=120)
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["-q", "plan", str(path), "--out", str(out), "--no-map"]) == 0
+        outs.append(out)
+    assert (outs[0] / "selected_sites.csv").read_bytes() == (outs[1] / "selected_sites.csv").read_bytes()
+    a, b = (json.loads((o / "summary.json").read_text()) for o in outs)
+    a.pop("runtime_s"), b.pop("runtime_s")
+    assert a == b
+
+
+def test_outputs_follow_the_contract(toy_plan, tmp_path):
+    out = toy_plan.write(tmp_path / "out", map=False)
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("target", "metric", "coverage_population", "coverage_area", "target_met", "max_reachable_coverage",
+                "n_selected", "total_cost", "n_candidates", "n_cells", "by_district", "by_category", "runtime_s"):
+        assert key in summary
+    import pyogrio
+
+    layers = dict(pyogrio.list_layers(out / "plan.gpkg"))
+    assert {"selected_sites", "candidates", "demand_cells", "districts", "study_area"} <= set(layers)
+    selected = gpd.read_file(out / "plan.gpkg", layer="selected_sites")
+    assert selected.crs.to_epsg() == 4326
+    for column in ("site_id", "name", "category", "radius_m", "cost", "rank", "marginal_gain", "cumulative_coverage"):
+        assert column in selected.columns
+    cells = gpd.read_file(out / "plan.gpkg", layer="demand_cells")
+    assert {"cell_id", "population", "area_m2", "covered"} <= set(cells.columns)
+    assert cells["population"].sum() == pytest.approx(summary["total_population"])
+    districts = gpd.read_file(out / "plan.gpkg", layer="districts")
+    assert sorted(districts["name"]) == ["East", "West"]
+    assert {"population", "coverage"} <= set(districts.columns)
+    candidates = gpd.read_file(out / "plan.gpkg", layer="candidates")
+    assert (candidates["status"] == "selected").sum() == summary["n_selected"]
+    csv = pd.read_csv(out / "selected_sites.csv")
+    assert {"lon", "lat"} <= set(csv.columns) and len(csv) == summary["n_selected"]
+    assert not list(out.glob(".hotspots-*"))  # no temporary folder left behind
+
+
+def digest(folder: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_inputs_never_modified(toy_scenario, tmp_path):
+    before = digest(toy_scenario.parent)
+    assert main(["-q", "plan", str(toy_scenario), "--out", str(tmp_path / "o"), "--no-map"]) == 0
+    assert digest(toy_scenario.parent) == before
+
+
+def test_failed_run_leaves_previous_outputs_alone(toy_scenario, tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    assert main(["-q", "plan", str(toy_scenario), "--out", str(out), "--no-map"]) == 0
+    before = digest(out)
+
+    import coverage.outputs as outputs
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outputs, "write_sites_csv", broken)
+    with pytest.raises(OSError):
+        main(["-q", "plan", str(toy_scenario), "--out", str(out), "--no-map", "--target", "0.5"])
+    assert digest(out) == before
+    assert not list(out.glob(".hotspots-*"))
+
+
+def test_cli_prints_a_summary_table(toy_scenario, tmp_path, capsys):
+    assert main(["plan", str(toy_scenario), "--out", str(tmp_path / "o"), "--no-map"]) == 0
+    captured = capsys.readouterr()
+    assert "district" in captured.out and "West" in captured.out and "school" in captured.out
+    assert "max reachable" in captured.out
+    assert "coverage matrix" in captured.err  # progress goes to stderr
+
+
+def test_cli_overrides(toy_scenario, tmp_path):
+    out = tmp_path / "o"
+    assert main(["-q", "plan", str(toy_scenario), "--out", str(out), "--no-map", "--target", "0.5",
+                 "--max-sites", "3", "--metric", "area", "--cell-size", "200"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["target"] == 0.5 and summary["metric"] == "area" and summary["cell_size_m"] == 200
+    assert summary["n_new"] <= 3 and summary["n_cells"] == 50
