@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from .demand import NO_DISTRICT
+from .demand import nearest_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from .planning import Plan
@@ -61,13 +60,7 @@ def selected_table(plan: Plan) -> gpd.GeoDataFrame:
 
 def site_districts(plan: Plan, sites: gpd.GeoDataFrame) -> np.ndarray:
     """District name of each site: the district holding (or nearest to) it."""
-    names = np.full(len(sites), NO_DISTRICT, dtype=object)
-    if plan.districts is None or len(sites) == 0:
-        return names
-    tree = shapely.STRtree(plan.districts.geometry.array)
-    site, district = tree.query_nearest(sites.geometry.array, all_matches=False)
-    names[site] = plan.districts[plan.scenario.district_name_column].astype(str).to_numpy()[district]
-    return names
+    return nearest_names(np.asarray(sites.geometry.array), plan.districts, plan.scenario.district_name_column)
 
 
 def district_table(plan: Plan) -> pd.DataFrame:
@@ -118,7 +111,7 @@ def summarise(plan: Plan) -> dict:
     scenario = plan.scenario
     cells, covered = plan.cells, plan.covered
     sites = selected_table(plan)
-    districts = district_table(plan)
+    district_rows = district_table(plan).to_dict(orient="records")
     categories = category_table(plan)
     population = cells["population"].to_numpy() if has_population(plan) else None
     reachable = plan.reachable
@@ -145,12 +138,12 @@ def summarise(plan: Plan) -> dict:
         "total_population": float(population.sum()) if population is not None else None,
         "total_area_m2": float(cells["area_m2"].sum()),
         "budget": {"max_sites": scenario.budget.max_sites, "max_cost": scenario.budget.max_cost},
-        "by_district": {row["name"]: _num(row["coverage"]) for _, row in districts.iterrows()},
+        "by_district": {row["name"]: _num(row["coverage"]) for row in district_rows},
         "districts": [
             {k: _num(row[k]) if k != "name" else row[k] for k in (
                 "name", "population", "area_m2", "coverage_population", "coverage_area",
                 "unreachable_population", "unreachable_area_m2", "n_sites")}
-            for _, row in districts.iterrows()
+            for row in district_rows
         ],
         "by_category": {
             row["category"]: {
@@ -172,6 +165,6 @@ def _num(value):
     """JSON-friendly number: None for NaN, int for whole counts."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
-    if isinstance(value, (np.integer,)):
+    if isinstance(value, (int, np.integer)):
         return int(value)
     return float(value)

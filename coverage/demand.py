@@ -21,7 +21,7 @@ NO_DISTRICT = "(no district)"
 SLIVER = 1e-6  # clipped cells smaller than this fraction of a full cell are dropped
 
 
-def build_grid(area: shapely.Geometry, cell_size_m: float, crs) -> gpd.GeoDataFrame:
+def build_grid(area: shapely.Geometry, cell_size_m: float, crs, block: int = 20) -> gpd.GeoDataFrame:
     """Square cells of ``cell_size_m`` metres covering ``area``, clipped to it.
 
     The grid is aligned to multiples of the cell size in ``crs``, so the same area and
@@ -29,34 +29,55 @@ def build_grid(area: shapely.Geometry, cell_size_m: float, crs) -> gpd.GeoDataFr
     ``cell_id`` (0…n-1, row-major from the south-west), ``ix``, ``iy`` (grid indices),
     ``area_m2`` (clipped area), ``x``, ``y`` (demand point, metres) and the clipped
     cell polygon as geometry.
+
+    Cells are tested in blocks of ``block`` × ``block``: blocks wholly inside the area
+    need no test per cell, and cells of edge blocks are clipped against the block's
+    small piece of the area rather than against the whole (often very long) outline.
     """
     s = float(cell_size_m)
     minx, miny, maxx, maxy = area.bounds
-    ix0, iy0 = int(np.floor(minx / s)), int(np.floor(miny / s))
-    nx, ny = int(np.ceil(maxx / s)) - ix0, int(np.ceil(maxy / s)) - iy0
-    if nx * ny > 50_000_000:
+    n_cells = (np.ceil(maxx / s) - np.floor(minx / s)) * (np.ceil(maxy / s) - np.floor(miny / s))
+    if n_cells > 50_000_000:
         raise InputError(
-            f"a {s:g} m grid over this study area would have {nx * ny:,} cells; use a larger cell_size_m"
+            f"a {s:g} m grid over this study area would have {n_cells:,.0f} cells; use a larger cell_size_m"
         )
-    iy, ix = np.divmod(np.arange(nx * ny, dtype=np.int64), nx)
-    ix, iy = ix + ix0, iy + iy0
+    bs = block * s
+    bx, by = _grid_indices(minx, miny, maxx, maxy, bs)
+    blocks = shapely.box(bx * bs, by * bs, (bx + 1) * bs, (by + 1) * bs)
+    shapely.prepare(area)
+    touching = shapely.intersects(area, blocks)
+    bx, by, blocks = bx[touching], by[touching], blocks[touching]
+    whole_block = shapely.contains_properly(area, blocks)
+    pieces = blocks.copy()
+    pieces[~whole_block] = shapely.intersection(blocks[~whole_block], area)
+
+    # every cell of every touching block, with the index of its block
+    offset = np.arange(block * block)
+    owner = np.repeat(np.arange(len(blocks)), block * block)
+    ix = np.repeat(bx * block, block * block) + np.tile(offset % block, len(blocks))
+    iy = np.repeat(by * block, block * block) + np.tile(offset // block, len(blocks))
     boxes = shapely.box(ix * s, iy * s, (ix + 1) * s, (iy + 1) * s)
 
-    shapely.prepare(area)
-    touching = shapely.intersects(area, boxes)
-    ix, iy, boxes = ix[touching], iy[touching], boxes[touching]
-    inside = shapely.contains_properly(area, boxes)
+    whole = whole_block[owner]
+    test = np.flatnonzero(~whole)
+    piece = pieces[owner[test]]
+    shapely.prepare(piece)
+    whole[test] = shapely.contains_properly(piece, boxes[test])
+    edge = test[~whole[test] & shapely.intersects(piece, boxes[test])]
     clipped = boxes.copy()
-    edge = ~inside
-    clipped[edge] = shapely.intersection(boxes[edge], area)
-    areas = shapely.area(clipped)
-    keep = areas > SLIVER * s * s  # drop slivers from rounding along the boundary
-    clipped, ix, iy, areas = clipped[keep], ix[keep], iy[keep], areas[keep]
+    clipped[edge] = shapely.intersection(boxes[edge], pieces[owner[edge]])
+    keep = np.zeros(len(boxes), dtype=bool)
+    keep[whole] = True
+    keep[edge] = shapely.area(clipped[edge]) > SLIVER * s * s  # drop slivers along the boundary
+    order = np.lexsort((ix[keep], iy[keep]))
+    clipped, ix, iy, whole = clipped[keep][order], ix[keep][order], iy[keep][order], whole[keep][order]
 
-    points = shapely.centroid(clipped)
-    whole = inside[keep]
-    x = np.where(whole, (ix + 0.5) * s, shapely.get_x(points))
-    y = np.where(whole, (iy + 0.5) * s, shapely.get_y(points))
+    areas = np.where(whole, s * s, shapely.area(clipped))
+    x = (ix + 0.5) * s
+    y = (iy + 0.5) * s
+    if (~whole).any():
+        centroids = shapely.centroid(clipped[~whole])
+        x[~whole], y[~whole] = shapely.get_x(centroids), shapely.get_y(centroids)
     return gpd.GeoDataFrame(
         {
             "cell_id": np.arange(len(clipped), dtype=np.int64),
@@ -69,6 +90,14 @@ def build_grid(area: shapely.Geometry, cell_size_m: float, crs) -> gpd.GeoDataFr
         geometry=clipped,
         crs=crs,
     )
+
+
+def _grid_indices(minx: float, miny: float, maxx: float, maxy: float, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Column and row indices of the squares of side ``size`` that cover the bounds."""
+    ix0, iy0 = int(np.floor(minx / size)), int(np.floor(miny / size))
+    nx, ny = max(int(np.ceil(maxx / size)) - ix0, 1), max(int(np.ceil(maxy / size)) - iy0, 1)
+    iy, ix = np.divmod(np.arange(nx * ny, dtype=np.int64), nx)
+    return ix + ix0, iy + iy0
 
 
 def demand_points(cells: gpd.GeoDataFrame) -> np.ndarray:
@@ -85,12 +114,15 @@ def allocate_population(cells: gpd.GeoDataFrame, population: gpd.GeoDataFrame, c
     to the cell that contains them. What falls outside the study area is logged.
     """
     counts = _counts(population, column, where)
-    geoms = population.geometry.array
-    tree = shapely.STRtree(cells.geometry.array)
+    geoms = np.asarray(population.geometry.array)
+    cell_geoms = np.asarray(cells.geometry.array)
+    tree = shapely.STRtree(cell_geoms)
     if population.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-        src, cell = tree.query(geoms, predicate="intersects")
-        overlap = shapely.area(shapely.intersection(np.asarray(geoms)[src], cells.geometry.array[cell]))
-        share = counts[src] * overlap / shapely.area(np.asarray(geoms))[src]
+        src, cell = _overlapping_pairs(tree, geoms)
+        overlap = cells["area_m2"].to_numpy()[cell]  # cells wholly inside a polygon
+        partial = ~shapely.contains_properly(geoms[src], cell_geoms[cell])
+        overlap[partial] = shapely.area(shapely.intersection(geoms[src[partial]], cell_geoms[cell[partial]]))
+        share = counts[src] * overlap / shapely.area(geoms)[src]
     else:
         src, cell = tree.query(geoms, predicate="intersects")
         first = np.unique(src, return_index=True)[1]  # a point on a shared edge counts once
@@ -104,6 +136,12 @@ def allocate_population(cells: gpd.GeoDataFrame, population: gpd.GeoDataFrame, c
             where, lost, counts.sum(), 100 * lost / counts.sum(),
         )
     return people
+
+
+def _overlapping_pairs(tree: shapely.STRtree, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, cell) index pairs that share area; each polygon is prepared once."""
+    shapely.prepare(polygons)
+    return tree.query(polygons, predicate="intersects")
 
 
 def _counts(population: gpd.GeoDataFrame, column: str, where: str) -> np.ndarray:
@@ -138,8 +176,25 @@ def assign_districts(cells: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None
     if districts is None or len(districts) == 0:
         return np.full(len(cells), NO_DISTRICT, dtype=object)
     points = shapely.points(demand_points(cells))
-    tree = shapely.STRtree(districts.geometry.array)
-    cell, district = tree.query_nearest(points, all_matches=False)
-    names = np.full(len(cells), NO_DISTRICT, dtype=object)
-    names[cell] = districts[name_column].astype(str).to_numpy()[district]
+    return nearest_names(points, districts, name_column)
+
+
+def nearest_names(points: np.ndarray, polygons: gpd.GeoDataFrame, name_column: str) -> np.ndarray:
+    """For each point, the name of the polygon that holds it, or else the nearest one.
+
+    Containment is tested first (fast, with an STRtree); only points in no polygon —
+    on the coast, in a gap between districts — pay for a nearest-polygon search.
+    """
+    names_of = polygons[name_column].astype(str).to_numpy()
+    shapes = np.asarray(polygons.geometry.array)
+    polygon, point = shapely.STRtree(points).query(shapes, predicate="intersects")  # shapes prepared once
+    order = np.lexsort((polygon, point))
+    point, polygon = point[order], polygon[order]
+    first = np.unique(point, return_index=True)[1]  # a point on a shared border takes the first polygon
+    names = np.full(len(points), NO_DISTRICT, dtype=object)
+    names[point[first]] = names_of[polygon[first]]
+    orphan = np.flatnonzero(names == NO_DISTRICT)
+    if len(orphan):
+        point, polygon = shapely.STRtree(shapes).query_nearest(points[orphan], all_matches=False)
+        names[orphan[point]] = names_of[polygon]
     return names

@@ -26,7 +26,7 @@ from .demand import NO_DISTRICT, allocate_population, assign_districts, build_gr
 from .errors import InputError
 from .layers import WGS84, metric_crs, read_layer, read_polygons
 from .matrix import cells_reached, coverage_matrix
-from .progress import stage
+from .progress import every, stage
 from .scenario import Scenario
 from .sites import drop_outside, load_sites
 from .solve import Solution, greedy_cover
@@ -113,13 +113,15 @@ def plan(scenario: Scenario) -> Plan:
     area = shapely.union_all(study_area_m.geometry.array)
     with stage(f"Building the {scenario.cell_size_m:g} m demand grid") as st:
         cells = build_grid(area, scenario.cell_size_m, crs)
-        if scenario.population is not None:
-            cells["population"] = allocate_population(
-                cells, population.to_crs(crs), scenario.population_column, f"population layer {scenario.population.path}"
-            )
         districts_m = _districts_or_whole_area(districts, area, crs, scenario.district_name_column)
         cells["district"] = assign_districts(cells, districts_m, scenario.district_name_column)
         st.result = f"{len(cells):,} cells"
+    if scenario.population is not None:
+        with stage("Allocating population to cells") as st:
+            cells["population"] = allocate_population(
+                cells, population.to_crs(crs), scenario.population_column, f"population layer {scenario.population.path}"
+            )
+            st.result = f"{cells['population'].sum():,.0f} people from {len(population):,} features"
     if scenario.metric == "population" and cells["population"].sum() <= 0:
         raise InputError(
             f"population layer {scenario.population.path}: no population falls inside the study area; "
@@ -142,7 +144,7 @@ def plan(scenario: Scenario) -> Plan:
             matrix, weights, sites["cost"].to_numpy(), scenario.target,
             preselected=preselected, allowed=allowed,
             max_sites=max_sites, max_cost=max_cost,
-            progress=lambda n, f: log.info("  %d sites added, %.2f %% covered", n, 100 * f),
+            progress=every(2.0, lambda n, f: log.info("  %d sites added, %.2f %% covered", n, 100 * f)),
         )
         st.result = f"{len(solution.order):,} sites, stop: {solution.stop_reason}"
 

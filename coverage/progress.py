@@ -29,3 +29,17 @@ def stage(name: str) -> Iterator[Stage]:
     yield info
     elapsed = time.perf_counter() - start
     log.info("  %s%s(%.1f s)", info.result, " " if info.result else "", elapsed)
+
+
+def every(seconds: float, report):
+    """Wrap ``report`` so it runs at most once per ``seconds`` (for loops with many steps)."""
+    last = time.perf_counter()
+
+    def throttled(*args):
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= seconds:
+            last = now
+            report(*args)
+
+    return throttled

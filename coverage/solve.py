@@ -69,7 +69,7 @@ def greedy_cover(
     ``preselected`` sites are taken first, in the given order, whatever the budget;
     ``allowed`` masks the sites greedy may add. ``max_sites`` and ``max_cost`` limit
     what greedy adds beyond the preselected sites. ``progress(n_added, fraction)`` is
-    called now and then during long runs.
+    called after every pick (throttle it for display, see ``progress.every``).
     """
     matrix = sp.csr_matrix(matrix)
     n_sites, n_cells = matrix.shape
@@ -132,7 +132,7 @@ def greedy_cover(
             continue
         spent += costs[site]
         covered_q += take(site)
-        if progress is not None and (len(order) - n_pre) % 100 == 0:
+        if progress is not None:
             progress(len(order) - n_pre, covered_q / total_q if total_q else 1.0)
 
     if stop == "budget_cost":
