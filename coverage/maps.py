@@ -1,0 +1,1244 @@
+"""Interactive map of a saved plan (``DIR/map.html``).
+
+The map is a pure function of a plan folder written by ``hotspots plan`` (see
+``docs/outputs.md``): ``summary.json`` and ``plan.gpkg``. It never re-solves.
+
+What it shows: districts coloured by achieved coverage, uncovered demand dissolved into
+a few polygons shaded by population density, the selected hotspots one layer per
+category with their coverage circles, the unselected candidates (off by default), a
+legend, a summary panel with a coverage curve, a layer control, fullscreen, a scale bar
+and a minimap.
+
+Safety: every string that comes from the data is escaped with :func:`esc` before it
+reaches HTML (popups, tooltips, the legend, layer names, the panel), and all data is
+embedded as JSON that cannot close a ``<script>`` element.
+
+Size: points are drawn as canvas circle markers from one compact JSON table per
+layer (popups are built in the browser when opened), coordinates are rounded to
+6 decimals and polygons are dissolved and lightly simplified.
+
+Offline (``offline=True``): Leaflet's JS and CSS are inlined from the ``XStatic-Leaflet``
+package (the same Leaflet 1.9.3 folium uses) and no tile layer is added, so the page
+fetches nothing; fullscreen and the minimap are implemented here on plain Leaflet, so
+they work offline too.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+__all__ = ["render_map", "esc", "category_colours", "find_fetched_urls"]
+
+LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
+
+#: Colours of the categories the planner ships with.
+KNOWN_CATEGORY_COLOURS = {
+    "school": "#1f5fbf",
+    "library": "#7b3fb0",
+    "transport_hub": "#e07b00",
+    "existing": "#222222",
+}
+#: Colours handed out (deterministically, by name) to any other category.
+EXTRA_PALETTE = [
+    "#0f9d9a", "#b5179e", "#8c564b", "#6a8d00", "#c2185b",
+    "#00838f", "#5d4037", "#827717", "#4527a0", "#ad1457",
+]
+
+#: District choropleth: coverage class edges (fractions) and colours (low -> high).
+COVERAGE_BREAKS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0000001]
+COVERAGE_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
+
+#: Uncovered demand: population density classes (persons / km²) and colours.
+DENSITY_BREAKS = [0.0, 1.0, 1_000.0, 5_000.0, 20_000.0, math.inf]
+DENSITY_LABELS = ["no residents", "< 1,000 /km²", "1,000–5,000 /km²",
+                  "5,000–20,000 /km²", "≥ 20,000 /km²"]
+UNCOVERED_COLOURS = ["#bdbdbd", "#fcbba1", "#fb6a4a", "#de2d26", "#99000d"]
+DENSITY_COLOURS = ["#f7f7f7", "#fee8c8", "#fdbb84", "#e34a33", "#7f0000"]
+
+COORD_DECIMALS = 6
+
+
+# --------------------------------------------------------------------------- escaping
+
+def esc(value: Any) -> str:
+    """Escape a data string for HTML *and* for JavaScript template literals.
+
+    ``html.escape`` handles ``< > & " '``; backticks and ``$`` become character
+    references too, so the result is inert inside a template literal that is later
+    assigned to ``innerHTML`` (folium does that with tooltips and layer names).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;")
+
+
+def _js_json(obj: Any) -> str:
+    """JSON that is safe to paste inside a ``<script>`` element."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+# --------------------------------------------------------------------------- colours
+
+def category_colours(categories) -> dict[str, str]:
+    """Colour per category: fixed for known ones, hash-chosen for the rest.
+
+    An unknown category's colour depends only on its name, unless two names hash to
+    the same palette slot; then the later one (in sorted order) takes the next free
+    slot, so the result is still deterministic.
+    """
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for cat in sorted({str(c) for c in categories}):
+        if cat in KNOWN_CATEGORY_COLOURS:
+            out[cat] = KNOWN_CATEGORY_COLOURS[cat]
+            continue
+    for cat in sorted({str(c) for c in categories}):
+        if cat in out:
+            continue
+        start = int(hashlib.sha1(cat.encode("utf-8")).hexdigest(), 16) % len(EXTRA_PALETTE)
+        for k in range(len(EXTRA_PALETTE)):
+            colour = EXTRA_PALETTE[(start + k) % len(EXTRA_PALETTE)]
+            if colour not in used:
+                break
+        else:  # more categories than colours: reuse
+            colour = EXTRA_PALETTE[start]
+        used.add(colour)
+        out[cat] = colour
+    return out
+
+
+def _class_index(values: np.ndarray, breaks: list[float]) -> np.ndarray:
+    idx = np.searchsorted(np.asarray(breaks[1:-1]), values, side="right")
+    return np.clip(idx, 0, len(breaks) - 2)
+
+
+def _coverage_colour(fraction: float | None) -> str:
+    if fraction is None or not np.isfinite(fraction):
+        return "#cccccc"
+    return COVERAGE_COLOURS[int(_class_index(np.array([fraction]), COVERAGE_BREAKS)[0])]
+
+
+# --------------------------------------------------------------------------- reading
+
+@dataclass
+class PlanData:
+    summary: dict
+    selected: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame | None
+    districts: gpd.GeoDataFrame | None
+    cells: gpd.GeoDataFrame | None
+    study_area: gpd.GeoDataFrame | None
+
+
+def _read_layer(gpkg: Path, layer: str, columns=None) -> gpd.GeoDataFrame | None:
+    import pyogrio
+
+    try:
+        names = {row[0] for row in pyogrio.list_layers(gpkg)}
+    except Exception:  # noqa: BLE001 - missing/corrupt file handled by caller
+        return None
+    if layer not in names:
+        return None
+    gdf = gpd.read_file(gpkg, layer=layer, columns=columns)
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    return gdf
+
+
+def load_plan(plan_dir: str | os.PathLike) -> PlanData:
+    """Read the parts of a plan folder the map needs."""
+    plan_dir = Path(plan_dir)
+    summary_path = plan_dir / "summary.json"
+    gpkg = plan_dir / "plan.gpkg"
+    if not summary_path.is_file() or not gpkg.is_file():
+        raise FileNotFoundError(
+            f"{plan_dir} is not a plan folder: it needs summary.json and plan.gpkg "
+            "(written by `hotspots plan --out DIR`)")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    selected = _read_layer(gpkg, "selected_sites")
+    if selected is None:
+        raise FileNotFoundError(f"{gpkg} has no layer 'selected_sites'")
+    return PlanData(
+        summary=summary,
+        selected=selected,
+        candidates=_read_layer(gpkg, "candidates"),
+        districts=_read_layer(gpkg, "districts"),
+        cells=_read_layer(gpkg, "demand_cells",
+                          columns=["population", "area_m2", "covered", "reachable"]),
+        study_area=_read_layer(gpkg, "study_area"),
+    )
+
+
+# --------------------------------------------------------------------------- geometry
+
+def _round_geoms(geoms, decimals: int = COORD_DECIMALS):
+    return shapely.transform(np.asarray(geoms, dtype=object),
+                             lambda xy: np.round(xy, decimals))
+
+
+def _simplify(geoms, tolerance: float):
+    return shapely.simplify(np.asarray(geoms, dtype=object), tolerance, preserve_topology=True)
+
+
+def _geojson(geoms, props: list[dict]) -> dict:
+    feats = []
+    for g, p in zip(geoms, props):
+        if g is None or shapely.is_empty(g):
+            continue
+        feats.append({"type": "Feature", "properties": p,
+                      "geometry": shapely.geometry.mapping(g)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _dissolve(geoms) -> Any:
+    geoms = [g for g in geoms if g is not None and not g.is_empty]
+    if not geoms:
+        return None
+    arr = np.asarray(geoms, dtype=object)
+    try:
+        merged = shapely.coverage_union_all(arr)
+    except Exception:  # noqa: BLE001 - not a valid coverage (overlaps): slower union
+        merged = shapely.union_all(shapely.make_valid(arr))
+    if merged is None or merged.is_empty:
+        return None
+    return merged
+
+
+def _district_tolerance(summary: dict) -> float:
+    """Simplification tolerance in degrees: a fifth of a cell, at most ~20 m."""
+    size = summary.get("cell_size_m") or 100.0
+    return min(float(size) / 5.0, 20.0) / 111_000.0
+
+
+#: Above this many uncovered cells, they are binned to a coarser display grid before
+#: dissolving, so a fragmented pattern cannot blow up the page (or the render time).
+UNCOVERED_CELL_LIMIT = 15_000
+#: Longest side of the population-density image, in pixels.
+DENSITY_IMAGE_MAX_PX = 1200
+
+
+def _cell_arrays(cells: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    pop = pd.to_numeric(cells["population"], errors="coerce").fillna(0).to_numpy(float) \
+        if "population" in cells else np.zeros(len(cells))
+    if "area_m2" in cells:
+        area = pd.to_numeric(cells["area_m2"], errors="coerce").fillna(0).to_numpy(float)
+    else:  # approximate from degrees
+        b = cells.geometry.bounds
+        area = ((b.maxx - b.minx) * 111_320 * np.cos(np.radians((b.miny + b.maxy) / 2))
+                * (b.maxy - b.miny) * 110_574).to_numpy(float)
+    reach = cells["reachable"].map(_bool).to_numpy(bool) if "reachable" in cells else \
+        np.ones(len(cells), bool)
+    return {"pop": pop, "area": area, "reach": reach}
+
+
+def _density_class(pop: np.ndarray, area: np.ndarray) -> np.ndarray:
+    dens = np.where(area > 0, pop / np.maximum(area, 1e-9) * 1e6, 0.0)
+    cls = _class_index(dens, DENSITY_BREAKS)
+    cls[pop <= 0] = 0
+    return cls
+
+
+def _uncovered_polygons(cells: gpd.GeoDataFrame, mask: np.ndarray, cell_m: float,
+                        limit: int = UNCOVERED_CELL_LIMIT) -> tuple[list, float | None]:
+    """Dissolve the uncovered cells by population-density class: a few multipolygons.
+
+    Up to ``limit`` cells are dissolved exactly. Beyond that the cells are binned (by
+    centroid) into a coarser lon/lat grid whose squares are dissolved instead; the
+    totals in the tooltips stay exact. Returns the classes and the bin size used (m),
+    or None when exact.
+    """
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return [], None
+    a = _cell_arrays(cells.iloc[idx])
+    geoms = cells.geometry.to_numpy()[idx]
+    bin_m = None
+    if len(idx) <= limit:
+        cls = _density_class(a["pop"], a["area"])
+        shapes = geoms
+        groups = cls
+        pieces = None
+    else:
+        cxy = shapely.get_coordinates(shapely.centroid(geoms))
+        lat0 = float(np.nanmean(cxy[:, 1]))
+        k = 2.0
+        while True:
+            bin_m = k * cell_m
+            bx = bin_m / (111_320 * math.cos(math.radians(lat0)))
+            by = bin_m / 110_574
+            ix = np.floor((cxy[:, 0] - cxy[:, 0].min()) / bx).astype(np.int64)
+            iy = np.floor((cxy[:, 1] - cxy[:, 1].min()) / by).astype(np.int64)
+            key = ix * (int(iy.max()) + 1) + iy
+            uniq, inv = np.unique(key, return_inverse=True)
+            if len(uniq) <= limit:
+                break
+            k *= 1.5
+        bpop = np.bincount(inv, a["pop"])
+        barea = np.bincount(inv, a["area"])
+        groups = _density_class(bpop, barea)
+        ux, uy = uniq // (int(iy.max()) + 1), uniq % (int(iy.max()) + 1)
+        x0, y0 = cxy[:, 0].min(), cxy[:, 1].min()
+        shapes = shapely.box(x0 + ux * bx, y0 + uy * by, x0 + (ux + 1) * bx, y0 + (uy + 1) * by)
+        pieces = inv
+    out = []
+    for c in range(len(DENSITY_LABELS)):
+        sel = groups == c
+        if not sel.any():
+            continue
+        merged = _dissolve(shapes[sel])
+        if merged is None:
+            continue
+        # a tiny tolerance drops the collinear vertices of the grid staircase, cheaply
+        merged = shapely.simplify(merged, 1e-7, preserve_topology=False)
+        merged = _round_geoms([merged])[0]
+        cell_sel = sel if pieces is None else sel[pieces]
+        out.append({
+            "class": c, "geometry": merged,
+            "population": float(a["pop"][cell_sel].sum()),
+            "area_m2": float(a["area"][cell_sel].sum()),
+            "unreachable_population": float(a["pop"][cell_sel & ~a["reach"]].sum()),
+            "n_cells": int(cell_sel.sum()),
+        })
+    return out, bin_m
+
+
+def _mercator_y(lat: np.ndarray) -> np.ndarray:
+    lat = np.clip(lat, -85.0, 85.0)
+    return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+
+
+def _density_image(cells: gpd.GeoDataFrame, cell_m: float,
+                   max_px: int = DENSITY_IMAGE_MAX_PX) -> tuple[np.ndarray, list] | None:
+    """Population density of all cells as an RGBA image in Web Mercator rows.
+
+    A raster is a few tens of kB whatever the number of cells, where polygons of a
+    noisy population grid would be megabytes. Pixels are about 1.5 cells wide so the
+    (slightly rotated) metric cell grid leaves no empty stripes.
+    """
+    if cells is None or not len(cells):
+        return None
+    a = _cell_arrays(cells)
+    cxy = shapely.get_coordinates(shapely.centroid(cells.geometry.to_numpy()))
+    ok = np.isfinite(cxy).all(axis=1)
+    if not ok.any():
+        return None
+    cxy, pop, area = cxy[ok], a["pop"][ok], a["area"][ok]
+    west, east = cxy[:, 0].min(), cxy[:, 0].max()
+    south, north = cxy[:, 1].min(), cxy[:, 1].max()
+    lat0 = (south + north) / 2
+    deg_x = 1.5 * cell_m / (111_320 * math.cos(math.radians(lat0)))
+    span = max(east - west, (north - south) / math.cos(math.radians(lat0)), deg_x)
+    deg_x = max(deg_x, span / max_px)
+    # pad by half a pixel so the outermost centroids fall inside
+    west, east = west - deg_x / 2, east + deg_x / 2
+    my = _mercator_y(cxy[:, 1])
+    my_s = _mercator_y(np.array([south]))[0] - math.radians(deg_x) / 2
+    my_n = _mercator_y(np.array([north]))[0] + math.radians(deg_x) / 2
+    step_y = math.radians(deg_x)  # Mercator y is in radians of longitude
+    nx = max(1, int(math.ceil((east - west) / deg_x)))
+    ny = max(1, int(math.ceil((my_n - my_s) / step_y)))
+    ix = np.clip(((cxy[:, 0] - west) / deg_x).astype(int), 0, nx - 1)
+    iy = np.clip(((my_n - my) / step_y).astype(int), 0, ny - 1)  # row 0 = north
+    flat = iy * nx + ix
+    bpop = np.bincount(flat, pop, minlength=nx * ny)
+    barea = np.bincount(flat, area, minlength=nx * ny)
+    has = np.bincount(flat, minlength=nx * ny) > 0
+    cls = _density_class(bpop, barea)
+    palette = np.array([[int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16), 200]
+                        for c in DENSITY_COLOURS], dtype=np.uint8)
+    rgba = palette[cls]
+    rgba[~has] = 0
+    rgba[has & (cls == 0), 3] = 90  # no residents: faint
+    img = rgba.reshape(ny, nx, 4)
+    south_edge = math.degrees(2 * math.atan(math.exp(my_n - ny * step_y)) - math.pi / 2)
+    north_edge = math.degrees(2 * math.atan(math.exp(my_n)) - math.pi / 2)
+    bounds = [[south_edge, west], [north_edge, west + nx * deg_x]]
+    return img, bounds
+
+
+# --------------------------------------------------------------------------- formatting
+
+def _num(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _pct(fraction: Any, digits: int = 1) -> str:
+    f = _num(fraction)
+    return "–" if f is None else f"{100.0 * f:.{digits}f} %"
+
+
+def _int(value: Any) -> str:
+    f = _num(value)
+    return "–" if f is None else f"{f:,.0f}"
+
+
+def _money(value: Any) -> str:
+    f = _num(value)
+    if f is None:
+        return "–"
+    return f"{f:,.0f}" if abs(f - round(f)) < 1e-9 else f"{f:,.2f}"
+
+
+def _km2(m2: Any) -> str:
+    f = _num(m2)
+    return "–" if f is None else f"{f / 1e6:,.2f} km²"
+
+
+def _metric_name(summary: dict) -> str:
+    return "area" if summary.get("metric") == "area" else "population"
+
+
+def _category_label(summary: dict, cat: str) -> str:
+    for key in ("categories", "by_category"):
+        info = (summary.get(key) or {}).get(cat)
+        if isinstance(info, dict) and info.get("label"):
+            return str(info["label"])
+    return cat.replace("_", " ").capitalize()
+
+
+# --------------------------------------------------------------------------- coverage curve
+
+def coverage_curve_svg(selected: pd.DataFrame, target: float | None,
+                       width: int = 300, height: int = 150, max_points: int = 400) -> str:
+    """Inline SVG: sites added (rank) vs. cumulative coverage, with the target line."""
+    pad_l, pad_r, pad_t, pad_b = 38, 10, 8, 30
+    w, h = width - pad_l - pad_r, height - pad_t - pad_b
+    if "rank" in selected and "cumulative_coverage" in selected and len(selected):
+        df = selected[["rank", "cumulative_coverage"]].apply(pd.to_numeric, errors="coerce")
+        df = df.dropna().sort_values("rank")
+        ranks = df["rank"].to_numpy(float)
+        cov = np.clip(df["cumulative_coverage"].to_numpy(float), 0, 1)
+    else:
+        ranks = cov = np.array([])
+    n = int(ranks.max()) if len(ranks) else 1
+    xs = np.concatenate([[0.0], ranks])
+    ys = np.concatenate([[0.0], cov])
+    if len(xs) > max_points:  # keep the shape, drop points
+        keep = np.unique(np.linspace(0, len(xs) - 1, max_points).round().astype(int))
+        xs, ys = xs[keep], ys[keep]
+
+    def px(x):
+        return pad_l + w * x / max(n, 1)
+
+    def py(y):
+        return pad_t + h * (1.0 - y)
+
+    pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
+    parts = [f'<svg class="hs-curve" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="Coverage curve">']
+    parts.append(f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="#fafafa" '
+                 'stroke="#999" stroke-width="0.5"/>')
+    for yv in (0.0, 0.5, 1.0):
+        parts.append(f'<text x="{pad_l - 4}" y="{py(yv) + 3:.1f}" text-anchor="end" '
+                     f'font-size="9">{int(yv * 100)}%</text>')
+    for xv in (0, n):
+        parts.append(f'<text x="{px(xv):.1f}" y="{pad_t + h + 11}" text-anchor="middle" '
+                     f'font-size="9">{xv:,}</text>')
+    parts.append(f'<text x="{pad_l + w / 2:.1f}" y="{height - 3}" text-anchor="middle" '
+                 'font-size="9">sites added (greedy order)</text>')
+    t = _num(target)
+    if t is not None:
+        parts.append(f'<line x1="{pad_l}" x2="{pad_l + w}" y1="{py(t):.1f}" y2="{py(t):.1f}" '
+                     'stroke="#d62728" stroke-dasharray="4 3" stroke-width="1"/>')
+        parts.append(f'<text x="{pad_l + 3}" y="{py(t) + 10:.1f}" font-size="9" '
+                     f'fill="#d62728">target {100 * t:g}%</text>')
+    if len(xs) > 1:
+        parts.append(f'<polyline fill="none" stroke="#1f5fbf" stroke-width="1.6" '
+                     f'points="{pts}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- elements
+
+class _PointLayer(MacroElement):
+    """Canvas circle markers (and optional coverage circles) from a compact JSON table.
+
+    Rows are ``[lon, lat, <popup fields...>]``; every string field is already escaped
+    with :func:`esc`. Popups are built when opened, so the page stays small.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var t = {{ this.table }};
+  var st = {{ this.style }};
+  var grp = {{ this._parent.get_name() }};
+  var cols = t.cols;
+  function fmt(v, kind) {
+    if (v === null || v === undefined || v === '') { return '–'; }
+    if (kind === 'int') { return Math.round(v).toLocaleString('en-US'); }
+    if (kind === 'pct') { return (100 * v).toFixed(2) + ' %'; }
+    if (kind === 'm') { return Math.round(v).toLocaleString('en-US') + ' m'; }
+    if (kind === 'km2') { return (v / 1e6).toLocaleString('en-US', {maximumFractionDigits: 3}) + ' km²'; }
+    if (kind === 'num') { return (+v).toLocaleString('en-US', {maximumFractionDigits: 2}); }
+    return v;  /* already-escaped text */
+  }
+  function popup(row) {
+    var h = '<table class="hs-pop">';
+    for (var i = 2; i < cols.length; i++) {
+      if (cols[i][2] === 'hide') { continue; }
+      var v = row[i];
+      if ((v === null || v === '') && cols[i][3]) { continue; }
+      h += '<tr><th>' + cols[i][1] + '</th><td>' + fmt(v, cols[i][2]) + '</td></tr>';
+    }
+    return h + '</table>';
+  }
+  var iRadius = cols.findIndex(function (c) { return c[0] === 'radius_m'; });
+  var iSource = cols.findIndex(function (c) { return c[0] === 'source_key'; });
+  var iExisting = cols.findIndex(function (c) { return c[0] === 'existing_key'; });
+  var iName = cols.findIndex(function (c) { return c[0] === 'name'; });
+  var iStatus = cols.findIndex(function (c) { return c[0] === 'status_key'; });
+  t.rows.forEach(function (row) {
+    var ll = [row[1], row[0]];
+    var synthetic = iSource >= 0 && row[iSource] === 'synthetic';
+    var existing = iExisting >= 0 && row[iExisting] === 1;
+    var forbidden = iStatus >= 0 && row[iStatus] === 'forbidden';
+    if (st.circles && iRadius >= 0 && row[iRadius] > 0) {
+      L.circle(ll, {radius: row[iRadius], color: st.colour, weight: 1, opacity: 0.45,
+                    fillColor: st.colour, fillOpacity: 0.07, interactive: false,
+                    hsKind: 'circle'}).addTo(grp);
+    }
+    var m = L.circleMarker(ll, {
+      radius: existing ? st.radius + 1 : st.radius,
+      color: forbidden ? '#b00020' : (existing ? '#000' : (synthetic ? st.colour : '#fff')),
+      weight: synthetic || existing || forbidden ? 2 : 1,
+      fillColor: synthetic ? '#fff' : st.colour,
+      fillOpacity: st.fillOpacity, hsKind: st.kind});
+    m.bindPopup(function () { return popup(row); }, {maxWidth: 320});
+    if (iName >= 0 && row[iName]) {
+      m.bindTooltip(function () { return row[iName]; }, {direction: 'top', offset: [0, -4]});
+    }
+    m.addTo(grp);
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, table: dict, style: dict):
+        super().__init__()
+        self._name = "HotspotPoints"
+        self.table = _js_json(table)
+        self.style = _js_json(style)
+
+
+class _Panels(MacroElement):
+    """Legend, summary panel, fullscreen button and minimap on plain Leaflet."""
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>
+.hs-panel { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 5px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 "Helvetica Neue", Arial, sans-serif;
+  color: #222; max-width: 330px; }
+.hs-panel h4 { margin: 0 0 4px; font-size: 13px; }
+.hs-panel summary { cursor: pointer; font-weight: bold; font-size: 13px; }
+.hs-panel table { border-collapse: collapse; }
+.hs-panel td, .hs-panel th { padding: 0 6px 0 0; text-align: left; vertical-align: top; }
+.hs-panel th { font-weight: normal; color: #555; }
+.hs-legend { max-height: 58vh; overflow-y: auto; }
+.hs-legend .row { display: flex; align-items: center; margin: 2px 0; }
+.hs-legend .sw { width: 14px; height: 14px; margin-right: 6px; flex: 0 0 auto;
+  border: 1px solid #777; box-sizing: border-box; }
+.hs-legend .dot { border-radius: 50%; border: 1px solid #fff; box-shadow: 0 0 0 1px #999; }
+.hs-legend .sect { margin-top: 5px; font-weight: bold; }
+.hs-legend .ramp { display: flex; align-items: flex-start; margin: 2px 0 0; }
+.hs-legend .rc { display: flex; flex-direction: column; align-items: flex-start; }
+.hs-legend .rb { width: 34px; height: 11px; border: 1px solid #999; margin-right: -1px; }
+.hs-legend .rl { font-size: 10px; color: #444; }
+.hs-legend .ru { font-size: 10px; color: #444; align-self: flex-end; margin-left: 4px; }
+.hs-legend .note { margin-top: 5px; color: #7a4a00; max-width: 230px; }
+.hs-summary .met { color: #006837; font-weight: bold; }
+.hs-summary .notmet { color: #b00020; font-weight: bold; }
+.hs-summary .note { color: #555; margin-top: 3px; }
+.hs-pop th { font-weight: normal; color: #555; padding-right: 8px; text-align: left; }
+.hs-fs a { font-size: 18px; line-height: 30px; text-align: center; text-decoration: none;
+  color: #222; background: #fff; display: block; width: 30px; height: 30px; }
+.hs-minimap { width: 150px; height: 150px; border: 2px solid rgba(0,0,0,0.3);
+  border-radius: 4px; background: #eef0f2; }
+.leaflet-container.hs-nobase { background: #eef0f2; }
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this.map_name }};
+  var cfg = {{ this.config }};
+  if (!cfg.basemap) { map.getContainer().classList.add('hs-nobase'); }
+  function panel(pos, cls, inner) {
+    var c = L.control({position: pos});
+    c.onAdd = function () {
+      var d = L.DomUtil.create('div', 'hs-panel ' + cls);
+      d.innerHTML = inner;  /* built in Python from escaped strings */
+      L.DomEvent.disableClickPropagation(d);
+      L.DomEvent.disableScrollPropagation(d);
+      return d;
+    };
+    c.addTo(map);
+    return c;
+  }
+  /* Fullscreen: the Fullscreen API on the map's container, no plugin needed. */
+  var fs = L.control({position: 'topleft'});
+  fs.onAdd = function () {
+    var d = L.DomUtil.create('div', 'leaflet-bar hs-fs');
+    var a = L.DomUtil.create('a', '', d);
+    a.href = '#'; a.title = 'Full screen'; a.setAttribute('role', 'button');
+    a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle">' +
+      '<path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" fill="none" stroke="#333" stroke-width="2"/></svg>';
+    L.DomEvent.on(a, 'click', function (e) {
+      L.DomEvent.preventDefault(e);
+      var el = map.getContainer();
+      if (document.fullscreenElement) { document.exitFullscreen(); }
+      else if (el.requestFullscreen) { el.requestFullscreen(); }
+    });
+    L.DomEvent.disableClickPropagation(d);
+    return d;
+  };
+  fs.addTo(map);
+  document.addEventListener('fullscreenchange', function () { map.invalidateSize(); });
+  panel('topright', 'hs-summary', cfg.summary_html);
+  panel('bottomleft', 'hs-legend', cfg.legend_html);
+  /* Minimap: a second, passive Leaflet map with the study area and the view box. */
+  var mm = L.control({position: 'bottomright'});
+  mm.onAdd = function () {
+    var d = L.DomUtil.create('div', 'hs-minimap');
+    L.DomEvent.disableClickPropagation(d);
+    L.DomEvent.disableScrollPropagation(d);
+    return d;
+  };
+  mm.addTo(map);
+  var mini = L.map(mm.getContainer(), {attributionControl: false, zoomControl: false,
+    dragging: false, scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false,
+    keyboard: false, touchZoom: false, preferCanvas: true});
+  mini.setView(map.getCenter(), Math.max(0, map.getZoom() - 4), {animate: false});
+  if (cfg.basemap) {
+    L.tileLayer(cfg.minimap_tiles, {maxZoom: 18}).addTo(mini);
+  }
+  if (cfg.outline) {
+    L.geoJSON(cfg.outline, {interactive: false,
+      style: {color: '#444', weight: 1, fill: true, fillColor: '#fff', fillOpacity: 0.5}}).addTo(mini);
+  }
+  var box = L.rectangle(map.getBounds(), {color: '#d62728', weight: 1.5, fillOpacity: 0.1,
+                                          interactive: false}).addTo(mini);
+  function sync() {
+    mini.setView(map.getCenter(), Math.max(0, map.getZoom() - 4), {animate: false});
+    box.setBounds(map.getBounds());
+  }
+  map.on('moveend zoomend', sync);
+  mini.on('click', function (e) { map.panTo(e.latlng); });
+  map.whenReady(function () { setTimeout(function () { mini.invalidateSize(); sync(); }, 0); });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, map_name: str, config: dict):
+        super().__init__()
+        self._name = "HotspotPanels"
+        self.map_name = map_name
+        self.config = _js_json(config)
+
+
+# --------------------------------------------------------------------------- HTML pieces
+
+def _summary_html(summary: dict, selected: pd.DataFrame, offline: bool) -> str:
+    metric = _metric_name(summary)
+    target = _num(summary.get("target"))
+    met = summary.get("target_met")
+    if met is True:
+        met_html = '<span class="met">&#10004; target met</span>'
+    elif met is False:
+        reason = esc(str(summary.get("stop_reason") or "").replace("_", " "))
+        met_html = '<span class="notmet">&#10008; target not met</span>'
+        if reason:
+            met_html += f" <span>({reason})</span>"
+    else:
+        met_html = "–"
+    n_sel, n_new, n_ex = (summary.get("n_selected"), summary.get("n_new"),
+                          summary.get("n_existing"))
+    if n_sel is None:
+        n_sel = len(selected)
+    sites = _int(n_sel)
+    if n_new is not None or n_ex is not None:
+        sites += f" ({_int(n_new)} new, {_int(n_ex)} existing kept)"
+    rows = [
+        ("Target", f"{_pct(target)} of {metric}" if target is not None else "–"),
+        ("Result", met_html),
+        ("Population covered", _pct(summary.get("coverage_population"), 2)),
+        ("Area covered", _pct(summary.get("coverage_area"), 2)),
+    ]
+    if summary.get("max_reachable_coverage") is not None:
+        rows.append(("Best reachable", _pct(summary.get("max_reachable_coverage"), 2)))
+    rows += [("Sites", sites), ("Total cost (new)", _money(summary.get("total_cost")))]
+    budget = summary.get("budget") or {}
+    limits = []
+    if budget.get("max_sites") is not None:
+        limits.append(f"{_int(budget['max_sites'])} sites")
+    if budget.get("max_cost") is not None:
+        limits.append(f"cost {_money(budget['max_cost'])}")
+    if limits:
+        rows.append(("Budget", ", ".join(limits)))
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    title = "Hotspot plan"
+    if summary.get("scenario"):
+        title += f": {esc(summary['scenario'])}"
+    curve = coverage_curve_svg(selected, target)
+    notes = ""
+    if offline:
+        notes += ('<div class="note">Offline map: no basemap tiles; all plan layers are '
+                  'shown.</div>')
+    return (f'<details open><summary>{title}</summary><table>{body}</table>'
+            f'<div class="sect">Coverage curve ({esc(metric)})</div>{curve}{notes}</details>')
+
+
+def _ramp_html(items: list[tuple[str, str]], unit: str) -> str:
+    """A horizontal row of colour boxes with their (lower-bound) labels under them."""
+    cells = "".join(f'<span class="rc"><span class="rb" style="background:{c}"></span>'
+                    f'<span class="rl">{lab}</span></span>' for c, lab in items)
+    return f'<div class="ramp">{cells}<span class="ru">{unit}</span></div>'
+
+
+def _legend_html(cats: list[tuple[str, str, str, int]], any_synthetic: bool,
+                 any_existing_elsewhere: bool, uncovered_classes: list[int],
+                 density_layer: bool = False) -> str:
+    parts = ['<details open><summary>Legend</summary>']
+    parts.append('<div class="sect">Selected hotspots</div>')
+    for _cat, label, colour, count in cats:
+        parts.append(f'<div class="row"><span class="sw dot" style="background:{colour}">'
+                     f'</span>{esc(label)} ({count:,})</div>')
+    if any_existing_elsewhere:
+        parts.append('<div class="row"><span class="sw dot" style="background:#888;'
+                     'box-shadow:0 0 0 2px #000"></span>existing hotspot (black ring)</div>')
+    if any_synthetic:
+        parts.append('<div class="row"><span class="sw dot" style="background:#fff;'
+                     'box-shadow:0 0 0 2px #555"></span>synthetic site (hollow)</div>')
+    parts.append('<div class="row"><span class="sw dot" style="background:#9e9e9e;'
+                 'width:10px;height:10px;margin:2px 8px 2px 2px"></span>'
+                 'candidate not selected (layer off)</div>')
+    parts.append('<div class="sect">District coverage</div>')
+    ramp = [(c, f"{COVERAGE_BREAKS[k] * 100:g}") for k, c in enumerate(COVERAGE_COLOURS)]
+    parts.append(_ramp_html(ramp, "%"))
+    if uncovered_classes:
+        parts.append('<div class="sect">Uncovered demand, residents/km²</div>')
+        short = ["none", "<1k", "1k", "5k", "20k+"]
+        parts.append(_ramp_html([(UNCOVERED_COLOURS[k], short[k]) for k in uncovered_classes],
+                                ""))
+    if density_layer:
+        parts.append('<div class="sect">Population density layer (off at start)</div>')
+        short = ["none", "<1k", "1k", "5k", "20k+"]
+        parts.append(_ramp_html(list(zip(DENSITY_COLOURS, short)), "/km²"))
+    if any_synthetic:
+        parts.append('<div class="note">Hollow markers are <b>synthetic</b> sites: generated '
+                     'stand-ins where real site data was missing, not real buildings.</div>')
+    parts.append("</details>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- tables
+
+def _col(df: pd.DataFrame, name: str, default=None) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series([default] * len(df), index=df.index, dtype=object)
+
+
+def _clean(v: Any, kind: str) -> Any:
+    if kind in ("int", "pct", "m", "km2", "num", "hide_num"):
+        return _num(v)
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return None
+    return esc(v)
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes")
+    try:
+        return bool(v) and not (isinstance(v, float) and math.isnan(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _site_table(df: gpd.GeoDataFrame, summary: dict, selected: bool) -> dict:
+    """Compact table: cols = [key, label (HTML), kind, hide-if-empty], rows = lists."""
+    metric = _metric_name(summary)
+    cols = [("lon", "", "hide", False), ("lat", "", "hide", False),
+            ("name", "Name", "text", False), ("category_label", "Category", "text", False),
+            ("source", "Source", "text", False), ("site_id", "Site id", "text", False),
+            ("radius_m", "Radius", "m", False), ("cost", "Cost", "num", False)]
+    if selected:
+        cols += [("rank", "Rank (greedy order)", "int", False),
+                 ("marginal_population", "Population gained", "int", True)]
+        if metric == "area":
+            cols.append(("marginal_area_m2", "Area gained", "km2", True))
+        cols += [("cumulative_coverage", f"Coverage after it ({metric})", "pct", False),
+                 ("flags", "Note", "text", True)]
+    else:
+        cols.append(("status", "Status", "text", False))
+    cols += [("source_key", "", "hide", False), ("existing_key", "", "hide", False)]
+    if not selected:
+        cols.append(("status_key", "", "hide", False))
+
+    xs = np.round(df.geometry.x.to_numpy(float), COORD_DECIMALS)
+    ys = np.round(df.geometry.y.to_numpy(float), COORD_DECIMALS)
+    cats = _col(df, "category", "").astype(str).tolist()
+    src = [str(s).strip().lower() if s is not None and s == s else "real"
+           for s in _col(df, "source", "real")]
+    existing = [_bool(v) for v in _col(df, "existing", False)]
+    forced = [_bool(v) for v in _col(df, "forced", False)]
+    names = _col(df, "name", None).tolist()
+    ids = _col(df, "site_id", None).tolist()
+    rows = []
+    for i in range(len(df)):
+        if not (np.isfinite(xs[i]) and np.isfinite(ys[i])):
+            continue
+        rec = {
+            "lon": float(xs[i]), "lat": float(ys[i]),
+            "name": names[i] if names[i] is not None and names[i] == names[i] else ids[i],
+            "category_label": _category_label(summary, cats[i]),
+            "source": src[i], "site_id": ids[i],
+            "source_key": "synthetic" if src[i] == "synthetic" else "real",
+            "existing_key": 1 if existing[i] else 0,
+        }
+        flags = []
+        if existing[i]:
+            flags.append("existing hotspot, kept")
+        if forced[i]:
+            flags.append("forced by the scenario")
+        rec["flags"] = "; ".join(flags) or None
+        if not selected:
+            status = str(_col(df, "status", "not_selected").iloc[i])
+            rec["status"] = status.replace("_", " ")
+            rec["status_key"] = "forbidden" if status == "forbidden" else "ok"
+        row = []
+        for key, _label, kind, _opt in cols:
+            if key in ("lon", "lat", "existing_key"):
+                row.append(rec[key])
+            elif key in ("source_key", "status_key"):
+                row.append(rec[key])
+            elif key in rec:
+                row.append(_clean(rec[key], kind))
+            else:
+                row.append(_clean(df[key].iloc[i] if key in df.columns else None, kind))
+        rows.append(row)
+    return {"cols": [list(c) for c in cols], "rows": rows}
+
+
+# --------------------------------------------------------------------------- offline assets
+
+def _leaflet_assets() -> tuple[str, str]:
+    """leaflet.js and leaflet.css (images as data URIs) from XStatic-Leaflet."""
+    try:
+        import xstatic.pkg.leaflet as xleaflet
+    except ImportError as exc:  # pragma: no cover - dependency of the package
+        raise RuntimeError("offline maps need the package XStatic-Leaflet "
+                           "(pip install XStatic-Leaflet)") from exc
+    base = Path(xleaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match) -> str:
+        rel = match.group(1).strip("'\"")
+        path = base / rel
+        if not path.is_file():
+            return match.group(0)
+        b64 = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{b64})"
+
+    css = re.sub(r"url\((images/[^)]+)\)", data_uri, css)
+    if "</script" in js.lower() or "</style" in css.lower():  # pragma: no cover
+        raise RuntimeError("cannot inline Leaflet: it contains a closing tag")
+    return js, css
+
+
+_FETCH_PATTERNS = [
+    re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.I),
+    re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?([^\"'\s>]+)", re.I),
+    re.compile(r"<(?:img|iframe|embed|source|video|audio)\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]+)",
+               re.I),
+    re.compile(r"url\(\s*[\"']?(https?:[^\"')\s]+)", re.I),
+    re.compile(r"@import\s+[\"']?(https?:[^\"';\s]+)", re.I),
+]
+
+
+def find_fetched_urls(page: str) -> list[str]:
+    """Remote URLs a browser would fetch from this page (script/link/img/CSS url()).
+
+    Plain links (``<a href>``, e.g. tile attributions) are not fetched and are ignored.
+    """
+    found = []
+    for pat in _FETCH_PATTERNS:
+        for m in pat.finditer(page):
+            url = m.group(1)
+            if re.match(r"(?i)(https?:)?//", url):
+                found.append(url)
+    return found
+
+
+# --------------------------------------------------------------------------- test hooks
+
+#: Installed first in <head> with ``test_hooks=True``: records JS errors and dialogs, and
+#: on load writes what Leaflet actually holds into data-hs-* attributes on <body>.
+TEST_HOOK_SCRIPT = r"""<script>
+(function () {
+  var errs = [], dialogs = [];
+  window.__hsErrors = errs; window.__hsDialogs = dialogs;
+  window.addEventListener('error', function (e) {
+    var t = e.target;
+    if (t && t !== window && (t.src || t.href)) { errs.push('resource: ' + (t.src || t.href)); }
+    else { errs.push('error: ' + (e.message || e) + ' at ' + e.lineno + ':' + e.colno); }
+  }, true);
+  window.addEventListener('unhandledrejection', function (e) { errs.push('rejection: ' + e.reason); });
+  var ce = console.error;
+  console.error = function () {
+    errs.push('console: ' + Array.prototype.join.call(arguments, ' '));
+    return ce.apply(console, arguments);
+  };
+  ['alert', 'confirm', 'prompt', 'print'].forEach(function (n) {
+    window[n] = function (m) { dialogs.push(n + ':' + m); return null; };
+  });
+  function visible(sel) {
+    var el = document.querySelector(sel);
+    if (!el) { return false; }
+    var r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' &&
+      r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight;
+  }
+  window.addEventListener('load', function () {
+    setTimeout(function () {
+      var b = document.body, maps = [], sites = 0, circles = 0, districts = 0, uncovered = 0;
+      document.querySelectorAll('.folium-map').forEach(function (el) {
+        if (window[el.id] && window[el.id].eachLayer) { maps.push(window[el.id]); }
+      });
+      var siteLayers = [], distLayers = [];
+      maps.forEach(function (m) {
+        m.eachLayer(function (l) {
+          var o = l.options || {};
+          if (o.hsKind === 'site') { sites++; siteLayers.push(l); }
+          if (o.hsKind === 'circle') { circles++; }
+          var p = l.feature && l.feature.properties;
+          if (p && p.hs_layer === 'district' && l.getLatLngs) { districts++; distLayers.push(l); }
+          if (p && p.hs_layer === 'uncovered' && l.getLatLngs) { uncovered++; }
+        });
+      });
+      /* Open up to 30 popups and district tooltips and record the text they show. */
+      var popups = [], tooltips = [];
+      function norm(s) { return s.replace(/\s+/g, ' ').trim(); }
+      try {
+        siteLayers.slice(0, 30).forEach(function (l) {
+          l.openPopup();
+          var pe = l.getPopup() && l.getPopup().getElement();
+          popups.push(pe ? norm(pe.textContent) : '');
+          l.closePopup();
+        });
+        distLayers.slice(0, 30).forEach(function (l) {
+          var ev = {latlng: l.getBounds().getCenter(), layer: l};
+          l.fire('mouseover', ev, true);
+          var tip = null;
+          Object.keys(l._eventParents || {}).forEach(function (k) {
+            var g = l._eventParents[k];
+            if (!tip && g.getTooltip && g.getTooltip()) { tip = g.getTooltip(); }
+          });
+          var te = tip && tip.getElement();
+          tooltips.push(te ? norm(te.textContent) : '');
+          l.fire('mouseout', ev, true);
+        });
+      } catch (e) { errs.push('hook: ' + e); }
+      b.setAttribute('data-hs-leaflet', window.L ? L.version : 'none');
+      b.setAttribute('data-hs-maps', String(maps.length));
+      b.setAttribute('data-hs-size', maps.length ? maps[0].getSize().x + 'x' + maps[0].getSize().y +
+        ' window ' + innerWidth + 'x' + innerHeight : '');
+      b.setAttribute('data-hs-load-ms', String(Math.round(performance.now())));
+      b.setAttribute('data-hs-sites', String(sites));
+      b.setAttribute('data-hs-circles', String(circles));
+      b.setAttribute('data-hs-districts', String(districts));
+      b.setAttribute('data-hs-uncovered', String(uncovered));
+      b.setAttribute('data-hs-legend', String(visible('.hs-legend')));
+      b.setAttribute('data-hs-summary', String(visible('.hs-summary')));
+      b.setAttribute('data-hs-curve', String(!!document.querySelector('.hs-summary svg polyline')));
+      b.setAttribute('data-hs-layercontrol', String(!!document.querySelector('.leaflet-control-layers')));
+      b.setAttribute('data-hs-scale', String(!!document.querySelector('.leaflet-control-scale')));
+      b.setAttribute('data-hs-minimap', String(!!document.querySelector('.hs-minimap.leaflet-container')));
+      b.setAttribute('data-hs-fullscreen', String(!!document.querySelector('.hs-fs a')));
+      b.setAttribute('data-hs-injected', String(!!document.querySelector(
+        'img[src="x"], img[onerror], script[data-hostile], [onerror]')));
+      b.setAttribute('data-hs-popups', JSON.stringify(popups));
+      b.setAttribute('data-hs-tooltips', JSON.stringify(tooltips));
+      b.setAttribute('data-hs-errors', JSON.stringify(errs));
+      b.setAttribute('data-hs-dialogs', JSON.stringify(dialogs));
+      b.setAttribute('data-hs-done', 'true');
+    }, 50);
+  });
+})();
+</script>"""
+
+
+# --------------------------------------------------------------------------- main entry
+
+def render_map(plan_dir: str | os.PathLike, out_path: str | os.PathLike | None = None,
+               offline: bool = False, *, show_candidates: bool = False,
+               show_density: bool = False, test_hooks: bool = False) -> Path:
+    """Render the interactive map of a saved plan folder; return the HTML path.
+
+    ``plan_dir`` holds ``summary.json`` and ``plan.gpkg`` (docs/outputs.md). The page
+    goes to ``out_path`` (default ``plan_dir/map.html``), written atomically.
+    ``offline=True`` inlines Leaflet and uses no basemap, so the page needs no network.
+    ``show_candidates`` / ``show_density`` switch those layers on initially.
+    ``test_hooks=True`` adds a script that reports what the browser rendered as
+    ``data-hs-*`` attributes on ``<body>`` (used by the tests).
+    """
+    plan_dir = Path(plan_dir)
+    out = Path(out_path) if out_path is not None else plan_dir / "map.html"
+    page = build_map_html(load_plan(plan_dir), offline=offline,
+                          show_candidates=show_candidates, show_density=show_density,
+                          test_hooks=test_hooks)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".html.tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return out
+
+
+def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bool = False,
+                   show_density: bool = False, test_hooks: bool = False) -> str:
+    """The map page as a string (see :func:`render_map`)."""
+    summary = plan.summary
+    sel = plan.selected
+    tol = _district_tolerance(summary)
+
+    # ---- extent
+    frames = [f for f in (plan.study_area, plan.districts, sel) if f is not None and len(f)]
+    if frames:
+        bounds = np.array([f.total_bounds for f in frames])
+        minx, miny = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
+        maxx, maxy = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
+    else:
+        minx = miny = maxx = maxy = float("nan")
+    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
+        minx, miny, maxx, maxy = -180.0, -60.0, 180.0, 75.0
+    centre = [(miny + maxy) / 2, (minx + maxx) / 2]
+
+    m = folium.Map(location=centre, zoom_start=11, tiles=None, prefer_canvas=True,
+                   control_scale=True)
+    # Only Leaflet is needed: no jQuery / Bootstrap / awesome-markers / Font Awesome.
+    m.default_js = [("leaflet", LEAFLET_JS_URL)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
+    if not offline:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+
+    # ---- districts choropleth
+    if plan.districts is not None and len(plan.districts):
+        d = plan.districts
+        summ_d = {str(x.get("name")): x for x in (summary.get("districts") or [])
+                  if isinstance(x, dict)}
+        geoms = _round_geoms(_simplify(d.geometry.to_numpy(), tol))
+        props = []
+        metric = _metric_name(summary)
+        for i in range(len(d)):
+            row = d.iloc[i]
+            name = row.get("name")
+            extra = summ_d.get(str(name), {})
+            cov = _num(row.get("coverage"))
+            if cov is None:
+                cov = _num(extra.get("coverage_population" if metric == "population"
+                                     else "coverage_area"))
+            pop = row.get("population") if "population" in d else extra.get("population")
+            n_sites = row.get("n_sites") if "n_sites" in d else extra.get("n_sites")
+            props.append({
+                "hs_layer": "district",
+                "name": esc(name),
+                "population": _int(pop),
+                "coverage": _pct(cov),
+                "coverage_population": _pct(row.get("coverage_population",
+                                                    extra.get("coverage_population"))),
+                "coverage_area": _pct(row.get("coverage_area", extra.get("coverage_area"))),
+                "n_sites": _int(n_sites),
+                "colour": _coverage_colour(cov),
+            })
+        gj = _geojson(geoms, props)
+        fields = ["name", "population", "coverage_population", "coverage_area", "n_sites"]
+        aliases = ["District", "Population", "Population covered", "Area covered", "Sites"]
+        folium.GeoJson(
+            gj, name="Districts: coverage",
+            style_function=lambda f: {"color": "#444", "weight": 1.5, "opacity": 0.9,
+                                      "fillColor": f["properties"]["colour"],
+                                      "fillOpacity": 0.35},
+            highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.5},
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+            smooth_factor=1.0,
+        ).add_to(m)
+
+    # ---- uncovered demand (and optional density "heat" layer)
+    uncovered_classes: list[int] = []
+    has_density = False
+    cell_m = _num(summary.get("cell_size_m")) or 100.0
+    if plan.cells is not None and len(plan.cells):
+        cells = plan.cells
+        covered = cells["covered"].map(_bool).to_numpy(bool) if "covered" in cells \
+            else np.zeros(len(cells), bool)
+        unc, bin_m = _uncovered_polygons(cells, ~covered, cell_m)
+        if unc:
+            uncovered_classes = [p["class"] for p in unc]
+            label_suffix = "" if bin_m is None else f" (drawn on a {bin_m:,.0f} m grid)"
+            props = [{
+                "hs_layer": "uncovered",
+                "label": DENSITY_LABELS[p["class"]] + label_suffix,
+                "population": _int(p["population"]),
+                "area": _km2(p["area_m2"]),
+                "unreachable": _int(p["unreachable_population"]),
+                "colour": UNCOVERED_COLOURS[p["class"]],
+            } for p in unc]
+            folium.GeoJson(
+                _geojson([p["geometry"] for p in unc], props),
+                name="Uncovered demand",
+                style_function=lambda f: {"color": f["properties"]["colour"], "weight": 0.5,
+                                          "fillColor": f["properties"]["colour"],
+                                          "fillOpacity": 0.65},
+                tooltip=folium.GeoJsonTooltip(
+                    fields=["label", "population", "area", "unreachable"],
+                    aliases=["Uncovered, density", "Residents", "Area",
+                             "of them out of reach of every candidate"], sticky=True),
+            ).add_to(m)
+        image = _density_image(cells, cell_m)
+        has_density = image is not None
+        if image is not None:
+            folium.raster_layers.ImageOverlay(
+                image=image[0], bounds=image[1], name="Population density (all demand)",
+                show=show_density, opacity=0.8, pixelated=True, interactive=False,
+            ).add_to(m)
+
+    # ---- selected sites, one layer per category
+    cats_all = list(_col(sel, "category", "").astype(str))
+    cand_cats = [] if plan.candidates is None else \
+        list(_col(plan.candidates, "category", "").astype(str))
+    colours = category_colours(set(cats_all) | set(cand_cats))
+    if "rank" in sel.columns:
+        sel = sel.assign(_r=pd.to_numeric(sel["rank"], errors="coerce")).sort_values(
+            "_r", kind="stable").drop(columns="_r")
+    counts = pd.Series(cats_all).value_counts() if cats_all else pd.Series(dtype=int)
+    order = sorted(counts.index, key=lambda c: (c not in KNOWN_CATEGORY_COLOURS,
+                                               list(KNOWN_CATEGORY_COLOURS).index(c)
+                                               if c in KNOWN_CATEGORY_COLOURS else 0, c))
+    legend_cats = []
+    sel_cat = _col(sel, "category", "").astype(str)
+    for cat in order:
+        sub = sel[sel_cat == cat]
+        label = _category_label(summary, cat)
+        colour = colours[cat]
+        swatch = (f'<span style="display:inline-block;width:10px;height:10px;'
+                  f'border-radius:50%;background:{colour};margin-right:4px"></span>')
+        fg = folium.FeatureGroup(name=f"{swatch}{esc(label)} ({len(sub):,})")
+        fg.add_child(_PointLayer(_site_table(sub, summary, selected=True),
+                                 {"colour": colour, "radius": 5, "fillOpacity": 0.95,
+                                  "circles": True, "kind": "site"}))
+        fg.add_to(m)
+        legend_cats.append((cat, label, colour, len(sub)))
+
+    # ---- candidates not selected
+    any_synth = bool((_col(sel, "source", "real").astype(str).str.lower() == "synthetic").any())
+    if plan.candidates is not None and len(plan.candidates):
+        c = plan.candidates
+        any_synth = any_synth or bool(
+            (_col(c, "source", "real").astype(str).str.lower() == "synthetic").any())
+        status = _col(c, "status", "not_selected").astype(str)
+        rest = c[status != "selected"]
+        if len(rest):
+            fg = folium.FeatureGroup(name=f"Candidates not selected ({len(rest):,})",
+                                     show=show_candidates)
+            fg.add_child(_PointLayer(_site_table(rest, summary, selected=False),
+                                     {"colour": "#9e9e9e", "radius": 3, "fillOpacity": 0.8,
+                                      "circles": False, "kind": "candidate"}))
+            fg.add_to(m)
+    # existing hotspots filed under another category get a black ring; say so
+    any_existing = bool((_col(sel, "existing", False).map(_bool)
+                         & (_col(sel, "category", "").astype(str) != "existing")).any())
+
+    # ---- study area outline (also the minimap's content)
+    outline = None
+    if plan.study_area is not None and len(plan.study_area):
+        sa = _round_geoms(_simplify(plan.study_area.geometry.to_numpy(), tol * 2), 5)
+        outline = _geojson(sa, [{"hs_layer": "study_area"} for _ in sa])
+        folium.GeoJson(outline, name="Study area", interactive=False,
+                       style_function=lambda f: {"color": "#222", "weight": 2, "fill": False,
+                                                 "dashArray": "6 4"}).add_to(m)
+    elif plan.districts is not None and len(plan.districts):
+        merged = _round_geoms(_simplify([plan.districts.union_all()], tol * 2), 5)
+        outline = _geojson(merged, [{}])
+
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+
+    config = {
+        "basemap": not offline,
+        "minimap_tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "outline": outline,
+        "summary_html": _summary_html(summary, sel, offline),
+        "legend_html": _legend_html(legend_cats, any_synth, any_existing, uncovered_classes,
+                                    density_layer=has_density),
+    }
+    if offline:
+        config.pop("minimap_tiles")
+    m.add_child(_Panels(m.get_name(), config))
+
+    page = m.get_root().render()
+    return _finish_page(page, summary, offline=offline, test_hooks=test_hooks)
+
+
+def _finish_page(page: str, summary: dict, offline: bool, test_hooks: bool) -> str:
+    title = "Hotspot plan"
+    if summary.get("scenario"):
+        title += f" – {esc(summary['scenario'])}"
+    head = f'<meta charset="utf-8">\n<title>{title}</title>\n'
+    if test_hooks:
+        head = TEST_HOOK_SCRIPT + "\n" + head
+    if "<head>" not in page:  # pragma: no cover - folium always writes one
+        raise RuntimeError("unexpected folium output: no <head>")
+    page = page.replace("<head>", "<head>\n" + head, 1)
+    if offline:
+        js, css = _leaflet_assets()
+        js_tag = re.compile(r'<script\s+src="' + re.escape(LEAFLET_JS_URL) + r'"\s*>\s*</script>')
+        css_tag = re.compile(r'<link\s+rel="stylesheet"\s+href="' + re.escape(LEAFLET_CSS_URL)
+                             + r'"\s*/?>')
+        page, n_js = js_tag.subn(lambda _m: f"<script>{js}</script>", page, count=1)
+        page, n_css = css_tag.subn(lambda _m: f"<style>{css}</style>", page, count=1)
+        if n_js != 1 or n_css != 1:  # pragma: no cover - folium changed its output
+            raise RuntimeError("could not inline Leaflet into the offline map")
+        remote = find_fetched_urls(page)
+        if remote:  # pragma: no cover - guard against a new CDN tag
+            raise RuntimeError(f"offline map would still fetch: {remote[:5]}")
+    return page

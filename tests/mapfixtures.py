@@ -1,0 +1,167 @@
+"""A small synthetic plan folder (docs/outputs.md) with hostile names, for map tests.
+
+The folder is what ``hotspots plan --out DIR`` writes, built by hand: summary.json,
+plan.gpkg (selected_sites, candidates, demand_cells, districts, study_area) and
+selected_sites.csv, all in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point, box
+
+HOSTILE_IMG = "<img src=x onerror=alert(1)>"
+HOSTILE_TEMPLATE = "${alert(2)}"
+HOSTILE_BACKTICK = "`-alert(5)-`"
+HOSTILE_SCRIPT = "</script><script data-hostile>alert(3)</script>"
+HOSTILE_SVG = "<svg onload=alert(4)>"
+
+#: District names (west to east); the first is the one the browser hook opens.
+DISTRICT_NAMES = [HOSTILE_IMG + " District", HOSTILE_TEMPLATE, HOSTILE_SCRIPT]
+#: A user category whose configured label is hostile too.
+USER_CATEGORY = "community_centre"
+USER_LABEL = HOSTILE_SVG + " centre"
+
+# Study area: 0.06° x 0.03° near Shenzhen, three districts side by side.
+X0, Y0, DX, DY = 114.00, 22.50, 0.02, 0.03
+CELL = 0.002  # ~200 m cells
+CELL_M = 200.0
+
+
+def _sites() -> pd.DataFrame:
+    """Selected sites in rank order (existing first), incl. synthetic and hostile ones."""
+    rows = [
+        # name, category, source, existing, lon, lat, radius
+        ("Old hub " + HOSTILE_BACKTICK, "existing", "real", True, 114.010, 22.515, 300.0),
+        (HOSTILE_IMG, "school", "real", False, 114.030, 22.515, 250.0),
+        (HOSTILE_TEMPLATE, "library", "synthetic", False, 114.050, 22.515, 250.0),
+        (HOSTILE_SCRIPT, "transport_hub", "real", False, 114.005, 22.525, 400.0),
+        ("Centre A", USER_CATEGORY, "synthetic", False, 114.045, 22.525, 300.0),
+        ("School B", "school", "synthetic", False, 114.025, 22.505, 250.0),
+        ("Library C", "library", "real", False, 114.055, 22.505, 250.0),
+    ]
+    df = pd.DataFrame(rows, columns=["name", "category", "source", "existing", "lon", "lat",
+                                     "radius_m"])
+    df.insert(0, "site_id", [f"s{i}" for i in range(len(df))])
+    df["forced"] = False
+    df["cost"] = np.where(df["existing"], 0.0, 1000.0)
+    df["rank"] = np.arange(1, len(df) + 1)
+    return df
+
+
+def make_plan_dir(root: Path, *, metric: str = "population") -> Path:
+    """Write a plan folder under ``root`` and return its path."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    crs = "EPSG:4326"
+    sites = _sites()
+    study = box(X0, Y0, X0 + 3 * DX, Y0 + DY)
+    districts_geom = [box(X0 + k * DX, Y0, X0 + (k + 1) * DX, Y0 + DY) for k in range(3)]
+
+    # demand cells
+    rng = np.random.default_rng(4)
+    cells = []
+    xs = np.arange(X0, X0 + 3 * DX - 1e-9, CELL)
+    ys = np.arange(Y0, Y0 + DY - 1e-9, CELL)
+    m_per_deg_x = 111_320 * np.cos(np.radians(Y0 + DY / 2))
+    for x in xs:
+        for y in ys:
+            g = box(x, y, x + CELL, y + CELL)
+            cx, cy = x + CELL / 2, y + CELL / 2
+            dist = np.hypot((sites["lon"] - cx) * m_per_deg_x, (sites["lat"] - cy) * 110_570)
+            covered = bool((dist <= sites["radius_m"]).any())
+            pop = float(rng.choice([0, 20, 150, 600, 1500]))
+            district = DISTRICT_NAMES[min(int((cx - X0) / DX), 2)]
+            cells.append((district, pop, CELL_M * CELL_M, covered, x < X0 + 0.055, g))
+    cells = gpd.GeoDataFrame(cells, columns=["district", "population", "area_m2", "covered",
+                                             "reachable", "geometry"], crs=crs)
+    cells.insert(0, "cell_id", np.arange(len(cells)))
+
+    # marginal gains and cumulative coverage in greedy order
+    covered_so_far = np.zeros(len(cells), bool)
+    cxy = np.array([[g.bounds[0] + CELL / 2, g.bounds[1] + CELL / 2] for g in cells.geometry])
+    tot_pop = cells["population"].sum()
+    gains, cums, gain_area = [], [], []
+    for _, s in sites.iterrows():
+        d = np.hypot((cxy[:, 0] - s["lon"]) * m_per_deg_x, (cxy[:, 1] - s["lat"]) * 110_570)
+        new = (d <= s["radius_m"]) & ~covered_so_far
+        gains.append(float(cells.loc[new, "population"].sum()))
+        gain_area.append(float(cells.loc[new, "area_m2"].sum()))
+        covered_so_far |= new
+        cums.append(float(cells.loc[covered_so_far, "population"].sum() / tot_pop))
+    sites["marginal_population"] = gains
+    sites["marginal_area_m2"] = gain_area
+    sites["marginal_gain"] = gains if metric == "population" else gain_area
+    sites["cumulative_coverage"] = cums
+
+    sel = gpd.GeoDataFrame(sites, geometry=[Point(x, y) for x, y in zip(sites.lon, sites.lat)],
+                           crs=crs)
+    # candidates: the selected ones plus some not selected and a forbidden one
+    extra = pd.DataFrame({
+        "site_id": [f"c{i}" for i in range(6)],
+        "name": ["Cand " + HOSTILE_IMG, "Cand 1", "Cand 2", "Cand 3", "Cand 4", None],
+        "category": ["school", "library", USER_CATEGORY, "school", "transport_hub", "park"],
+        "source": ["real", "synthetic", "real", "real", "real", "real"],
+        "existing": False, "radius_m": 250.0, "cost": 1000.0,
+        "status": ["not_selected"] * 5 + ["forbidden"],
+        "lon": [114.015, 114.035, 114.052, 114.008, 114.042, 114.058],
+        "lat": [22.522, 22.508, 22.522, 22.508, 22.512, 22.527],
+    })
+    cand = pd.concat([sites.assign(status="selected")[extra.columns], extra],
+                     ignore_index=True)
+    cand = gpd.GeoDataFrame(cand, geometry=[Point(x, y) for x, y in zip(cand.lon, cand.lat)],
+                            crs=crs).drop(columns=["lon", "lat"])
+
+    district_rows = []
+    for name, g in zip(DISTRICT_NAMES, districts_geom):
+        c = cells[cells["district"] == name]
+        pop = float(c["population"].sum())
+        cov_p = float(c.loc[c.covered, "population"].sum() / pop) if pop else None
+        cov_a = float(c.loc[c.covered, "area_m2"].sum() / c["area_m2"].sum())
+        n_sites = int(sum(g.contains(p) for p in sel.geometry))
+        district_rows.append({"name": name, "population": pop,
+                              "area_m2": float(c["area_m2"].sum()),
+                              "coverage": cov_p if metric == "population" else cov_a,
+                              "coverage_population": cov_p, "coverage_area": cov_a,
+                              "n_sites": n_sites, "geometry": g})
+    districts = gpd.GeoDataFrame(district_rows, crs=crs)
+
+    gpkg = root / "plan.gpkg"
+    sel.drop(columns=["lon", "lat"]).to_file(gpkg, layer="selected_sites", driver="GPKG")
+    cand.to_file(gpkg, layer="candidates", driver="GPKG")
+    cells.to_file(gpkg, layer="demand_cells", driver="GPKG")
+    districts.to_file(gpkg, layer="districts", driver="GPKG")
+    gpd.GeoDataFrame({"name": ["study area"]}, geometry=[study], crs=crs).to_file(
+        gpkg, layer="study_area", driver="GPKG")
+    sites[["lon", "lat"] + [c for c in sites.columns if c not in ("lon", "lat")]].to_csv(
+        root / "selected_sites.csv", index=False)
+
+    cov_pop = float(cells.loc[cells.covered, "population"].sum() / tot_pop)
+    cov_area = float(cells.loc[cells.covered, "area_m2"].sum() / cells["area_m2"].sum())
+    categories = {"school": {"label": "School", "radius_m": 250, "cost": 1000},
+                  "library": {"label": "Library", "radius_m": 250, "cost": 1000},
+                  "transport_hub": {"label": "Transport hub", "radius_m": 400, "cost": 1000},
+                  "existing": {"label": "Existing hotspot", "radius_m": 300, "cost": 0},
+                  USER_CATEGORY: {"label": USER_LABEL, "radius_m": 300, "cost": 1000}}
+    summary = {
+        "scenario": "test " + HOSTILE_IMG, "target": 0.99, "metric": metric,
+        "coverage_population": cov_pop, "coverage_area": cov_area,
+        "target_met": False, "max_reachable_coverage": 0.97,
+        "n_selected": len(sites), "n_new": int((~sites.existing).sum()),
+        "n_existing": int(sites.existing.sum()), "total_cost": float(sites.cost.sum()),
+        "n_candidates": len(cand), "n_cells": len(cells),
+        "n_unreachable_cells": int((~cells.reachable).sum()), "cell_size_m": CELL_M,
+        "crs_metric": "EPSG:32649", "total_population": float(tot_pop),
+        "total_area_m2": float(cells["area_m2"].sum()),
+        "budget": {"max_sites": 7, "max_cost": None}, "stop_reason": "budget_sites",
+        "by_district": {r["name"]: r["coverage"] for r in district_rows},
+        "districts": [{k: v for k, v in r.items() if k != "geometry"} for r in district_rows],
+        "by_category": {}, "categories": categories, "dropped_sites": [], "runtime_s": 0.1,
+    }
+    (root / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return root

@@ -1,0 +1,339 @@
+"""The interactive map: built from a saved plan folder, safe with hostile names, offline.
+
+String-level checks on the HTML, plus a real-browser check: headless Chromium opens the
+offline map with networking disabled, and a test hook in the page reports what Leaflet
+actually rendered (see ``coverage.maps.TEST_HOOK_SCRIPT``).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from coverage.maps import (
+    EXTRA_PALETTE, KNOWN_CATEGORY_COLOURS, category_colours, coverage_curve_svg, esc,
+    find_fetched_urls, render_map,
+)
+
+from mapfixtures import (
+    DISTRICT_NAMES, HOSTILE_BACKTICK, HOSTILE_IMG, HOSTILE_SCRIPT, HOSTILE_SVG,
+    HOSTILE_TEMPLATE, USER_LABEL, make_plan_dir,
+)
+
+HOSTILE = [HOSTILE_IMG, HOSTILE_TEMPLATE, HOSTILE_BACKTICK, HOSTILE_SCRIPT, HOSTILE_SVG]
+N_SITES = 7
+N_DISTRICTS = 3
+
+
+@pytest.fixture(scope="module")
+def plan_dir(tmp_path_factory) -> Path:
+    return make_plan_dir(tmp_path_factory.mktemp("plan"))
+
+
+@pytest.fixture(scope="module")
+def online_html(plan_dir) -> str:
+    return render_map(plan_dir).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def offline_map(plan_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("offline") / "map.html"
+    return render_map(plan_dir, out_path=out, offline=True, test_hooks=True)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def test_esc_neutralises_html_and_template_literals():
+    for s in HOSTILE:
+        e = esc(s)
+        assert "<" not in e and ">" not in e and "`" not in e and "${" not in e
+        assert htmllib.unescape(e) == s  # shown as the original text
+    assert esc(None) == "" and esc(float("nan")) == ""
+    assert esc("Nanshan 南山") == "Nanshan 南山"
+
+
+def test_category_colours_are_fixed_for_known_and_deterministic_for_others():
+    cats = ["school", "library", "transport_hub", "existing", "park", "clinic", "museum"]
+    a = category_colours(cats)
+    b = category_colours(list(reversed(cats)))
+    assert a == b
+    for k, v in KNOWN_CATEGORY_COLOURS.items():
+        assert a[k] == v
+    others = [a[c] for c in ("park", "clinic", "museum")]
+    assert len(set(others)) == 3 and all(c in EXTRA_PALETTE for c in others)
+    # an unknown category keeps its colour whatever else is in the plan
+    assert category_colours(["park"])["park"] == category_colours(["park", "school"])["park"]
+
+
+def test_coverage_curve_svg():
+    import pandas as pd
+
+    df = pd.DataFrame({"rank": range(1, 2001),
+                       "cumulative_coverage": [min(1.0, i / 1500) for i in range(1, 2001)]})
+    svg = coverage_curve_svg(df, 0.99)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "target 99%" in svg and "<polyline" in svg
+    points = re.search(r'points="([^"]+)"', svg).group(1).split()
+    assert 2 < len(points) <= 400  # thinned out
+
+
+# ------------------------------------------------------------------ the page as a string
+
+
+def _panels_config(page: str) -> dict:
+    """The JSON the page hands to its legend/summary/minimap script."""
+    start = page.index("var cfg = ") + len("var cfg = ")
+    return json.JSONDecoder().raw_decode(page, start)[0]
+
+
+def test_map_written_atomically_to_default_path(plan_dir):
+    out = render_map(plan_dir)
+    assert out == plan_dir / "map.html" and out.stat().st_size > 0
+    assert not list(plan_dir.glob(".map-*"))  # no temp file left behind
+
+
+def test_missing_plan_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a plan folder"):
+        render_map(tmp_path)
+
+
+def test_hostile_names_never_appear_raw(online_html):
+    page = online_html
+    for s in HOSTILE:
+        assert s not in page, s
+    assert "<img" not in page  # the page itself has no images at all
+    assert "<svg onload" not in page
+    assert "${alert" not in page
+    # one </script> per <script>: nothing in the data closed a script element early
+    assert page.count("<script") == page.count("</script>")
+    # the escaped form is there (names are shown, as text)
+    assert esc(HOSTILE_IMG) in page
+
+
+def test_page_contents(online_html, plan_dir):
+    page = online_html
+    summary = json.loads((plan_dir / "summary.json").read_text())
+    # layers: districts, uncovered demand, density (off), one per category, candidates (off)
+    for label in ("Districts: coverage", "Uncovered demand", "Population density",
+                  "School (2)", "Library (2)", "Transport hub (1)", "Existing hotspot (1)",
+                  # data strings sit in JSON, where "&" is written \u0026
+                  esc(USER_LABEL).replace("&", "\\u0026") + " (1)",
+                  "Candidates not selected (6)"):
+        assert label in page, label
+    assert "target not met" in page and "99.0 % of population" in page
+    assert f'{summary["coverage_population"] * 100:.2f} %' in page
+    cfg = _panels_config(page)
+    assert "Coverage curve" in cfg["summary_html"] and "<polyline" in cfg["summary_html"]
+    assert "target not met" in cfg["summary_html"]
+    legend = cfg["legend_html"]
+    assert "synthetic" in legend and "stand-ins" in legend  # synthetic sites are explained
+    assert esc(USER_LABEL) in legend and USER_LABEL not in legend
+    for colour in KNOWN_CATEGORY_COLOURS.values():
+        assert colour in legend
+    assert "L.control.scale" in page
+    assert "hs-minimap" in page and "requestFullscreen" in page
+    # only Leaflet from the CDN: no jQuery, Bootstrap, awesome-markers, Font Awesome
+    fetched = find_fetched_urls(page)
+    assert all("leaflet@1.9.3" in u for u in fetched), fetched
+    assert "tile.openstreetmap.org" in page
+    assert '"preferCanvas": true' in page
+
+
+def test_no_synthetic_note_without_synthetic_sites(tmp_path):
+    import geopandas as gpd
+
+    d = make_plan_dir(tmp_path / "p")
+    gpkg = d / "plan.gpkg"
+    for layer in ("selected_sites", "candidates"):
+        g = gpd.read_file(gpkg, layer=layer)
+        g["source"] = "real"
+        g.to_file(gpkg, layer=layer, driver="GPKG")
+    page = render_map(d).read_text()
+    assert "stand-ins" not in _panels_config(page)["legend_html"]
+
+
+def test_offline_page_fetches_nothing(offline_map):
+    page = offline_map.read_text(encoding="utf-8")
+    assert find_fetched_urls(page) == []
+    for tag in re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", page, re.I):
+        assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", tag, re.I), tag
+    assert "tile.openstreetmap.org" not in page
+    assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
+    assert 't.version="1.9.3"' in page  # Leaflet itself, inlined
+    assert "data:image/png;base64," in page  # Leaflet's CSS images are inlined
+    assert "no basemap" in page
+
+
+def test_find_fetched_urls_ignores_plain_links():
+    page = ('<a href="https://openstreetmap.org/copyright">OSM</a>'
+            '<script src="https://x.test/a.js"></script><link rel="stylesheet" '
+            'href="//cdn.test/b.css"><style>p{background:url("https://x.test/i.png")}</style>')
+    assert find_fetched_urls(page) == ["https://x.test/a.js", "//cdn.test/b.css",
+                                       "https://x.test/i.png"]
+
+
+def test_area_metric_plan(tmp_path):
+    d = make_plan_dir(tmp_path / "p", metric="area")
+    page = render_map(d).read_text()
+    assert "of area" in page and "Area gained" in page
+
+
+def test_large_plan_stays_small(tmp_path):
+    """3,500 candidates, 1,500 selected, 40,000 cells: a few MB, rendered quickly."""
+    d = _large_plan(tmp_path / "big", n_sel=1500, n_cand=3500, grid=200)
+    t0 = time.perf_counter()
+    out = render_map(d, offline=True)
+    seconds = time.perf_counter() - t0
+    size = out.stat().st_size
+    assert size < 5_000_000, size
+    assert seconds < 60, seconds
+
+
+def _large_plan(root: Path, n_sel: int, n_cand: int, grid: int) -> Path:
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import Point, box
+
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    x0, y0, step = 113.8, 22.45, 0.0045  # ~450 m cells
+    cats = np.array(["school", "library", "transport_hub", "existing", "clinic"])
+    lon = x0 + rng.random(n_cand) * grid * step
+    lat = y0 + rng.random(n_cand) * grid * step * 0.5
+    status = np.where(np.arange(n_cand) < n_sel, "selected", "not_selected")
+    cand = gpd.GeoDataFrame({
+        "site_id": [f"c{i}" for i in range(n_cand)],
+        "name": [f"Site {i}" for i in range(n_cand)],
+        "category": cats[rng.integers(0, len(cats), n_cand)],
+        "source": np.where(rng.random(n_cand) < 0.3, "synthetic", "real"),
+        "existing": False, "radius_m": 300.0, "cost": 1000.0, "status": status,
+    }, geometry=[Point(a, b) for a, b in zip(lon, lat)], crs="EPSG:4326")
+    sel = cand.iloc[:n_sel].drop(columns="status").copy()
+    sel["forced"] = False
+    sel["rank"] = np.arange(1, n_sel + 1)
+    gains = np.sort(rng.random(n_sel))[::-1]
+    sel["marginal_gain"] = sel["marginal_population"] = gains * 1000
+    sel["marginal_area_m2"] = gains * 1e5
+    sel["cumulative_coverage"] = np.cumsum(gains) / gains.sum() * 0.95
+    gy = grid // 2
+    cells = gpd.GeoDataFrame({
+        "cell_id": np.arange(grid * gy),
+        "district": "D",
+        "population": rng.choice([0.0, 50.0, 400.0, 2000.0], grid * gy),
+        "area_m2": 450.0 ** 2,
+        "covered": rng.random(grid * gy) < 0.93,
+        "reachable": True,
+    }, geometry=[box(x0 + i * step, y0 + j * step, x0 + (i + 1) * step, y0 + (j + 1) * step)
+                 for i in range(grid) for j in range(gy)], crs="EPSG:4326")
+    w = grid * step / 4
+    districts = gpd.GeoDataFrame({
+        "name": [f"District {k}" for k in range(4)], "population": 1e6, "area_m2": 1e8,
+        "coverage": [0.5, 0.9, 0.97, 0.995], "coverage_population": 0.9,
+        "coverage_area": 0.9, "n_sites": 10,
+    }, geometry=[box(x0 + k * w, y0, x0 + (k + 1) * w, y0 + gy * step) for k in range(4)],
+        crs="EPSG:4326")
+    gpkg = root / "plan.gpkg"
+    sel.to_file(gpkg, layer="selected_sites", driver="GPKG")
+    cand.to_file(gpkg, layer="candidates", driver="GPKG")
+    cells.to_file(gpkg, layer="demand_cells", driver="GPKG")
+    districts.to_file(gpkg, layer="districts", driver="GPKG")
+    gpd.GeoDataFrame(geometry=[box(x0, y0, x0 + grid * step, y0 + gy * step)],
+                     crs="EPSG:4326").to_file(gpkg, layer="study_area", driver="GPKG")
+    summary = {"scenario": "big", "target": 0.99, "metric": "population",
+               "coverage_population": 0.95, "coverage_area": 0.93, "target_met": False,
+               "n_selected": n_sel, "n_new": n_sel, "n_existing": 0, "total_cost": 1.5e6,
+               "cell_size_m": 450.0, "stop_reason": "budget_sites"}
+    (root / "summary.json").write_text(json.dumps(summary))
+    return root
+
+
+# ------------------------------------------------------------------ real browser
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--disable-extensions", "--mute-audio",
+    # networking off: every connection goes to a dead proxy, every name fails to resolve
+    "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+]
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    if os.environ.get("CI"):
+        pytest.fail("chromium is required in CI (.ci/run installs Debian's chromium)")
+    pytest.skip("chromium not installed")
+    return None
+
+
+def _run_chromium(chromium: str, tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,800",
+           "--virtual-time-budget=5000", *extra, url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def _body_attrs(dom: str) -> dict[str, str]:
+    m = re.search(r"<body\b([^>]*)>", dom)
+    assert m, dom[:2000]
+    return {k: htmllib.unescape(v)
+            for k, v in re.findall(r'(data-hs-[a-z-]+)="([^"]*)"', m.group(1))}
+
+
+def test_offline_map_in_headless_chromium(offline_map, tmp_path):
+    chromium = _chromium()
+    url = offline_map.resolve().as_uri()
+    t0 = time.perf_counter()
+    proc = _run_chromium(chromium, tmp_path, url, "--dump-dom")
+    elapsed = time.perf_counter() - t0
+    attrs = _body_attrs(proc.stdout)
+    assert attrs.get("data-hs-done") == "true", (attrs, proc.stderr[-2000:])
+
+    # Leaflet initialised from the inlined copy, one map (the minimap is not a folium map)
+    assert attrs["data-hs-leaflet"] == "1.9.3"
+    assert attrs["data-hs-maps"] == "1"
+    # every selected site is a marker with its coverage circle; every district a shape
+    assert int(attrs["data-hs-sites"]) == N_SITES
+    assert int(attrs["data-hs-circles"]) == N_SITES
+    assert int(attrs["data-hs-districts"]) == N_DISTRICTS
+    assert int(attrs["data-hs-uncovered"]) >= 1
+    # the page furniture is there and on screen
+    for key in ("legend", "summary", "curve", "layercontrol", "scale", "minimap",
+                "fullscreen"):
+        assert attrs[f"data-hs-{key}"] == "true", key
+    # no JavaScript errors, no failed resource loads (nothing was fetched)
+    assert json.loads(attrs["data-hs-errors"]) == []
+    # no hostile name executed
+    assert json.loads(attrs["data-hs-dialogs"]) == []
+    assert attrs["data-hs-injected"] == "false"
+    assert not re.search(r"<script data-hostile", proc.stdout)
+    assert "<img src=\"x\"" not in proc.stdout
+    # ... and each is shown as the literal text, exactly once escaped
+    popups = json.loads(attrs["data-hs-popups"])
+    tooltips = json.loads(attrs["data-hs-tooltips"])
+    assert len(popups) == N_SITES and len(tooltips) == N_DISTRICTS
+    shown = " ".join(popups + tooltips)
+    for s in (HOSTILE_IMG, HOSTILE_TEMPLATE, HOSTILE_BACKTICK, HOSTILE_SCRIPT):
+        assert s in shown, s
+    assert "&lt;" not in shown and "&#96;" not in shown  # not double-escaped
+    for name in DISTRICT_NAMES:
+        assert any(name in t for t in tooltips), name
+    assert any("Rank (greedy order)" in p and "Coverage after it" in p for p in popups)
+    assert any("synthetic" in p for p in popups)
+    assert elapsed < 60
+
+    shot = tmp_path / "offline-map.png"
+    proc = _run_chromium(chromium, tmp_path, url, f"--screenshot={shot}")
+    assert shot.is_file() and shot.stat().st_size > 10_000, proc.stderr[-2000:]
