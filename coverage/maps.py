@@ -516,6 +516,8 @@ class _PointLayer(MacroElement):
   var iExisting = cols.findIndex(function (c) { return c[0] === 'existing_key'; });
   var iName = cols.findIndex(function (c) { return c[0] === 'name'; });
   var iStatus = cols.findIndex(function (c) { return c[0] === 'status_key'; });
+  var markers = [];
+  function scale(z) { return z >= 14 ? 1 : (z >= 12 ? 0.8 : 0.6); }
   t.rows.forEach(function (row) {
     var ll = [row[1], row[0]];
     var synthetic = iSource >= 0 && row[iSource] === 'synthetic';
@@ -536,15 +538,28 @@ class _PointLayer(MacroElement):
     if (iName >= 0 && row[iName]) {
       m.bindTooltip(function () { return row[iName]; }, {direction: 'top', offset: [0, -4]});
     }
+    m.hsBase = m.options.radius;
+    markers.push(m);
     m.addTo(grp);
   });
+  var map = {{ this.map_name }};
+  var last = null;
+  function resize() {
+    var s = scale(map.getZoom());
+    if (s === last) { return; }
+    last = s;
+    markers.forEach(function (m) { m.setRadius(Math.max(2, m.hsBase * s)); });
+  }
+  map.whenReady(resize);
+  map.on('zoomend', resize);
 })();
 {% endmacro %}
 """)
 
-    def __init__(self, table: dict, style: dict):
+    def __init__(self, table: dict, style: dict, map_name: str):
         super().__init__()
         self._name = "HotspotPoints"
+        self.map_name = map_name
         self.table = _js_json(table)
         self.style = _js_json(style)
 
@@ -591,6 +606,15 @@ class _Panels(MacroElement):
   var map = {{ this.map_name }};
   var cfg = {{ this.config }};
   if (!cfg.basemap) { map.getContainer().classList.add('hs-nobase'); }
+  /* Until the user touches the map, keep the whole plan in view when the page or
+     the map is resized (also when switching to full screen). */
+  var touched = false;
+  ['mousedown', 'wheel', 'keydown', 'touchstart'].forEach(function (ev) {
+    map.getContainer().addEventListener(ev, function () { touched = true; }, {passive: true});
+  });
+  map.on('resize', function () {
+    if (!touched && cfg.bounds) { map.fitBounds(cfg.bounds, {animate: false}); }
+  });
   function panel(pos, cls, inner) {
     var c = L.control({position: pos});
     c.onAdd = function () {
@@ -1165,7 +1189,7 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
         fg = folium.FeatureGroup(name=f"{swatch}{esc(label)} ({len(sub):,})")
         fg.add_child(_PointLayer(_site_table(sub, summary, selected=True),
                                  {"colour": colour, "radius": 5, "fillOpacity": 0.95,
-                                  "circles": True, "kind": "site"}))
+                                  "circles": True, "kind": "site"}, m.get_name()))
         fg.add_to(m)
         legend_cats.append((cat, label, colour, len(sub)))
 
@@ -1182,7 +1206,8 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
                                      show=show_candidates)
             fg.add_child(_PointLayer(_site_table(rest, summary, selected=False),
                                      {"colour": "#9e9e9e", "radius": 3, "fillOpacity": 0.8,
-                                      "circles": False, "kind": "candidate"}))
+                                      "circles": False, "kind": "candidate"},
+                                     m.get_name()))
             fg.add_to(m)
     # existing hotspots filed under another category get a black ring; say so
     any_existing = bool((_col(sel, "existing", False).map(_bool)
@@ -1205,6 +1230,7 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
 
     config = {
         "basemap": not offline,
+        "bounds": [[float(miny), float(minx)], [float(maxy), float(maxx)]],
         "minimap_tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "outline": outline,
         "summary_html": _summary_html(summary, sel, offline),
