@@ -125,6 +125,7 @@ def summarise(plan: Plan) -> dict:
         "target_met": plan.target_met,
         "max_reachable_coverage": fraction(plan.weights, reachable),
         "stop_reason": plan.solution.stop_reason,
+        "kind": plan.kind,
         "n_selected": len(sites),
         "n_new": int((~sites["existing"]).sum()),
         "n_existing": int(sites["existing"].sum()),
@@ -157,6 +158,7 @@ def summarise(plan: Plan) -> dict:
             for name, c in scenario.categories.items()
         },
         "dropped_sites": plan.dropped_sites.to_dict(orient="records"),
+        "warnings": list(plan.problem.warnings),
         "runtime_s": round(plan.runtime_s, 3),
     }
 

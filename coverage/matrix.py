@@ -13,12 +13,14 @@ import scipy.sparse as sp
 import shapely
 
 
-def coverage_matrix(site_xy: np.ndarray, radii_m: np.ndarray, cell_xy: np.ndarray) -> sp.csr_matrix:
+def coverage_matrix(site_xy: np.ndarray, radii_m: np.ndarray, cell_xy: np.ndarray,
+                    tree: shapely.STRtree | None = None) -> sp.csr_matrix:
     """Boolean CSR matrix (sites × cells) of "site covers cell".
 
     ``site_xy`` (n, 2) and ``cell_xy`` (m, 2) are coordinates in metres; ``radii_m``
-    (n,) the coverage radius of each site in metres. Column indices are sorted in
-    each row.
+    (n,) the coverage radius of each site in metres. ``tree`` may pass a ready
+    :func:`demand_tree` of ``cell_xy`` to save building it again. Column indices are
+    sorted in each row.
     """
     site_xy = np.asarray(site_xy, dtype=float).reshape(-1, 2)
     cell_xy = np.asarray(cell_xy, dtype=float).reshape(-1, 2)
@@ -26,11 +28,16 @@ def coverage_matrix(site_xy: np.ndarray, radii_m: np.ndarray, cell_xy: np.ndarra
     n, m = len(site_xy), len(cell_xy)
     if n == 0 or m == 0:
         return sp.csr_matrix((n, m), dtype=bool)
-    tree = shapely.STRtree(shapely.points(cell_xy))
+    tree = tree or demand_tree(cell_xy)
     site, cell = tree.query(shapely.points(site_xy), predicate="dwithin", distance=radii_m)
     matrix = sp.csr_matrix((np.ones(len(site), dtype=bool), (site, cell)), shape=(n, m))
     matrix.sort_indices()
     return matrix
+
+
+def demand_tree(cell_xy: np.ndarray) -> shapely.STRtree:
+    """The spatial index of demand points that :func:`coverage_matrix` queries."""
+    return shapely.STRtree(shapely.points(np.asarray(cell_xy, dtype=float).reshape(-1, 2)))
 
 
 def cells_reached(matrix: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from . import analyse
 from .errors import InputError
 from .layers import WGS84
 from .progress import stage
+from .scenario import save_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
     from .planning import Plan
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SUMMARY = "summary.json"
 GEOPACKAGE = "plan.gpkg"
 SITES_CSV = "selected_sites.csv"
+SCENARIO = "scenario.toml"
 MAP = "map.html"
 
 SELECTED_COLUMNS = [
@@ -54,7 +55,8 @@ def write_plan(plan: Plan, out_dir, map: bool = True, offline: bool = False) -> 
             write_summary(plan.summary(), tmp / SUMMARY)
             write_geopackage(plan, tmp / GEOPACKAGE)
             write_sites_csv(plan, tmp / SITES_CSV)
-            st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}"
+            save_scenario(plan.scenario, tmp / SCENARIO, relative_to=out_dir)
+            st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}"
         if map:
             from .maps import render_map
 
@@ -124,7 +126,7 @@ def _check_not_an_input(plan: Plan, out_dir: Path) -> None:
     scenario = plan.scenario
     inputs = [scenario.study_area.path] + [s.source.path for s in scenario.sites]
     inputs += [src.path for src in (scenario.districts, scenario.population) if src is not None]
-    targets = {(out_dir / name).resolve() for name in (SUMMARY, GEOPACKAGE, SITES_CSV, MAP)}
+    targets = {(out_dir / name).resolve() for name in (SUMMARY, GEOPACKAGE, SITES_CSV, SCENARIO, MAP)}
     clash = sorted(str(p) for p in inputs if Path(p).resolve() in targets)
     if clash:
         raise InputError(f"output folder {out_dir} would overwrite input {clash[0]}; choose another --out folder")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -25,23 +26,23 @@ from . import analyse
 from .demand import NO_DISTRICT, allocate_population, assign_districts, build_grid, demand_points
 from .errors import InputError
 from .layers import WGS84, metric_crs, read_layer, read_polygons
-from .matrix import cells_reached, coverage_matrix
+from .matrix import cells_reached, coverage_matrix, demand_tree
 from .progress import every, stage
 from .scenario import Scenario
-from .sites import drop_outside, load_sites
+from .sites import check_selection, drop_outside, load_sites
 from .solve import Solution, greedy_cover
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Plan:
-    """A planning result and everything needed to inspect or re-evaluate it.
+@dataclass(frozen=True)
+class Problem:
+    """What a plan is solved on: demand cells, candidate sites and the coverage matrix.
 
     Geometry in ``cells``, ``sites``, ``districts`` and ``study_area`` is in the metric
-    ``crs``. ``sites`` holds every candidate inside the study area (existing hotspots
-    included), sorted by ``site_id``; ``matrix`` is the sites × cells coverage matrix;
-    ``solution.order`` indexes ``sites`` in selection order.
+    ``crs`` (UTM of the study area, metres). ``sites`` holds every candidate inside the
+    study area (existing hotspots included), sorted by ``site_id``; what-if sites are
+    appended after them. ``matrix`` is the sites × cells coverage matrix.
     """
 
     scenario: Scenario
@@ -52,10 +53,102 @@ class Plan:
     sites: gpd.GeoDataFrame
     dropped_sites: pd.DataFrame
     matrix: sp.csr_matrix
-    allowed: np.ndarray  # sites the plan may use: allowed candidates and preselected ones
+    warnings: tuple[str, ...] = ()
+
+    @cached_property
+    def area(self) -> shapely.Geometry:
+        """The study area as one geometry (metric CRS)."""
+        area = shapely.union_all(self.study_area.geometry.array)
+        shapely.prepare(area)
+        return area
+
+    @cached_property
+    def cell_tree(self) -> shapely.STRtree:
+        """Spatial index of the demand points, for new coverage-matrix rows."""
+        return demand_tree(demand_points(self.cells))
+
+    def matrix_rows(self, sites: gpd.GeoDataFrame) -> sp.csr_matrix:
+        """Coverage-matrix rows for ``sites`` (metric CRS, with ``radius_m``)."""
+        return coverage_matrix(shapely.get_coordinates(sites.geometry.array), sites["radius_m"].to_numpy(),
+                               demand_points(self.cells), tree=self.cell_tree)
+
+    def site_index(self, site_ids) -> np.ndarray:
+        """Row numbers of ``site_ids`` in ``sites``; unknown ids raise InputError."""
+        index = pd.Index(self.sites["site_id"])
+        rows = index.get_indexer(list(site_ids))
+        unknown = [s for s, r in zip(site_ids, rows) if r < 0]
+        if unknown:
+            dropped = set(self.dropped_sites["site_id"]) if len(self.dropped_sites) else set()
+            why = " (outside the study area)" if set(unknown) <= dropped else ""
+            raise InputError(f"unknown site id(s){why}: {', '.join(map(str, unknown[:5]))}; "
+                             "use ids from the site layers or selected_sites.csv")
+        return rows
+
+    def with_scenario(self, scenario: Scenario) -> Problem:
+        """This problem under new settings, rebuilding only what they change.
+
+        Target, metric, budget, forced and forbidden sites need nothing rebuilt; new
+        category costs update the sites; new radii rebuild the coverage matrix; anything
+        else (layers, cell size) is a new problem.
+        """
+        old = self.scenario
+        same_inputs = (old.study_area, old.districts, old.population, old.sites, old.cell_size_m,
+                       old.district_name_column, old.population_column) == (
+                       scenario.study_area, scenario.districts, scenario.population, scenario.sites,
+                       scenario.cell_size_m, scenario.district_name_column, scenario.population_column)
+        if not same_inputs or set(old.categories) != set(scenario.categories):
+            return prepare(scenario)
+        check_selection(self.sites, self.dropped_sites, scenario)
+        if scenario.categories == old.categories:
+            return replace(self, scenario=scenario)
+        sites = self.sites.copy()
+        category = sites["category"]
+        sites["radius_m"] = category.map(lambda c: float(scenario.categories[c].radius_m))
+        sites["cost"] = np.where(sites["existing"], 0.0, category.map(lambda c: float(scenario.categories[c].cost)))
+        matrix = self.matrix
+        if not np.array_equal(sites["radius_m"].to_numpy(), self.sites["radius_m"].to_numpy()):
+            matrix = self.matrix_rows(sites)
+        return replace(self, scenario=scenario, sites=sites, matrix=matrix)
+
+    def with_new_sites(self, new: gpd.GeoDataFrame) -> Problem:
+        """This problem with extra candidate sites (metric CRS) appended, and their matrix rows."""
+        outside = ~shapely.intersects(self.area, new.geometry.array)
+        if outside.any():
+            raise InputError(f"new site {new['site_id'].iloc[int(np.flatnonzero(outside)[0])]} lies outside the study area; "
+                             "check its coordinates (longitude, latitude in WGS84)")
+        clash = sorted(set(new["site_id"]) & set(self.sites["site_id"]))
+        if clash:
+            raise InputError(f"new site id(s) already used: {', '.join(clash[:5])}; give new sites unique ids")
+        rows = self.matrix_rows(new)
+        sites = gpd.GeoDataFrame(pd.concat([self.sites, new[self.sites.columns]], ignore_index=True), crs=self.crs)
+        return replace(self, sites=sites, matrix=sp.vstack([self.matrix, rows], format="csr"))
+
+
+@dataclass
+class Plan:
+    """A planning result and everything needed to inspect or re-evaluate it.
+
+    ``solution.order`` indexes ``problem.sites`` in selection order. ``kind`` is
+    "greedy" for an optimised plan and "what-if" for a site set evaluated as given
+    (see :meth:`evaluate`).
+    """
+
+    problem: Problem
+    scenario: Scenario
     solution: Solution
+    allowed: np.ndarray  # sites the plan may use: allowed candidates and preselected ones
     runtime_s: float = 0.0
+    kind: str = "greedy"
     _summary: dict | None = field(default=None, repr=False)
+
+    # the problem's data, for convenience
+    crs = property(lambda self: self.problem.crs)
+    study_area = property(lambda self: self.problem.study_area)
+    districts = property(lambda self: self.problem.districts)
+    cells = property(lambda self: self.problem.cells)
+    sites = property(lambda self: self.problem.sites)
+    dropped_sites = property(lambda self: self.problem.dropped_sites)
+    matrix = property(lambda self: self.problem.matrix)
 
     @property
     def weights(self) -> np.ndarray:
@@ -81,6 +174,11 @@ class Plan:
     def target_met(self) -> bool:
         return analyse.meets(self.coverage, self.scenario.target)
 
+    @property
+    def site_ids(self) -> list[str]:
+        """Ids of the selected sites in rank order."""
+        return self.sites["site_id"].to_numpy()[self.solution.order].tolist()
+
     def selected_sites(self) -> gpd.GeoDataFrame:
         """The selected sites in rank order with marginal gains, in WGS84."""
         return analyse.selected_table(self).to_crs(WGS84)
@@ -92,21 +190,47 @@ class Plan:
         return self._summary
 
     def write(self, out_dir, map: bool = True, offline: bool = False):
-        """Write summary.json, plan.gpkg, selected_sites.csv (and map.html) to ``out_dir``."""
+        """Write summary.json, plan.gpkg, selected_sites.csv, scenario.toml (and map.html) to ``out_dir``."""
         from .outputs import write_plan
 
         return write_plan(self, out_dir, map=map, offline=offline)
 
+    def replan(self, **changes) -> Plan:
+        """Optimise again with some scenario settings changed (``target=0.95``, ``budget=…``).
 
-def plan(scenario: Scenario) -> Plan:
-    """Plan hotspots for ``scenario``: read the layers, build demand, solve, return a Plan."""
-    start = time.perf_counter()
+        Reuses the demand grid and the coverage matrix where the change allows.
+        """
+        scenario = self.scenario.replace(**changes)
+        return solve(self.problem.with_scenario(scenario))
+
+    def evaluate(self, add=(), remove=()) -> Plan:
+        """Coverage of this plan's sites with some added or removed, without re-optimising.
+
+        ``add`` takes site ids, new sites as ``(lon, lat, category)`` tuples or dicts
+        with ``lon``, ``lat``, ``category`` (and optional ``site_id``, ``name``), or a
+        GeoDataFrame of points with a ``category`` column. ``remove`` takes site ids.
+        Added sites go last in the order; the result is a what-if Plan.
+        """
+        from .whatif import evaluate
+
+        return evaluate(self, add=add, remove=remove)
+
+    def diff(self, other: Plan):
+        """What changes from this plan to ``other``: coverage, districts, categories, sites, cells."""
+        from .compare import diff_plans
+
+        return diff_plans(self, other)
+
+
+def prepare(scenario: Scenario) -> Problem:
+    """Read the layers and build the demand grid, the sites and the coverage matrix."""
     with stage("Reading layers") as st:
         study_area = read_polygons(scenario.study_area, "study area")
         crs = metric_crs(study_area)
         districts = _read_districts(scenario)
         population = _read_population(scenario)
         sites = load_sites(scenario)
+        warnings = _shift_warnings(sites, study_area, scenario)
         st.result = f"{len(sites):,} sites; working in {crs.to_string()}"
 
     study_area_m = study_area.to_crs(crs)
@@ -128,31 +252,40 @@ def plan(scenario: Scenario) -> Plan:
             "check both layers' coordinate systems, or plan with metric = \"area\""
         )
 
-    sites, dropped = drop_outside(sites.to_crs(crs), area, scenario.forced)
+    sites, dropped = drop_outside(sites.to_crs(crs), area)
+    check_selection(sites, dropped, scenario)
+    with stage("Building the coverage matrix") as st:
+        matrix = coverage_matrix(shapely.get_coordinates(sites.geometry.array), sites["radius_m"].to_numpy(),
+                                 demand_points(cells))
+        st.result = f"{matrix.shape[0]:,} sites × {matrix.shape[1]:,} cells, {matrix.nnz:,} pairs"
+    return Problem(scenario=scenario, crs=crs, study_area=study_area_m, districts=districts_m, cells=cells,
+                   sites=sites, dropped_sites=dropped, matrix=matrix, warnings=warnings)
+
+
+def solve(problem: Problem) -> Plan:
+    """Choose sites for ``problem`` under its scenario's target and budget."""
+    start = time.perf_counter()
+    scenario, sites = problem.scenario, problem.sites
     preselected, allowed = _selection_sets(sites, scenario)
     max_sites, max_cost = _remaining_budget(sites, scenario)
-
-    with stage("Building the coverage matrix") as st:
-        site_xy = shapely.get_coordinates(sites.geometry.array)
-        matrix = coverage_matrix(site_xy, sites["radius_m"].to_numpy(), demand_points(cells))
-        st.result = f"{matrix.shape[0]:,} sites × {matrix.shape[1]:,} cells, {matrix.nnz:,} pairs"
-
-    usable = allowed | _mask(len(sites), preselected)
-    weights = cells[weight_column(scenario)].to_numpy()
+    weights = problem.cells[weight_column(scenario)].to_numpy()
     with stage(f"Choosing sites (lazy greedy to {scenario.target:.1%} of {scenario.metric})") as st:
         solution = greedy_cover(
-            matrix, weights, sites["cost"].to_numpy(), scenario.target,
+            problem.matrix, weights, sites["cost"].to_numpy(), scenario.target,
             preselected=preselected, allowed=allowed,
             max_sites=max_sites, max_cost=max_cost,
             progress=every(2.0, lambda n, f: log.info("  %d sites added, %.2f %% covered", n, 100 * f)),
         )
         st.result = f"{len(solution.order):,} sites, stop: {solution.stop_reason}"
+    usable = allowed | _mask(len(sites), preselected)
+    return Plan(problem=problem, scenario=scenario, solution=solution, allowed=usable,
+                runtime_s=time.perf_counter() - start)
 
-    result = Plan(
-        scenario=scenario, crs=crs, study_area=study_area_m, districts=districts_m, cells=cells,
-        sites=sites, dropped_sites=dropped, matrix=matrix,
-        allowed=usable, solution=solution,
-    )
+
+def plan(scenario: Scenario) -> Plan:
+    """Plan hotspots for ``scenario``: read the layers, build demand, solve, return a Plan."""
+    start = time.perf_counter()
+    result = solve(prepare(scenario))
     result.runtime_s = time.perf_counter() - start
     return result
 
@@ -180,6 +313,22 @@ def _read_population(scenario: Scenario) -> gpd.GeoDataFrame | None:
             f"in {scenario.population_column!r}"
         )
     return population
+
+
+def _shift_warnings(sites: gpd.GeoDataFrame, study_area: gpd.GeoDataFrame, scenario: Scenario) -> tuple[str, ...]:
+    """Warnings for site layers read as WGS84 that look shifted into GCJ-02 or BD-09."""
+    from .shiftcheck import check_shift
+
+    warnings = []
+    for layer in scenario.sites:
+        if layer.source.crs and layer.source.crs.lower() in ("gcj02", "bd09"):
+            continue
+        points = sites[sites["layer_file"] == str(layer.source.path)]
+        message = check_shift(points, study_area, f"site layer {layer.source.path}") if len(points) else None
+        if message:
+            log.warning("%s", message)
+            warnings.append(message)
+    return tuple(warnings)
 
 
 def _districts_or_whole_area(districts, area, crs, column) -> gpd.GeoDataFrame:

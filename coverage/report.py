@@ -7,6 +7,7 @@ STOP_TEXT = {
     "budget_sites": "stopped: site budget spent",
     "budget_cost": "stopped: cost budget spent",
     "unreachable": "target NOT reachable with these candidates",
+    "evaluated": "what-if: sites as given, not optimised",
 }
 
 
@@ -34,13 +35,13 @@ def format_summary(summary: dict) -> str:
         lines.append(f"  dropped           {len(summary['dropped_sites'])} site(s) outside the study area")
 
     lines.append("")
-    lines.append(_table(
+    lines.append(table(
         ["district", "population", "covered", "area cov.", "unreachable pop.", "sites"],
         [[d["name"], _int(d["population"]), _pct(d["coverage_population"]), _pct(d["coverage_area"]),
           _int(d["unreachable_population"]), str(d["n_sites"])] for d in summary["districts"]],
     ))
     lines.append("")
-    lines.append(_table(
+    lines.append(table(
         ["category", "radius m", "unit cost", "sites", "new", "cost"],
         [[name, f"{c['radius_m']:g}", f"{c['unit_cost']:g}", str(c["sites"]), str(c["new_sites"]), f"{c['cost']:,.1f}"]
          for name, c in summary["by_category"].items()],
@@ -56,7 +57,7 @@ def _int(value) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     def fmt(row):
         return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))

@@ -308,12 +308,14 @@ def scenario_to_dict(scenario: Scenario, relative_to: Path | None = None) -> dic
     return data
 
 
-def save_scenario(scenario: Scenario, path: str | os.PathLike) -> None:
-    """Write ``scenario`` as a TOML file with paths relative to the file's folder."""
+def save_scenario(scenario: Scenario, path: str | os.PathLike, relative_to: str | os.PathLike | None = None) -> None:
+    """Write ``scenario`` as a TOML file with paths relative to ``relative_to``
+    (default: the file's folder)."""
     import tomli_w
 
     path = Path(path)
-    text = tomli_w.dumps(scenario_to_dict(scenario, relative_to=path.resolve().parent))
+    base = Path(relative_to).resolve() if relative_to else path.resolve().parent
+    text = tomli_w.dumps(scenario_to_dict(scenario, relative_to=base))
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

@@ -30,8 +30,6 @@ def load_sites(scenario: Scenario) -> gpd.GeoDataFrame:
     sites = pd.concat(tables, ignore_index=True)
     _check_unique_ids(sites)
     sites = sites.sort_values("site_id", kind="stable").reset_index(drop=True)
-    _check_known_ids(sites, scenario.forced, "forced")
-    _check_known_ids(sites, scenario.forbidden, "forbidden")
     return gpd.GeoDataFrame(sites[SITE_COLUMNS + ["layer_file", "layer_row"]], geometry=sites.geometry, crs="EPSG:4326")
 
 
@@ -98,24 +96,24 @@ def _check_unique_ids(sites: pd.DataFrame) -> None:
     )
 
 
-def _check_known_ids(sites: pd.DataFrame, ids: tuple[str, ...], what: str) -> None:
-    unknown = sorted(set(ids) - set(sites["site_id"]))
-    if unknown:
+def check_selection(sites: pd.DataFrame, dropped: pd.DataFrame, scenario: Scenario) -> None:
+    """Forced and forbidden ids must name sites inside the study area."""
+    outside = set(dropped["site_id"]) if len(dropped) else set()
+    for ids, what in ((scenario.forced, "forced"), (scenario.forbidden, "forbidden")):
+        unknown = sorted(set(ids) - set(sites["site_id"]))
+        if not unknown:
+            continue
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        if set(unknown) <= outside:
+            raise InputError(f"{what} site(s) {shown} lie outside the study area; remove them from {what}")
         raise InputError(f"{what} site id(s) not found in any site layer: {shown}; check the {what} list in the scenario")
 
 
-def drop_outside(sites: gpd.GeoDataFrame, area: shapely.Geometry, forced: tuple[str, ...]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Split ``sites`` (in ``area``'s CRS) into those inside the study area and those dropped.
-
-    A forced site outside the study area is an error: the user asked for it by name.
-    """
+def drop_outside(sites: gpd.GeoDataFrame, area: shapely.Geometry) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Split ``sites`` (in ``area``'s CRS) into those inside the study area and those dropped."""
     shapely.prepare(area)
     inside = shapely.intersects(area, sites.geometry.array)
     dropped = sites.loc[~inside, ["site_id", "name", "category"]].assign(reason="outside the study area")
-    forced_out = sorted(set(forced) & set(dropped["site_id"]))
-    if forced_out:
-        raise InputError(f"forced site(s) {', '.join(forced_out)} lie outside the study area; remove them from forced")
     if len(dropped):
         log.warning("dropped %d site(s) outside the study area (listed in summary.json)", len(dropped))
     return sites.loc[inside].reset_index(drop=True), dropped.reset_index(drop=True)

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-STOP_REASONS = ("target_met", "budget_sites", "budget_cost", "unreachable")
+STOP_REASONS = ("target_met", "budget_sites", "budget_cost", "unreachable", "evaluated")
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,25 @@ def greedy_cover(
         stop_reason=stop,
         evaluations=evaluations,
     )
+
+
+def evaluate_order(matrix: sp.csr_matrix, order, n_preselected: int = 0) -> Solution:
+    """The Solution of taking the sites in ``order`` as given, without optimising.
+
+    Each cell is credited to the first site in ``order`` that covers it. One sparse
+    slice and one sort over the selected rows' nonzeros: milliseconds for a city.
+    """
+    order = np.asarray(order, dtype=np.int64)
+    rows = sp.csr_matrix(matrix)[order]
+    rank = np.repeat(np.arange(len(order), dtype=np.int64), np.diff(rows.indptr))
+    cells = rows.indices.astype(np.int64)
+    by_cell = np.lexsort((rank, cells))
+    cells, rank = cells[by_cell], rank[by_cell]
+    first = np.unique(cells, return_index=True)[1]
+    first_rank = np.full(matrix.shape[1], -1, dtype=np.int64)
+    first_rank[cells[first]] = rank[first]
+    return Solution(order=order, n_preselected=n_preselected, first_rank=first_rank,
+                    stop_reason="evaluated", evaluations=0)
 
 
 def quantise(weights: np.ndarray) -> np.ndarray:

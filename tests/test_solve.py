@@ -188,3 +188,15 @@ def test_lazy_evaluations_far_fewer_than_plain():
     solution = greedy_cover(matrix, rng.random(n_cells), np.ones(n_sites), 0.9)
     plain_evaluations = len(solution.order) * n_sites
     assert solution.evaluations < plain_evaluations / 5
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances())
+def test_evaluating_greedy_order_reproduces_greedy(inst):
+    from coverage.solve import evaluate_order
+
+    matrix, weights, costs, target = inst
+    solution = greedy_cover(matrix, weights, costs, target)
+    again = evaluate_order(matrix, solution.order)
+    assert np.array_equal(again.first_rank, solution.first_rank)
+    assert again.stop_reason == "evaluated"

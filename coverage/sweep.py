@@ -1,0 +1,90 @@
+"""Sweeps: how coverage and cost respond to the target, the budget or a category's radius.
+
+Each sweep re-optimises from one prepared problem: targets and budgets reuse the
+coverage matrix as it is; a radius sweep rebuilds only the matrix. Results are
+DataFrames with one row per setting; :func:`plot_sweep` draws one as an SVG chart.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .scenario import Budget
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .planning import Plan
+
+COLUMNS = ["coverage_population", "coverage_area", "coverage", "target_met", "n_new", "total_cost", "stop_reason"]
+
+
+def sweep_targets(plan: Plan, targets: Sequence[float]) -> pd.DataFrame:
+    """One greedy plan per target; adds the marginal cost per percentage point."""
+    rows = [_row(plan.replan(target=float(t)), target=float(t)) for t in sorted(targets)]
+    table = pd.DataFrame(rows)
+    step = table["target"].diff() * 100
+    table["cost_per_point"] = table["total_cost"].diff() / step
+    return table
+
+
+def sweep_budgets(plan: Plan, max_sites: Sequence[int] | None = None,
+                  max_cost: Sequence[float] | None = None) -> pd.DataFrame:
+    """One greedy plan per budget (number of new sites, or total cost of new sites)."""
+    if (max_sites is None) == (max_cost is None):
+        raise InputError("sweep one budget at a time: max_sites or max_cost")
+    if max_sites is not None:
+        return pd.DataFrame([_row(plan.replan(budget=Budget(max_sites=int(n))), max_sites=int(n))
+                             for n in sorted(max_sites)])
+    return pd.DataFrame([_row(plan.replan(budget=Budget(max_cost=float(c))), max_cost=float(c))
+                         for c in sorted(max_cost)])
+
+
+def sweep_radius(plan: Plan, category: str, radii_m: Sequence[float]) -> pd.DataFrame:
+    """One greedy plan per coverage radius (metres) of ``category``."""
+    rows = []
+    for radius in sorted(radii_m):
+        variant = plan.scenario.with_category(category, radius_m=float(radius))
+        rows.append(_row(plan.replan(categories=variant.categories), category=category, radius_m=float(radius)))
+    return pd.DataFrame(rows)
+
+
+def _row(result: Plan, **setting) -> dict:
+    summary = result.summary()
+    return {**setting, **{key: summary[key] for key in COLUMNS}, "n_selected": summary["n_selected"]}
+
+
+def parse_range(text: str, what: str) -> list[float]:
+    """Values from "a,b,c" or "start:stop:step" (stop included when on the step)."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(x) for x in text.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            return [round(start + i * step, 10) for i in range(n)]
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"{what} {text!r}: give values as a,b,c or start:stop:step, e.g. 0.90:0.99:0.01") from None
+
+
+def plot_sweep(table: pd.DataFrame, x: str, path: str | Path, title: str = "") -> Path:
+    """Write an SVG chart of population (or area) coverage and cost against column ``x``."""
+    from .charts import line_chart_svg
+
+    y = "coverage_population" if table["coverage_population"].notna().all() else "coverage_area"
+    svg = line_chart_svg(
+        table[x].to_numpy(dtype=float), 100 * table[y].to_numpy(dtype=float),
+        x_label=x.replace("_", " "), y_label=f"{y.replace('_', ' ')} (%)",
+        second=table["total_cost"].to_numpy(dtype=float), second_label="total cost of new sites",
+        title=title,
+    )
+    path = Path(path)
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
