@@ -35,11 +35,12 @@ def has_population(plan: Plan) -> bool:
     return "population" in plan.cells.columns
 
 
-def selected_table(plan: Plan) -> gpd.GeoDataFrame:
+def selected_table(plan: Plan, network: bool = False) -> gpd.GeoDataFrame:
     """Selected sites in rank order (metric CRS) with what each one added.
 
     ``marginal_gain`` is in the target metric (persons or m²); ``cumulative_coverage``
-    is the covered fraction in that metric after the site was added.
+    is the covered fraction in that metric after the site was added. With ``network``
+    the columns of :data:`coverage.engineering.SITE_COLUMNS` are added.
     """
     solution = plan.solution
     table = plan.sites.iloc[solution.order].reset_index(drop=True)
@@ -55,6 +56,10 @@ def selected_table(plan: Plan) -> gpd.GeoDataFrame:
     table["marginal_area_m2"] = solution.gains(plan.cells["area_m2"].to_numpy())
     total = plan.weights.sum()
     table["cumulative_coverage"] = np.cumsum(gains) / total if total > 0 else 1.0
+    if network:
+        extra = plan.network().sites
+        for column in extra.columns:
+            table[column] = extra[column].to_numpy()
     return table.drop(columns=["layer_file", "layer_row"], errors="ignore")
 
 
@@ -106,8 +111,9 @@ def category_table(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summarise(plan: Plan) -> dict:
-    """The summary.json structure (docs/outputs.md)."""
+def summarise(plan: Plan, network: bool = True) -> dict:
+    """The summary.json structure (docs/outputs.md); ``network`` adds the radio,
+    channels, backhaul and capacity sections."""
     scenario = plan.scenario
     cells, covered = plan.cells, plan.covered
     sites = selected_table(plan)
@@ -115,7 +121,7 @@ def summarise(plan: Plan) -> dict:
     categories = category_table(plan)
     population = cells["population"].to_numpy() if has_population(plan) else None
     reachable = plan.reachable
-    return {
+    summary = {
         "scenario": scenario.name,
         "target": scenario.target,
         "metric": scenario.metric,
@@ -161,6 +167,9 @@ def summarise(plan: Plan) -> dict:
         "warnings": list(plan.problem.warnings),
         "runtime_s": round(plan.runtime_s, 3),
     }
+    if network:
+        summary.update(plan.network().sections)
+    return summary
 
 
 def _num(value):

@@ -109,7 +109,7 @@ def view_of_plan(plan: Plan, label: str | None = None) -> PlanView:
         "area_m2": plan.cells["area_m2"].to_numpy(),
         "covered": plan.covered,
     })
-    return PlanView(label or f"{plan.scenario.name} ({plan.kind})", plan.summary(), sites, cells)
+    return PlanView(label or f"{plan.scenario.name} ({plan.kind})", plan.summary(network=False), sites, cells)
 
 
 def view_of_folder(folder: str | os.PathLike) -> PlanView:

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import analyse
 from .errors import InputError
+from .engineering import SITE_COLUMNS
 from .layers import WGS84
 from .progress import stage
 from .scenario import save_scenario
@@ -38,7 +39,7 @@ MAP = "map.html"
 SELECTED_COLUMNS = [
     "site_id", "name", "category", "source", "existing", "forced", "district", "radius_m", "cost", "rank",
     "marginal_gain", "marginal_population", "marginal_area_m2", "cumulative_coverage",
-]
+] + SITE_COLUMNS
 
 
 def write_plan(plan: Plan, out_dir, map: bool = True, offline: bool = False) -> Path:
@@ -76,7 +77,7 @@ def write_summary(summary: dict, path: Path) -> None:
 
 def write_geopackage(plan: Plan, path: Path) -> None:
     """Layers selected_sites, candidates, demand_cells, districts, study_area (EPSG:4326)."""
-    selected = analyse.selected_table(plan)
+    selected = analyse.selected_table(plan, network=True)
     _write_layer(selected[SELECTED_COLUMNS + ["geometry"]], path, "selected_sites")
     _write_layer(candidates_table(plan), path, "candidates")
     cells = plan.cells.assign(covered=plan.covered, reachable=plan.reachable)
@@ -110,7 +111,7 @@ def districts_layer(plan: Plan) -> gpd.GeoDataFrame:
 
 
 def write_sites_csv(plan: Plan, path: Path) -> None:
-    selected = analyse.selected_table(plan).to_crs(WGS84)
+    selected = analyse.selected_table(plan, network=True).to_crs(WGS84)
     table = selected[SELECTED_COLUMNS].copy()
     table.insert(3, "lon", selected.geometry.x.round(7))
     table.insert(4, "lat", selected.geometry.y.round(7))

@@ -139,7 +139,7 @@ class Plan:
     allowed: np.ndarray  # sites the plan may use: allowed candidates and preselected ones
     runtime_s: float = 0.0
     kind: str = "greedy"
-    _summary: dict | None = field(default=None, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     # the problem's data, for convenience
     crs = property(lambda self: self.problem.crs)
@@ -179,15 +179,34 @@ class Plan:
         """Ids of the selected sites in rank order."""
         return self.sites["site_id"].to_numpy()[self.solution.order].tolist()
 
-    def selected_sites(self) -> gpd.GeoDataFrame:
-        """The selected sites in rank order with marginal gains, in WGS84."""
-        return analyse.selected_table(self).to_crs(WGS84)
+    def selected_sites(self, network: bool = False) -> gpd.GeoDataFrame:
+        """The selected sites in rank order with marginal gains, in WGS84.
 
-    def summary(self) -> dict:
-        """The contents of ``summary.json`` (see docs/outputs.md)."""
-        if self._summary is None:
-            self._summary = analyse.summarise(self)
-        return self._summary
+        With ``network=True`` also each site's band, channel, backhaul hops and load.
+        """
+        return analyse.selected_table(self, network=network).to_crs(WGS84)
+
+    def summary(self, network: bool = True) -> dict:
+        """The contents of ``summary.json`` (see docs/outputs.md).
+
+        ``network=False`` leaves out the radio, channel, backhaul and capacity sections,
+        which take a second or two on a city (sweeps do without them).
+        """
+        key = ("summary", network)
+        if key not in self._cache:
+            self._cache[key] = analyse.summarise(self, network=network)
+        return self._cache[key]
+
+    def network(self):
+        """Channels, backhaul and capacity of the selected sites (:class:`~coverage.engineering.NetworkReport`)."""
+        if "network" not in self._cache:
+            from .engineering import network_report
+
+            with stage("Checking channels, backhaul and capacity") as st:
+                self._cache["network"] = report = network_report(self)
+                st.result = ", ".join(f"{b} GHz: {c['conflicts']} channel conflicts"
+                                      for b, c in report.sections["channels"].items())
+        return self._cache["network"]
 
     def write(self, out_dir, map: bool = True, offline: bool = False):
         """Write summary.json, plan.gpkg, selected_sites.csv, scenario.toml (and map.html) to ``out_dir``."""

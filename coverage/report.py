@@ -46,7 +46,30 @@ def format_summary(summary: dict) -> str:
         [[name, f"{c['radius_m']:g}", f"{c['unit_cost']:g}", str(c["sites"]), str(c["new_sites"]), f"{c['cost']:,.1f}"]
          for name, c in summary["by_category"].items()],
     ))
+    lines += _network_lines(summary)
     return "\n".join(lines)
+
+
+def _network_lines(summary: dict) -> list[str]:
+    """Radio, channels, backhaul and capacity, when the summary has them."""
+    if "radio" not in summary:
+        return []
+    lines = ["", "Radio (radius per category)"]
+    for name, r in summary["radio"].items():
+        lines.append(f"  {name:<14} {r['radius_m']:6.0f} m  {r['explanation']}")
+    for band, c in summary["channels"].items():
+        lines.append(f"Channels at {band} GHz: {c['sites']:,} sites on {len(c['channels'])} channels; "
+                     f"{c['conflicts']:,} same-channel pairs left ({c['sites_with_conflicts']:,} sites), "
+                     f"{c['conflicts_before_search']:,} before the search")
+    b = summary["backhaul"]
+    lines.append(f"Backhaul: {b['wired_sites']:,} wired, {b['wireless_sites']:,} wireless (mesh range "
+                 f"{b['mesh_range_m']:g} m); {len(b['orphans']):,} wireless site(s) with no path to fibre; "
+                 f"at most {b['max_hops']} hops")
+    c = summary["capacity"]
+    lines.append(f"Capacity: {c['concurrent_users']:,.0f} concurrent users expected (take-up {c['take_up_rate']:.0%}, "
+                 f"concurrency {c['concurrency']:.0%}); {c['overloaded_sites']:,} site(s) over "
+                 f"{c['users_per_ap']:g} users per AP need {c['extra_aps']:,} extra AP(s)")
+    return lines
 
 
 def _pct(value) -> str:

@@ -63,12 +63,20 @@ class SiteLayer:
 
 @dataclass(frozen=True)
 class Category:
-    """A kind of site: coverage radius in metres and the cost of one new hotspot."""
+    """A kind of site: coverage radius in metres and the cost of one new hotspot.
+
+    ``radio`` (a :class:`~coverage.radio.RadioProfile`) is the access point installed
+    at such sites; when the scenario gives a radio profile and no ``radius_m``, the
+    radius comes from its link budget. ``wired`` says whether such sites have fibre
+    backhaul (public buildings and hubs usually do) or must link wirelessly (mesh).
+    """
 
     name: str
     radius_m: float
     cost: float = 1.0
     label: str | None = None
+    radio: Any = None
+    wired: bool = True
 
     @property
     def display_name(self) -> str:
@@ -85,6 +93,26 @@ class Budget:
     @property
     def is_limited(self) -> bool:
         return self.max_sites is not None or self.max_cost is not None
+
+
+@dataclass(frozen=True)
+class Network:
+    """Settings of the channel, backhaul and capacity checks.
+
+    ``band`` is the band of categories without a radio profile. Hotspots interfere when
+    their circles overlap or when closer than ``co_channel_distance_m`` (0: overlap
+    only). Wireless sites link to each other within ``mesh_range_m`` metres. Concurrent
+    users per site = population served × ``take_up_rate`` × ``concurrency``, against
+    ``users_per_ap`` for each of ``aps_per_site`` access points.
+    """
+
+    band: str = "2.4"
+    co_channel_distance_m: float = 0.0
+    mesh_range_m: float = 300.0
+    take_up_rate: float = 0.10
+    concurrency: float = 0.20
+    users_per_ap: float = 50.0
+    aps_per_site: int = 1
 
 
 @dataclass(frozen=True)
@@ -109,6 +137,7 @@ class Scenario:
     budget: Budget = field(default_factory=Budget)
     forced: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
+    network: Network = field(default_factory=Network)
     source_file: Path | None = None
 
     def __post_init__(self) -> None:
@@ -125,6 +154,9 @@ class Scenario:
                 f"unknown category {name!r}; the scenario has: {', '.join(sorted(self.categories))}"
             )
         categories = dict(self.categories)
+        radio = categories[name].radio
+        if "radius_m" in changes and radio is not None:  # a fixed radius overrides the link budget
+            changes = {**changes, "radio": dataclasses.replace(radio, radius_m=changes["radius_m"])}
         categories[name] = dataclasses.replace(categories[name], **changes)
         return self.replace(categories=categories)
 
@@ -165,6 +197,15 @@ def validate(scenario: Scenario) -> None:
         raise InputError(f"{where}: budget max_sites must be a whole number ≥ 0; got {budget.max_sites!r}")
     if budget.max_cost is not None and not (_is_number(budget.max_cost) and budget.max_cost >= 0):
         raise InputError(f"{where}: budget max_cost must be a number ≥ 0; got {budget.max_cost!r}")
+    net = scenario.network
+    for key in ("co_channel_distance_m", "mesh_range_m", "take_up_rate", "concurrency", "users_per_ap"):
+        value = getattr(net, key)
+        if not (_is_number(value) and value >= 0):
+            raise InputError(f"{where}: [network] {key} must be a number ≥ 0; got {value!r}")
+    if net.band not in ("2.4", "5.2", "5.8"):
+        raise InputError(f"{where}: [network] band must be \"2.4\", \"5.2\" or \"5.8\" (GHz); got {net.band!r}")
+    if not (isinstance(net.aps_per_site, int) and net.aps_per_site >= 1):
+        raise InputError(f"{where}: [network] aps_per_site must be a whole number ≥ 1")
     both = sorted(set(scenario.forced) & set(scenario.forbidden))
     if both:
         raise InputError(f"{where}: sites both forced and forbidden: {', '.join(both)}; keep each in one list")
@@ -178,11 +219,12 @@ def _is_number(value: Any) -> bool:
 
 _TOP_KEYS = {
     "name", "target", "metric", "cell_size_m", "study_area", "districts", "population",
-    "categories", "sites", "budget", "forced", "forbidden",
+    "categories", "sites", "budget", "forced", "forbidden", "network",
 }
 _SOURCE_KEYS = {"path", "layer", "crs", "lon_column", "lat_column"}
 _SITE_KEYS = _SOURCE_KEYS | {"category", "category_column", "id_column", "name_column", "existing"}
-_CATEGORY_KEYS = {"radius_m", "cost", "label"}
+_CATEGORY_KEYS = {"radius_m", "cost", "label", "radio", "wired"}
+_NETWORK_KEYS = {f.name for f in dataclasses.fields(Network)}
 
 
 def load_scenario(path: str | os.PathLike) -> Scenario:
@@ -220,13 +262,7 @@ def scenario_from_dict(data: dict, base_dir: Path | None = None, source_file: Pa
 
     if "study_area" not in data:
         raise InputError(f"{where}: missing [study_area] with the path of the study-area polygon layer")
-    categories = {}
-    for name, table in data.get("categories", {}).items():
-        if not isinstance(table, dict) or "radius_m" not in table:
-            raise InputError(f"{where}: [categories.{name}] needs radius_m (metres)")
-        _check_keys(table, _CATEGORY_KEYS, f"{where} [categories.{name}]")
-        categories[name] = Category(name=name, radius_m=table["radius_m"], cost=table.get("cost", 1.0),
-                                    label=table.get("label"))
+    categories = {name: _category(name, table, where) for name, table in data.get("categories", {}).items()}
     sites = []
     for i, table in enumerate(data.get("sites", [])):
         key = f"sites #{i + 1}"
@@ -243,6 +279,10 @@ def scenario_from_dict(data: dict, base_dir: Path | None = None, source_file: Pa
     population = data.get("population")
     budget = data.get("budget", {})
     _check_keys(budget, {"max_sites", "max_cost"}, f"{where} [budget]")
+    network = data.get("network", {})
+    _check_keys(network, _NETWORK_KEYS, f"{where} [network]")
+    if isinstance(network.get("band"), (int, float)):
+        network = {**network, "band": f"{network['band']:g}"}
     return Scenario(
         name=data.get("name", source_file.stem if source_file else "scenario"),
         target=data.get("target", 0.99),
@@ -258,8 +298,31 @@ def scenario_from_dict(data: dict, base_dir: Path | None = None, source_file: Pa
         budget=Budget(max_sites=budget.get("max_sites"), max_cost=budget.get("max_cost")),
         forced=tuple(str(s) for s in data.get("forced", ())),
         forbidden=tuple(str(s) for s in data.get("forbidden", ())),
+        network=Network(**network),
         source_file=source_file,
     )
+
+
+def _category(name: str, table: Any, where: str) -> Category:
+    """A [categories.NAME] table: radius_m, or a radio profile whose link budget gives it."""
+    from .radio import profile_from_table, radius_m
+
+    here = f"{where} [categories.{name}]"
+    if not isinstance(table, dict):
+        raise InputError(f"{here} must be a table with radius_m (metres) and cost")
+    _check_keys(table, _CATEGORY_KEYS, here)
+    radio = profile_from_table(table["radio"], f"{here}.radio") if "radio" in table else None
+    if radio is None and "radius_m" not in table:
+        raise InputError(f"{here} needs radius_m (metres), or a [categories.{name}.radio] profile")
+    if radio is not None and "radius_m" in table:
+        raise InputError(f"{here}: give radius_m or a radio profile, not both "
+                         "(a fixed radius with a profile goes in the radio table: radius_m = …)")
+    radius = radius_m(radio, f"{here}.radio").radius_m if radio is not None else table["radius_m"]
+    wired = table.get("wired", True)
+    if not isinstance(wired, bool):
+        raise InputError(f"{here}: wired must be true or false")
+    return Category(name=name, radius_m=radius, cost=table.get("cost", 1.0), label=table.get("label"),
+                    radio=radio, wired=wired)
 
 
 def scenario_to_dict(scenario: Scenario, relative_to: Path | None = None) -> dict:
@@ -296,16 +359,32 @@ def scenario_to_dict(scenario: Scenario, relative_to: Path | None = None) -> dic
     budget = {k: v for k, v in dataclasses.asdict(scenario.budget).items() if v is not None}
     if budget:
         data["budget"] = budget
-    data["categories"] = {
-        name: {k: v for k, v in (("radius_m", c.radius_m), ("cost", c.cost), ("label", c.label)) if v is not None}
-        for name, c in scenario.categories.items()
-    }
+    if scenario.network != Network():
+        data["network"] = {k: v for k, v in dataclasses.asdict(scenario.network).items()
+                           if v != getattr(Network(), k)}
+    data["categories"] = {name: _category_table(c) for name, c in scenario.categories.items()}
     data["sites"] = [
         source(s.source, category=s.category, category_column=s.category_column, id_column=s.id_column,
                name_column=s.name_column, existing=s.existing or None)
         for s in scenario.sites
     ]
     return data
+
+
+def _category_table(category: Category) -> dict:
+    table: dict[str, Any] = {}
+    if category.radio is None:
+        table["radius_m"] = category.radius_m
+    table["cost"] = category.cost
+    if category.label is not None:
+        table["label"] = category.label
+    if not category.wired:
+        table["wired"] = False
+    if category.radio is not None:
+        defaults = type(category.radio)()
+        table["radio"] = {k: v for k, v in dataclasses.asdict(category.radio).items()
+                          if v is not None and v != getattr(defaults, k)} or {"band": category.radio.band}
+    return table
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike, relative_to: str | os.PathLike | None = None) -> None:

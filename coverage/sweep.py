@@ -54,7 +54,7 @@ def sweep_radius(plan: Plan, category: str, radii_m: Sequence[float]) -> pd.Data
 
 
 def _row(result: Plan, **setting) -> dict:
-    summary = result.summary()
+    summary = result.summary(network=False)
     return {**setting, **{key: summary[key] for key in COLUMNS}, "n_selected": summary["n_selected"]}
 
 

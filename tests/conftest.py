@@ -97,7 +97,7 @@ def write_toy_city(
         target = {target}
         metric = "population"
         cell_size_m = {cell_m}
-        {extra}
+        EXTRA
 
         [study_area]
         path = "boundary.gpkg"
@@ -140,7 +140,7 @@ def write_toy_city(
         id_column = "site_id"
         name_column = "name"
         existing = true
-        """), encoding="utf-8")
+        """).replace("EXTRA", extra), encoding="utf-8")
     return scenario
 
 

@@ -1,0 +1,127 @@
+"""Can the plan be built? Radius per category, channels, backhaul and capacity.
+
+Runs the network checks of :mod:`coverage.networks` on a plan's selected sites (in the
+plan's metric CRS, metres) with the scenario's ``[network]`` settings:
+
+- **radio**: each category's radius and where it comes from (a fixed number, or the
+  link budget of its radio profile, :mod:`coverage.radio`);
+- **channels**: one interference graph per band, channels by DSATUR + tabu search;
+- **backhaul**: hop counts from wireless sites to the nearest wired one, orphans;
+- **capacity**: expected concurrent users per site against its access points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .networks import (
+    assign_channels, backhaul, capacity, channels_for_band, interference_graph, split_shared_population,
+)
+from .radio import BAND_RANGE, radius_m
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .planning import Plan
+    from .scenario import Scenario
+
+SITE_COLUMNS = ["band", "channel", "channel_conflicts", "wired", "hops", "orphan",
+                "population_served", "concurrent_users", "aps_needed", "extra_aps"]
+
+
+@dataclass(frozen=True)
+class NetworkReport:
+    """Per selected site (rank order, ``SITE_COLUMNS``) and the summary.json sections."""
+
+    sites: pd.DataFrame
+    sections: dict
+
+
+def radio_section(scenario: Scenario) -> dict:
+    """Each category's radius (metres) and why it is what it is."""
+    out = {}
+    for name, category in scenario.categories.items():
+        if category.radio is None:
+            out[name] = {"radius_m": float(category.radius_m), "source": "fixed radius in the scenario",
+                         "band": scenario.network.band, "explanation": f"{category.radius_m:g} m as set in the scenario"}
+            continue
+        result = radius_m(category.radio, f"category {name}")
+        out[name] = {
+            "radius_m": float(category.radius_m), "source": "link budget", "band": category.radio.band,
+            "band_range": BAND_RANGE[category.radio.band], "eirp_dbm": category.radio.eirp_dbm,
+            "environment": category.radio.environment, "target_dbm": category.radio.target_dbm,
+            "limited_by": result.limited_by, "downlink_radius_m": result.downlink_radius_m,
+            "uplink_radius_m": result.uplink_radius_m, "explanation": result.explanation,
+        }
+    return out
+
+
+def network_report(plan: Plan) -> NetworkReport:
+    """Channels, backhaul and capacity of ``plan``'s selected sites."""
+    scenario, net = plan.scenario, plan.scenario.network
+    order = plan.solution.order
+    sites = plan.sites.iloc[order].reset_index(drop=True)
+    ids = sites["site_id"].tolist()
+    xy = np.column_stack([sites.geometry.x, sites.geometry.y]) if len(sites) else np.empty((0, 2))
+    categories = scenario.categories
+    band = sites["category"].map(lambda c: categories[c].radio.band if categories[c].radio else net.band)
+    wired = sites["category"].map(lambda c: categories[c].wired).to_numpy(dtype=bool)
+
+    channel = pd.Series(np.nan, index=range(len(sites)))
+    conflicts = pd.Series(0, index=range(len(sites)))
+    channel_sections = {}
+    for b in sorted(band.unique()):
+        rows = np.flatnonzero(band.to_numpy() == b)
+        graph = interference_graph(xy[rows], sites["radius_m"].to_numpy()[rows], [ids[r] for r in rows],
+                                   net.co_channel_distance_m or None)
+        chosen = assign_channels(graph, channels_for_band(b))
+        channel.iloc[rows] = [chosen.channel[ids[r]] for r in rows]
+        conflicts.iloc[rows] = [chosen.conflicts[ids[r]] for r in rows]
+        channel_sections[b] = {
+            "channels": list(chosen.channels), "sites": len(rows), "interference_edges": graph.number_of_edges(),
+            "conflicts": chosen.total_conflicts, "conflicts_before_search": chosen.initial_conflicts,
+            "sites_with_conflicts": int(sum(1 for r in rows if chosen.conflicts[ids[r]] > 0)),
+        }
+
+    mesh = backhaul(xy, ids, wired, net.mesh_range_m)
+    hops = np.array([mesh.hops.get(s, np.nan) for s in ids], dtype=float)
+    orphan = np.isin(ids, mesh.orphans)
+
+    served = _population_served(plan)
+    load = capacity(dict(zip(ids, served)), take_up_rate=net.take_up_rate, concurrency=net.concurrency,
+                    users_per_ap=net.users_per_ap, aps_per_site=net.aps_per_site)
+
+    table = pd.DataFrame({
+        "band": band.to_numpy(), "channel": channel.to_numpy(), "channel_conflicts": conflicts.to_numpy(),
+        "wired": wired, "hops": hops, "orphan": orphan, "population_served": served,
+        "concurrent_users": [load.concurrent_users[s] for s in ids],
+        "aps_needed": [load.aps_needed[s] for s in ids], "extra_aps": [load.extra_aps[s] for s in ids],
+    })
+    sections = {
+        "radio": radio_section(scenario),
+        "channels": channel_sections,
+        "backhaul": {
+            "mesh_range_m": net.mesh_range_m, "wired_sites": int(wired.sum()), "wireless_sites": int((~wired).sum()),
+            "orphans": list(mesh.orphans), "components": mesh.n_components,
+            "components_without_gateway": int(sum(1 for c in mesh.components if not c.has_gateway)),
+            "max_hops": mesh.max_hops,
+        },
+        "capacity": {
+            "take_up_rate": net.take_up_rate, "concurrency": net.concurrency, "users_per_ap": net.users_per_ap,
+            "aps_per_site": net.aps_per_site, "concurrent_users": load.total_concurrent_users,
+            "overloaded_sites": len(load.overloaded), "extra_aps": load.total_extra_aps,
+            "most_loaded": [{"site_id": s, "concurrent_users": load.concurrent_users[s], "extra_aps": load.extra_aps[s]}
+                            for s in load.overloaded[:10]],
+        },
+    }
+    return NetworkReport(sites=table, sections=sections)
+
+
+def _population_served(plan: Plan) -> np.ndarray:
+    """People in each selected site's radius, a cell shared by several sites split evenly."""
+    if "population" not in plan.cells.columns or len(plan.solution.order) == 0:
+        return np.zeros(len(plan.solution.order))
+    rows = plan.matrix[plan.solution.order]
+    return split_shared_population(rows, plan.cells["population"].to_numpy())
