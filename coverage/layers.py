@@ -32,6 +32,8 @@ CHINESE_SYSTEMS = ("gcj02", "bd09")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 POINT_TYPES = ("Point",)
 
@@ -63,8 +65,8 @@ def read_layer(source: LayerSource, what: str, columns: tuple[str, ...] = ()) ->
     path = Path(source.path)
     if not path.exists():
         raise InputError(f"{what} layer {path} does not exist; check the path in the scenario file")
-    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
-        gdf = _read_csv(source, what)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        gdf = _read_table(source, what)
     else:
         gdf = _read_vector(source, what)
     if len(gdf) == 0:
@@ -102,15 +104,24 @@ def _read_vector(source: LayerSource, what: str) -> gpd.GeoDataFrame:
         raise InputError(f"cannot read {what} layer {path}{hint}: {exc}") from None
 
 
-def _read_csv(source: LayerSource, what: str) -> gpd.GeoDataFrame:
+def _read_table(source: LayerSource, what: str) -> gpd.GeoDataFrame:
+    """Points from a CSV/TSV or Excel sheet with longitude and latitude columns.
+
+    Rows are reported as a spreadsheet shows them: the header is row 1.
+    """
     path = Path(source.path)
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    excel = path.suffix.lower() in (".xlsx", ".xlsm")
     try:
-        df = pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        if excel:
+            df = pd.read_excel(path, sheet_name=source.layer or 0, dtype=str, keep_default_na=False)
+        else:
+            sep = "\t" if path.suffix.lower() == ".tsv" else ","
+            df = pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     except Exception as exc:
-        raise InputError(f"cannot read {what} CSV {path}: {exc}") from None
+        raise InputError(f"cannot read {what} table {path}: {exc}") from None
+    df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
-        raise InputError(f"{what} CSV {path} is empty: it has no data rows")
+        raise InputError(f"{what} table {path} is empty: it has no data rows")
     lon_col = _pick_column(df, source.lon_column, LON_NAMES, path, what, "longitude", "lon_column")
     lat_col = _pick_column(df, source.lat_column, LAT_NAMES, path, what, "latitude", "lat_column")
     lon = _numbers(df[lon_col], path, what, lon_col)
@@ -128,7 +139,7 @@ def _pick_column(df, given, names, path, what, axis, key) -> str:
     if given:
         if given not in df.columns:
             raise InputError(
-                f"{what} CSV {path}: {key} {given!r} is not a column (columns: {', '.join(df.columns)})"
+                f"{what} table {path}: {key} {given!r} is not a column (columns: {', '.join(df.columns)})"
             )
         return given
     by_lower = {c.strip().lower(): c for c in df.columns}
@@ -136,7 +147,7 @@ def _pick_column(df, given, names, path, what, axis, key) -> str:
         if name in by_lower:
             return by_lower[name]
     raise InputError(
-        f"{what} CSV {path} has no {axis} column (looked for {', '.join(names)}; "
+        f"{what} table {path} has no {axis} column (looked for {', '.join(names)}; "
         f"columns: {', '.join(df.columns)}); rename it or set {key} in the scenario file"
     )
 
@@ -146,14 +157,14 @@ def _numbers(column: pd.Series, path, what, name) -> np.ndarray:
     empty = np.flatnonzero(text.eq("").to_numpy())
     if len(empty):
         raise InputError(
-            f"{what} CSV {path}: row {empty[0] + 2} has an empty {name!r} "
+            f"{what} table {path}: row {empty[0] + 2} has an empty {name!r} "
             f"({len(empty)} row(s) in all); fill in or delete those rows"
         )
     values = pd.to_numeric(text, errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy())
     if len(bad):
         raise InputError(
-            f"{what} CSV {path}: row {bad[0] + 2} has {column.iloc[bad[0]]!r} in {name!r}, "
+            f"{what} table {path}: row {bad[0] + 2} has {column.iloc[bad[0]]!r} in {name!r}, "
             "which is not a number; use decimal degrees such as 114.0579"
         )
     return values.to_numpy(dtype=float)

@@ -189,3 +189,22 @@ def test_declared_crs_for_projected_csv(tmp_path):
     assert back.geometry.x[0] == pytest.approx(X0, abs=1e-3)
     with pytest.raises(InputError, match="not a coordinate system"):
         read_layer(LayerSource(path=path, crs="EPSG:99999999"), "sites")
+
+
+def test_excel_with_chinese_column_names_and_gcj02(tmp_path):
+    from coverage.chinacoords import wgs84_to_gcj02
+
+    lon, lat = wgs84_to_gcj02(pd.Series([114.0579, 114.1]).to_numpy(), pd.Series([22.5431, 22.55]).to_numpy())
+    path = tmp_path / "学校.xlsx"
+    pd.DataFrame({"名称": ["甲", "乙"], "经度": lon, "纬度": lat}).to_excel(path, index=False)
+    read = read_layer(LayerSource(path=path, crs="gcj02"), "schools")
+    assert read["名称"].tolist() == ["甲", "乙"]
+    assert read.geometry.x.to_numpy() == pytest.approx([114.0579, 114.1], abs=1e-7)
+    assert read.geometry.y.to_numpy() == pytest.approx([22.5431, 22.55], abs=1e-7)
+
+
+def test_excel_text_in_number_column(tmp_path):
+    path = tmp_path / "sites.xlsx"
+    pd.DataFrame({"lng": [114.05, "东经114"], "lat": [22.5, 22.6]}).to_excel(path, index=False)
+    with pytest.raises(InputError, match=r"row 3 has '东经114' in 'lng'"):
+        read_layer(LayerSource(path=path), "sites")
