@@ -45,7 +45,10 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-__all__ = ["render_map", "esc", "category_colours", "find_fetched_urls"]
+from .errors import InputError
+
+__all__ = ["render_map", "render_compare_map", "esc", "category_colours",
+           "find_fetched_urls"]
 
 LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
 LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
@@ -168,25 +171,36 @@ def _read_layer(gpkg: Path, layer: str, columns=None) -> gpd.GeoDataFrame | None
 
 
 def load_plan(plan_dir: str | os.PathLike) -> PlanData:
-    """Read the parts of a plan folder the map needs."""
+    """Read the parts of a plan folder the map needs (InputError if it is not one)."""
     plan_dir = Path(plan_dir)
     summary_path = plan_dir / "summary.json"
     gpkg = plan_dir / "plan.gpkg"
-    if not summary_path.is_file() or not gpkg.is_file():
-        raise FileNotFoundError(
-            f"{plan_dir} is not a plan folder: it needs summary.json and plan.gpkg "
-            "(written by `hotspots plan --out DIR`)")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    missing = [p.name for p in (summary_path, gpkg) if not p.is_file()]
+    if missing:
+        what = "does not exist" if not plan_dir.exists() else \
+            f"has no {' and no '.join(missing)}"
+        raise InputError(
+            f"{plan_dir} is not a plan folder: it {what}; a plan folder holds summary.json "
+            "and plan.gpkg, written by `hotspots plan --out DIR` (or `hotspots whatif`)")
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{summary_path} is not valid JSON ({exc}); re-run "
+                         "`hotspots plan --out DIR` to write the plan folder again") from None
+    if not isinstance(summary, dict):
+        raise InputError(f"{summary_path} should hold a JSON object (docs/outputs.md)")
     selected = _read_layer(gpkg, "selected_sites")
     if selected is None:
-        raise FileNotFoundError(f"{gpkg} has no layer 'selected_sites'")
+        raise InputError(f"{gpkg} has no layer 'selected_sites' (or is not a GeoPackage); "
+                         "re-run `hotspots plan --out DIR` to write the plan folder again")
     return PlanData(
         summary=summary,
         selected=selected,
         candidates=_read_layer(gpkg, "candidates"),
         districts=_read_layer(gpkg, "districts"),
         cells=_read_layer(gpkg, "demand_cells",
-                          columns=["population", "area_m2", "covered", "reachable"]),
+                          columns=["cell_id", "population", "area_m2", "covered",
+                                   "reachable"]),
         study_area=_read_layer(gpkg, "study_area"),
     )
 
@@ -260,9 +274,11 @@ def _density_class(pop: np.ndarray, area: np.ndarray) -> np.ndarray:
     return cls
 
 
-def _uncovered_polygons(cells: gpd.GeoDataFrame, mask: np.ndarray, cell_m: float,
-                        limit: int = UNCOVERED_CELL_LIMIT) -> tuple[list, float | None]:
-    """Dissolve the uncovered cells by population-density class: a few multipolygons.
+def _dissolve_cells(cells: gpd.GeoDataFrame, mask: np.ndarray, cell_m: float,
+                    limit: int = UNCOVERED_CELL_LIMIT) -> tuple[list, float | None]:
+    """Dissolve the cells in ``mask`` by population-density class: a few multipolygons.
+
+    Used for uncovered demand, and for coverage gained / lost in the compare map.
 
     Up to ``limit`` cells are dissolved exactly. Beyond that the cells are binned (by
     centroid) into a coarser lon/lat grid whose squares are dissolved instead; the
@@ -520,8 +536,9 @@ class _PointLayer(MacroElement):
   function scale(z) { return z >= 14 ? 1 : (z >= 12 ? 0.8 : 0.6); }
   t.rows.forEach(function (row) {
     var ll = [row[1], row[0]];
-    var synthetic = iSource >= 0 && row[iSource] === 'synthetic';
-    var existing = iExisting >= 0 && row[iExisting] === 1;
+    /* st.flat: plain filled dots (no synthetic/existing/forbidden styling) */
+    var synthetic = !st.flat && iSource >= 0 && row[iSource] === 'synthetic';
+    var existing = !st.flat && iExisting >= 0 && row[iExisting] === 1;
     var forbidden = iStatus >= 0 && row[iStatus] === 'forbidden';
     if (st.circles && iRadius >= 0 && row[iRadius] > 0) {
       L.circle(ll, {radius: row[iRadius], color: st.colour, weight: 1, opacity: 0.45,
@@ -531,15 +548,15 @@ class _PointLayer(MacroElement):
     var m = L.circleMarker(ll, {
       radius: existing ? st.radius + 1 : st.radius,
       color: forbidden ? '#b00020' : (existing ? '#000' : (synthetic ? st.colour : '#fff')),
-      weight: synthetic || existing || forbidden ? 2 : 1,
+      weight: synthetic || existing || forbidden ? 2 : (st.flat ? 0 : 1),
       fillColor: synthetic ? '#fff' : st.colour,
-      fillOpacity: st.fillOpacity, hsKind: st.kind});
+      fillOpacity: st.fillOpacity, hsKind: st.kind, hsGroup: st.group});
     m.bindPopup(function () { return popup(row); }, {maxWidth: 320});
     if (iName >= 0 && row[iName]) {
       m.bindTooltip(function () { return row[iName]; }, {direction: 'top', offset: [0, -4]});
     }
     m.hsBase = m.options.radius;
-    markers.push(m);
+    if (!st.fixed) { markers.push(m); }  /* st.fixed: same size at every zoom */
     m.addTo(grp);
   });
   var map = {{ this.map_name }};
@@ -593,6 +610,8 @@ class _Panels(MacroElement):
 .hs-summary .met { color: #006837; font-weight: bold; }
 .hs-summary .notmet { color: #b00020; font-weight: bold; }
 .hs-summary .note { color: #555; margin-top: 3px; }
+.hs-cmp td { text-align: right; padding: 0 0 0 8px; white-space: nowrap; }
+.hs-cmp th { padding-right: 4px; }
 .hs-pop th { font-weight: normal; color: #555; padding-right: 8px; text-align: left; }
 .hs-fs a { font-size: 18px; line-height: 30px; text-align: center; text-decoration: none;
   color: #222; background: #fff; display: block; width: 30px; height: 30px; }
@@ -747,23 +766,27 @@ def _ramp_html(items: list[tuple[str, str]], unit: str) -> str:
     return f'<div class="ramp">{cells}<span class="ru">{unit}</span></div>'
 
 
+def _legend_row(colour: str, label_html: str, style: str = "", dot: bool = True) -> str:
+    """One legend line: a swatch (a dot, or a square) and an already-escaped label."""
+    shape = "sw dot" if dot else "sw"
+    return (f'<div class="row"><span class="{shape}" style="background:{colour};{style}">'
+            f'</span>{label_html}</div>')
+
+
 def _legend_html(cats: list[tuple[str, str, str, int]], any_synthetic: bool,
                  any_existing_elsewhere: bool, uncovered_classes: list[int],
                  density_layer: bool = False) -> str:
     parts = ['<details open><summary>Legend</summary>']
     parts.append('<div class="sect">Selected hotspots</div>')
     for _cat, label, colour, count in cats:
-        parts.append(f'<div class="row"><span class="sw dot" style="background:{colour}">'
-                     f'</span>{esc(label)} ({count:,})</div>')
+        parts.append(_legend_row(colour, f"{esc(label)} ({count:,})"))
     if any_existing_elsewhere:
-        parts.append('<div class="row"><span class="sw dot" style="background:#888;'
-                     'box-shadow:0 0 0 2px #000"></span>existing hotspot (black ring)</div>')
+        parts.append(_legend_row("#888", "existing hotspot (black ring)",
+                                 "box-shadow:0 0 0 2px #000"))
     if any_synthetic:
-        parts.append('<div class="row"><span class="sw dot" style="background:#fff;'
-                     'box-shadow:0 0 0 2px #555"></span>synthetic site (hollow)</div>')
-    parts.append('<div class="row"><span class="sw dot" style="background:#9e9e9e;'
-                 'width:10px;height:10px;margin:2px 8px 2px 2px"></span>'
-                 'candidate not selected (layer off)</div>')
+        parts.append(_legend_row("#fff", "synthetic site (hollow)", "box-shadow:0 0 0 2px #555"))
+    parts.append(_legend_row("#9e9e9e", "candidate not selected (layer off)",
+                             "width:10px;height:10px;margin:2px 8px 2px 2px"))
     parts.append('<div class="sect">District coverage</div>')
     ramp = [(c, f"{COVERAGE_BREAKS[k] * 100:g}") for k, c in enumerate(COVERAGE_COLOURS)]
     parts.append(_ramp_html(ramp, "%"))
@@ -960,13 +983,15 @@ TEST_HOOK_SCRIPT = r"""<script>
       document.querySelectorAll('.folium-map').forEach(function (el) {
         if (window[el.id] && window[el.id].eachLayer) { maps.push(window[el.id]); }
       });
-      var siteLayers = [], distLayers = [];
+      var siteLayers = [], distLayers = [], groups = {}, feats = {};
       maps.forEach(function (m) {
         m.eachLayer(function (l) {
           var o = l.options || {};
           if (o.hsKind === 'site') { sites++; siteLayers.push(l); }
           if (o.hsKind === 'circle') { circles++; }
+          if (o.hsGroup) { groups[o.hsGroup] = (groups[o.hsGroup] || 0) + 1; }
           var p = l.feature && l.feature.properties;
+          if (p && p.hs_layer && l.getLatLngs) { feats[p.hs_layer] = (feats[p.hs_layer] || 0) + 1; }
           if (p && p.hs_layer === 'district' && l.getLatLngs) { districts++; distLayers.push(l); }
           if (p && p.hs_layer === 'uncovered' && l.getLatLngs) { uncovered++; }
         });
@@ -1003,6 +1028,10 @@ TEST_HOOK_SCRIPT = r"""<script>
       b.setAttribute('data-hs-circles', String(circles));
       b.setAttribute('data-hs-districts', String(districts));
       b.setAttribute('data-hs-uncovered', String(uncovered));
+      b.setAttribute('data-hs-groups', JSON.stringify(groups));
+      b.setAttribute('data-hs-features', JSON.stringify(feats));
+      var panel = document.querySelector('.hs-summary');
+      b.setAttribute('data-hs-panel-text', panel ? norm(panel.textContent) : '');
       b.setAttribute('data-hs-legend', String(visible('.hs-legend')));
       b.setAttribute('data-hs-summary', String(visible('.hs-summary')));
       b.setAttribute('data-hs-curve', String(!!document.querySelector('.hs-summary svg polyline')));
@@ -1042,6 +1071,11 @@ def render_map(plan_dir: str | os.PathLike, out_path: str | os.PathLike | None =
     page = build_map_html(load_plan(plan_dir), offline=offline,
                           show_candidates=show_candidates, show_density=show_density,
                           test_hooks=test_hooks)
+    return _write_atomic(out, page)
+
+
+def _write_atomic(out: Path, page: str) -> Path:
+    """Write ``page`` to ``out`` through a temporary file and ``os.replace``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".html.tmp", dir=out.parent)
     try:
@@ -1058,15 +1092,9 @@ def render_map(plan_dir: str | os.PathLike, out_path: str | os.PathLike | None =
     return out
 
 
-def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bool = False,
-                   show_density: bool = False, test_hooks: bool = False) -> str:
-    """The map page as a string (see :func:`render_map`)."""
-    summary = plan.summary
-    sel = plan.selected
-    tol = _district_tolerance(summary)
-
-    # ---- extent
-    frames = [f for f in (plan.study_area, plan.districts, sel) if f is not None and len(f)]
+def _extent(frames) -> tuple[float, float, float, float]:
+    """minx, miny, maxx, maxy over the non-empty frames (the world if none)."""
+    frames = [f for f in frames if f is not None and len(f)]
     if frames:
         bounds = np.array([f.total_bounds for f in frames])
         minx, miny = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
@@ -1075,15 +1103,64 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
         minx = miny = maxx = maxy = float("nan")
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
         minx, miny, maxx, maxy = -180.0, -60.0, 180.0, 75.0
-    centre = [(miny + maxy) / 2, (minx + maxx) / 2]
+    return float(minx), float(miny), float(maxx), float(maxy)
 
-    m = folium.Map(location=centre, zoom_start=11, tiles=None, prefer_canvas=True,
-                   control_scale=True)
+
+def _new_map(extent, offline: bool) -> folium.Map:
+    """A canvas-rendered folium map that loads only Leaflet (and tiles when online)."""
+    minx, miny, maxx, maxy = extent
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11,
+                   tiles=None, prefer_canvas=True, control_scale=True)
     # Only Leaflet is needed: no jQuery / Bootstrap / awesome-markers / Font Awesome.
     m.default_js = [("leaflet", LEAFLET_JS_URL)]
     m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
     if not offline:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+    return m
+
+
+def _add_outline(m: folium.Map, plan: PlanData, tol: float) -> dict | None:
+    """Draw the study area outline; return it (or the districts' union) for the minimap."""
+    if plan.study_area is not None and len(plan.study_area):
+        sa = _round_geoms(_simplify(plan.study_area.geometry.to_numpy(), tol * 2), 5)
+        outline = _geojson(sa, [{"hs_layer": "study_area"} for _ in sa])
+        folium.GeoJson(outline, name="Study area", interactive=False,
+                       style_function=lambda f: {"color": "#222", "weight": 2, "fill": False,
+                                                 "dashArray": "6 4"}).add_to(m)
+        return outline
+    if plan.districts is not None and len(plan.districts):
+        merged = _round_geoms(_simplify([plan.districts.union_all()], tol * 2), 5)
+        return _geojson(merged, [{}])
+    return None
+
+
+def _add_panels(m: folium.Map, extent, offline: bool, outline: dict | None,
+                summary_html: str, legend_html: str) -> None:
+    """Summary panel, legend, fullscreen, minimap, layer control; fit to ``extent``."""
+    minx, miny, maxx, maxy = extent
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    config = {
+        "basemap": not offline,
+        "bounds": [[miny, minx], [maxy, maxx]],
+        "outline": outline,
+        "summary_html": summary_html,
+        "legend_html": legend_html,
+    }
+    if not offline:
+        config["minimap_tiles"] = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    m.add_child(_Panels(m.get_name(), config))
+
+
+def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bool = False,
+                   show_density: bool = False, test_hooks: bool = False) -> str:
+    """The map page as a string (see :func:`render_map`)."""
+    summary = plan.summary
+    sel = plan.selected
+    tol = _district_tolerance(summary)
+
+    extent = _extent((plan.study_area, plan.districts, sel))
+    m = _new_map(extent, offline)
 
     # ---- districts choropleth
     if plan.districts is not None and len(plan.districts):
@@ -1114,18 +1191,10 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
                 "n_sites": _int(n_sites),
                 "colour": _coverage_colour(cov),
             })
-        gj = _geojson(geoms, props)
-        fields = ["name", "population", "coverage_population", "coverage_area", "n_sites"]
-        aliases = ["District", "Population", "Population covered", "Area covered", "Sites"]
-        folium.GeoJson(
-            gj, name="Districts: coverage",
-            style_function=lambda f: {"color": "#444", "weight": 1.5, "opacity": 0.9,
-                                      "fillColor": f["properties"]["colour"],
-                                      "fillOpacity": 0.35},
-            highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.5},
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-            smooth_factor=1.0,
-        ).add_to(m)
+        _district_layer(m, geoms, props, "Districts: coverage",
+                        {"name": "District", "population": "Population",
+                         "coverage_population": "Population covered",
+                         "coverage_area": "Area covered", "n_sites": "Sites"})
 
     # ---- uncovered demand (and optional density "heat" layer)
     uncovered_classes: list[int] = []
@@ -1135,7 +1204,7 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
         cells = plan.cells
         covered = cells["covered"].map(_bool).to_numpy(bool) if "covered" in cells \
             else np.zeros(len(cells), bool)
-        unc, bin_m = _uncovered_polygons(cells, ~covered, cell_m)
+        unc, bin_m = _dissolve_cells(cells, ~covered, cell_m)
         if unc:
             uncovered_classes = [p["class"] for p in unc]
             label_suffix = "" if bin_m is None else f" (drawn on a {bin_m:,.0f} m grid)"
@@ -1147,17 +1216,10 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
                 "unreachable": _int(p["unreachable_population"]),
                 "colour": UNCOVERED_COLOURS[p["class"]],
             } for p in unc]
-            folium.GeoJson(
-                _geojson([p["geometry"] for p in unc], props),
-                name="Uncovered demand",
-                style_function=lambda f: {"color": f["properties"]["colour"], "weight": 0.5,
-                                          "fillColor": f["properties"]["colour"],
-                                          "fillOpacity": 0.65},
-                tooltip=folium.GeoJsonTooltip(
-                    fields=["label", "population", "area", "unreachable"],
-                    aliases=["Uncovered, density", "Residents", "Area",
-                             "of them out of reach of every candidate"], sticky=True),
-            ).add_to(m)
+            _cells_layer(m, unc, props, "Uncovered demand",
+                         {"label": "Uncovered, density", "population": "Residents",
+                          "area": "Area",
+                          "unreachable": "of them out of reach of every candidate"})
         image = _density_image(cells, cell_m)
         has_density = image is not None
         if image is not None:
@@ -1184,13 +1246,9 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
         sub = sel[sel_cat == cat]
         label = _category_label(summary, cat)
         colour = colours[cat]
-        swatch = (f'<span style="display:inline-block;width:10px;height:10px;'
-                  f'border-radius:50%;background:{colour};margin-right:4px"></span>')
-        fg = folium.FeatureGroup(name=f"{swatch}{esc(label)} ({len(sub):,})")
-        fg.add_child(_PointLayer(_site_table(sub, summary, selected=True),
-                                 {"colour": colour, "radius": 5, "fillOpacity": 0.95,
-                                  "circles": True, "kind": "site"}, m.get_name()))
-        fg.add_to(m)
+        _point_group(m, f"{esc(label)} ({len(sub):,})", _site_table(sub, summary, selected=True),
+                     {"colour": colour, "radius": 5, "fillOpacity": 0.95, "circles": True,
+                      "kind": "site"}, swatch=True)
         legend_cats.append((cat, label, colour, len(sub)))
 
     # ---- candidates not selected
@@ -1202,53 +1260,67 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
         status = _col(c, "status", "not_selected").astype(str)
         rest = c[status != "selected"]
         if len(rest):
-            fg = folium.FeatureGroup(name=f"Candidates not selected ({len(rest):,})",
-                                     show=show_candidates)
-            fg.add_child(_PointLayer(_site_table(rest, summary, selected=False),
-                                     {"colour": "#9e9e9e", "radius": 3, "fillOpacity": 0.8,
-                                      "circles": False, "kind": "candidate"},
-                                     m.get_name()))
-            fg.add_to(m)
+            _point_group(m, f"Candidates not selected ({len(rest):,})",
+                         _site_table(rest, summary, selected=False),
+                         {"colour": "#9e9e9e", "radius": 3, "fillOpacity": 0.8,
+                          "circles": False, "kind": "candidate"}, show=show_candidates)
     # existing hotspots filed under another category get a black ring; say so
     any_existing = bool((_col(sel, "existing", False).map(_bool)
                          & (_col(sel, "category", "").astype(str) != "existing")).any())
 
-    # ---- study area outline (also the minimap's content)
-    outline = None
-    if plan.study_area is not None and len(plan.study_area):
-        sa = _round_geoms(_simplify(plan.study_area.geometry.to_numpy(), tol * 2), 5)
-        outline = _geojson(sa, [{"hs_layer": "study_area"} for _ in sa])
-        folium.GeoJson(outline, name="Study area", interactive=False,
-                       style_function=lambda f: {"color": "#222", "weight": 2, "fill": False,
-                                                 "dashArray": "6 4"}).add_to(m)
-    elif plan.districts is not None and len(plan.districts):
-        merged = _round_geoms(_simplify([plan.districts.union_all()], tol * 2), 5)
-        outline = _geojson(merged, [{}])
-
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-
-    config = {
-        "basemap": not offline,
-        "bounds": [[float(miny), float(minx)], [float(maxy), float(maxx)]],
-        "minimap_tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        "outline": outline,
-        "summary_html": _summary_html(summary, sel, offline),
-        "legend_html": _legend_html(legend_cats, any_synth, any_existing, uncovered_classes,
-                                    density_layer=has_density),
-    }
-    if offline:
-        config.pop("minimap_tiles")
-    m.add_child(_Panels(m.get_name(), config))
-
-    page = m.get_root().render()
-    return _finish_page(page, summary, offline=offline, test_hooks=test_hooks)
-
-
-def _finish_page(page: str, summary: dict, offline: bool, test_hooks: bool) -> str:
+    # ---- study area outline (also the minimap's content), panels
+    outline = _add_outline(m, plan, tol)
+    _add_panels(m, extent, offline, outline,
+                summary_html=_summary_html(summary, sel, offline),
+                legend_html=_legend_html(legend_cats, any_synth, any_existing,
+                                         uncovered_classes, density_layer=has_density))
     title = "Hotspot plan"
     if summary.get("scenario"):
         title += f" – {esc(summary['scenario'])}"
+    return _finish_page(m.get_root().render(), title, offline=offline, test_hooks=test_hooks)
+
+
+def _point_group(m: folium.Map, name: str, table: dict, style: dict, *, show: bool = True,
+                 swatch: bool = False) -> None:
+    """A layer-control entry ``name`` (escaped HTML) drawing ``table`` as canvas markers."""
+    if swatch:
+        name = (f'<span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
+                f'background:{style["colour"]};margin-right:4px"></span>{name}')
+    fg = folium.FeatureGroup(name=name, show=show)
+    fg.add_child(_PointLayer(table, style, m.get_name()))
+    fg.add_to(m)
+
+
+def _district_layer(m: folium.Map, geoms, props: list[dict], name: str,
+                    tooltip: dict[str, str]) -> None:
+    """District polygons filled with ``props[i]["colour"]``, tooltip fields -> labels."""
+    folium.GeoJson(
+        _geojson(geoms, props), name=name,
+        style_function=lambda f: {"color": "#444", "weight": 1.5, "opacity": 0.9,
+                                  "fillColor": f["properties"]["colour"],
+                                  "fillOpacity": 0.35},
+        highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.5},
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()),
+                                      sticky=True),
+        smooth_factor=1.0,
+    ).add_to(m)
+
+
+def _cells_layer(m: folium.Map, pieces: list[dict], props: list[dict], name: str,
+                 tooltip: dict[str, str], fill_opacity: float = 0.65) -> None:
+    """Dissolved cells (from :func:`_dissolve_cells`) filled with their ``colour``."""
+    folium.GeoJson(
+        _geojson([p["geometry"] for p in pieces], props), name=name,
+        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 0.5,
+                                  "fillColor": f["properties"]["colour"],
+                                  "fillOpacity": fill_opacity},
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()),
+                                      sticky=True),
+    ).add_to(m)
+
+
+def _finish_page(page: str, title: str, offline: bool, test_hooks: bool) -> str:
+    """Add charset and ``title`` (already escaped), test hooks; inline Leaflet offline."""
     head = f'<meta charset="utf-8">\n<title>{title}</title>\n'
     if test_hooks:
         head = TEST_HOOK_SCRIPT + "\n" + head
@@ -1268,3 +1340,274 @@ def _finish_page(page: str, summary: dict, offline: bool, test_hooks: bool) -> s
         if remote:  # pragma: no cover - guard against a new CDN tag
             raise RuntimeError(f"offline map would still fetch: {remote[:5]}")
     return page
+
+
+# --------------------------------------------------------------------------- compare map
+
+#: Change in district coverage, percentage points: class edges and colours (loss -> gain).
+CHANGE_BREAKS_PP = [-math.inf, -5.0, -1.0, -0.1, 0.1, 1.0, 5.0, math.inf]
+CHANGE_COLOURS = ["#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d9f0d3", "#7fbf7b", "#1b7837"]
+#: Ramp labels: each class's lower edge (pp), the middle class is "no change".
+CHANGE_LABELS = ["<−5", "−5", "−1", "≈0", "+0.1", "+1", "+5"]
+GAIN_COLOUR, LOSS_COLOUR, KEPT_COLOUR = "#1a9641", "#d7191c", "#8c8c8c"
+#: Two plans share a demand grid when these summary.json keys agree (and the cells do).
+GRID_KEYS = ("cell_size_m", "crs_metric", "n_cells")
+
+
+def render_compare_map(before_dir: str | os.PathLike, after_dir: str | os.PathLike,
+                       out_path: str | os.PathLike, offline: bool = False, *,
+                       test_hooks: bool = False) -> Path:
+    """Render a before/after map of two plan folders; return the HTML path.
+
+    One map with a layer pair per change: sites only in ``before_dir`` (removed, red),
+    only in ``after_dir`` (added, green) and in both (kept, grey), matched by
+    ``site_id``; demand cells that became covered (gained) or uncovered (lost),
+    dissolved, when both plans use the same demand grid; districts coloured by the
+    change in coverage; and a panel with the overall figures before and after.
+    Written atomically to ``out_path``; ``offline`` and ``test_hooks`` as in
+    :func:`render_map`. Raises :class:`~coverage.errors.InputError` when a folder
+    is not a plan folder.
+    """
+    a, b = load_plan(before_dir), load_plan(after_dir)
+    labels = (_plan_label(a, before_dir), _plan_label(b, after_dir))
+    page = build_compare_html(a, b, labels, offline=offline, test_hooks=test_hooks)
+    return _write_atomic(Path(out_path), page)
+
+
+def _plan_label(plan: PlanData, folder) -> str:
+    name = Path(folder).resolve().name
+    scenario = plan.summary.get("scenario")
+    return f"{scenario} ({name})" if scenario and str(scenario) != name else name
+
+
+def _site_keys(df: pd.DataFrame) -> pd.Series:
+    """Match key of each site: its id, or its rounded position when it has none."""
+    ids = _col(df, "site_id", None)
+    pos = [f"@{x:.6f},{y:.6f}" for x, y in zip(df.geometry.x, df.geometry.y)]
+    return pd.Series([str(i) if i is not None and i == i and str(i) else p
+                      for i, p in zip(ids, pos)], index=df.index)
+
+
+def _same_grid(a: PlanData, b: PlanData) -> str | None:
+    """None when the two plans' demand cells line up; otherwise why not (plain text)."""
+    for key in GRID_KEYS:
+        va, vb = a.summary.get(key), b.summary.get(key)
+        if va is None or vb is None or va != vb:
+            return f"their demand grids differ ({key}: {va} vs {vb})"
+    if a.cells is None or b.cells is None or "covered" not in a.cells or "covered" not in b.cells:
+        return "a plan has no demand cells with a 'covered' column"
+    if len(a.cells) != len(b.cells):
+        return f"their demand grids differ ({len(a.cells):,} vs {len(b.cells):,} cells)"
+    if "cell_id" in a.cells and "cell_id" in b.cells and not np.array_equal(
+            a.cells["cell_id"].to_numpy(), b.cells["cell_id"].to_numpy()):
+        return "their demand cells are numbered differently"
+    return None
+
+
+def _district_figures(plan: PlanData, metric: str) -> dict[str, dict]:
+    """District name -> {"coverage": fraction in ``metric`` or None, "n_sites": ...}."""
+    out: dict[str, dict] = {}
+    for rec in plan.summary.get("districts") or []:
+        if isinstance(rec, dict) and rec.get("name") is not None:
+            out[str(rec["name"])] = {"coverage": _num(rec.get(f"coverage_{metric}")),
+                                     "n_sites": _num(rec.get("n_sites"))}
+    d = plan.districts
+    if d is not None and "name" in d:
+        col = f"coverage_{metric}" if f"coverage_{metric}" in d else None
+        for i in range(len(d)):
+            rec = out.setdefault(str(d["name"].iloc[i]), {"coverage": None, "n_sites": None})
+            if col is not None and _num(d[col].iloc[i]) is not None:
+                rec["coverage"] = _num(d[col].iloc[i])
+            if "n_sites" in d and rec["n_sites"] is None:
+                rec["n_sites"] = _num(d["n_sites"].iloc[i])
+    return out
+
+
+def _pp(delta: float | None) -> str:
+    if delta is None:
+        return "–"
+    text = f"{100.0 * delta:+.2f}"
+    return ("±0.00" if float(text) == 0 else text.replace("-", "−")) + " pp"
+
+
+def _change_colour(delta: float | None) -> str:
+    if delta is None:
+        return "#cccccc"
+    return CHANGE_COLOURS[int(_class_index(np.array([100.0 * delta]), CHANGE_BREAKS_PP)[0])]
+
+
+def _union_bounds(frames, pieces) -> tuple[float, float, float, float] | None:
+    boxes = [f.total_bounds for f in frames if f is not None and len(f)]
+    boxes += [p["geometry"].bounds for p in pieces]
+    boxes = np.array([bx for bx in boxes if np.all(np.isfinite(bx))])
+    if not len(boxes):
+        return None
+    return (float(boxes[:, 0].min()), float(boxes[:, 1].min()),
+            float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+
+
+def _padded(extent, min_span_deg: float = 0.05, pad: float = 0.15):
+    minx, miny, maxx, maxy = extent
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    hx = max((maxx - minx) * (1 + pad), min_span_deg) / 2
+    hy = max((maxy - miny) * (1 + pad), min_span_deg) / 2
+    return cx - hx, cy - hy, cx + hx, cy + hy
+
+
+def build_compare_html(a: PlanData, b: PlanData, labels: tuple[str, str],
+                       offline: bool = False, *, test_hooks: bool = False) -> str:
+    """The compare page as a string (see :func:`render_compare_map`)."""
+    metric = _metric_name(b.summary)
+    tol = _district_tolerance(b.summary)
+    full = _extent((a.study_area, b.study_area, a.districts, b.districts,
+                    a.selected, b.selected))
+    m = _new_map(full, offline)
+
+    # ---- districts: change in coverage
+    fig_a, fig_b = _district_figures(a, metric), _district_figures(b, metric)
+    dist = b.districts if b.districts is not None and len(b.districts) else a.districts
+    if dist is not None and len(dist):
+        names = _col(dist, "name", None).tolist()
+        props = []
+        for name in names:
+            fa, fb = fig_a.get(str(name), {}), fig_b.get(str(name), {})
+            ca, cb = fa.get("coverage"), fb.get("coverage")
+            delta = None if ca is None or cb is None else cb - ca
+            props.append({"hs_layer": "district", "name": esc(name),
+                          "before": _pct(ca, 2), "after": _pct(cb, 2), "change": _pp(delta),
+                          "sites": f"{_int(fa.get('n_sites'))} → {_int(fb.get('n_sites'))}",
+                          "colour": _change_colour(delta)})
+        _district_layer(m, _round_geoms(_simplify(dist.geometry.to_numpy(), tol)), props,
+                        "Districts: change in coverage",
+                        {"name": "District", "before": f"Coverage before ({metric})",
+                         "after": "after", "change": "change", "sites": "Sites"})
+
+    # ---- coverage gained / lost, when the demand cells line up
+    grid_problem = _same_grid(a, b)
+    cells_info = None
+    changed_pieces: list[dict] = []
+    if grid_problem is None:
+        cell_m = _num(b.summary.get("cell_size_m")) or 100.0
+        was = a.cells["covered"].map(_bool).to_numpy(bool)
+        now = b.cells["covered"].map(_bool).to_numpy(bool)
+        cells_info = {}
+        for key, mask, colour, title in (("lost", was & ~now, LOSS_COLOUR, "Coverage lost"),
+                                         ("gained", now & ~was, GAIN_COLOUR, "Coverage gained")):
+            pieces, bin_m = _dissolve_cells(b.cells, mask, cell_m)
+            ar = _cell_arrays(b.cells.iloc[np.flatnonzero(mask)])
+            cells_info[key] = {"cells": int(mask.sum()), "population": float(ar["pop"].sum()),
+                               "area_m2": float(ar["area"].sum())}
+            if not pieces:
+                continue
+            changed_pieces += pieces
+            suffix = "" if bin_m is None else f" (drawn on a {bin_m:,.0f} m grid)"
+            props = [{"hs_layer": key, "label": f"{title}, {DENSITY_LABELS[p['class']]}{suffix}",
+                      "population": _int(p["population"]), "area": _km2(p["area_m2"]),
+                      "n_cells": _int(p["n_cells"]), "colour": colour} for p in pieces]
+            _cells_layer(m, pieces, props, f"{title} ({mask.sum():,} cells)",
+                         {"label": "", "population": "Residents", "area": "Area",
+                          "n_cells": "Cells"}, fill_opacity=0.6)
+
+    # ---- sites: kept (grey, small), removed (red), added (green)
+    key_a, key_b = _site_keys(a.selected), _site_keys(b.selected)
+    groups = {
+        "kept": (b.selected[key_b.isin(set(key_a))], b.summary, KEPT_COLOUR, "Sites in both"),
+        "removed": (a.selected[~key_a.isin(set(key_b))], a.summary, LOSS_COLOUR,
+                    "Sites removed (only before)"),
+        "added": (b.selected[~key_b.isin(set(key_a))], b.summary, GAIN_COLOUR,
+                  "Sites added (only after)"),
+    }
+    for group, (df, summ, colour, title) in groups.items():
+        if not len(df):
+            continue
+        kept = group == "kept"
+        style = {"colour": colour, "radius": 3, "fillOpacity": 0.6, "flat": True} if kept \
+            else {"colour": colour, "radius": 7, "fillOpacity": 0.95, "fixed": True,
+                  "circles": True}
+        _point_group(m, f"{title} ({len(df):,})", _site_table(df, summ, selected=True),
+                     {**style, "kind": "site", "group": group}, swatch=True)
+    counts = {g: len(v[0]) for g, v in groups.items()}
+    any_synth = any(bool((_col(groups[g][0], "source", "real").astype(str).str.lower()
+                          == "synthetic").any()) for g in ("added", "removed"))
+
+    # ---- view: the changes (with some context), else the whole study area
+    changes = _union_bounds([groups["removed"][0], groups["added"][0]], changed_pieces)
+    view = _padded(changes) if changes is not None else full
+    outline = _add_outline(m, b if b.study_area is not None else a, tol)
+    _add_panels(m, view, offline, outline,
+                summary_html=_compare_summary_html(a.summary, b.summary, labels, counts,
+                                                   cells_info, grid_problem, offline),
+                legend_html=_compare_legend_html(counts, cells_info, any_synth))
+    title = f"Hotspot plans compared – {esc(labels[0])} → {esc(labels[1])}"
+    return _finish_page(m.get_root().render(), title, offline=offline, test_hooks=test_hooks)
+
+
+def _compare_summary_html(sa: dict, sb: dict, labels: tuple[str, str], counts: dict,
+                          cells_info: dict | None, grid_problem: str | None,
+                          offline: bool) -> str:
+    def delta(key):
+        va, vb = _num(sa.get(key)), _num(sb.get(key))
+        return None if va is None or vb is None else vb - va
+
+    def signed(v, fmt):
+        return "–" if v is None else ("±0" if v == 0 else ("+" if v > 0 else "−") + fmt(abs(v)))
+
+    def met(summary):
+        return {True: '<span class="met">&#10004; met</span>',
+                False: '<span class="notmet">&#10008; not met</span>'}.get(
+                    summary.get("target_met"), "–")
+
+    rows = [
+        ("Population covered", _pct(sa.get("coverage_population"), 2),
+         _pct(sb.get("coverage_population"), 2), _pp(delta("coverage_population"))),
+        ("Area covered", _pct(sa.get("coverage_area"), 2), _pct(sb.get("coverage_area"), 2),
+         _pp(delta("coverage_area"))),
+        ("Sites", _int(sa.get("n_selected")), _int(sb.get("n_selected")),
+         signed(delta("n_selected"), _int)),
+        ("New sites", _int(sa.get("n_new")), _int(sb.get("n_new")), signed(delta("n_new"), _int)),
+        ("Total cost (new)", _money(sa.get("total_cost")), _money(sb.get("total_cost")),
+         signed(delta("total_cost"), _money)),
+        ("Target", met(sa), met(sb), ""),
+    ]
+    body = "".join(f"<tr><th>{k}</th><td>{x}</td><td>{y}</td><td>{d}</td></tr>"
+                   for k, x, y, d in rows)
+    head = "<tr><th></th><th>before</th><th>after</th><th>change</th></tr>"
+    parts = [f'<details open><summary>Plans compared</summary>'
+             f'<div><b>Before:</b> {esc(labels[0])}</div>'
+             f'<div><b>After:</b> {esc(labels[1])}</div>'
+             f'<table class="hs-cmp">{head}{body}</table>',
+             f'<div class="sect">Sites: {counts["added"]:,} added, {counts["removed"]:,} '
+             f'removed, {counts["kept"]:,} in both</div>']
+    if cells_info is not None:
+        for key, word in (("gained", "Coverage gained"), ("lost", "Coverage lost")):
+            c = cells_info[key]
+            parts.append(f'<div>{word}: {c["cells"]:,} cells, {_int(c["population"])} '
+                         f'residents, {_km2(c["area_m2"])}</div>')
+    else:
+        parts.append(f'<div class="note">Cell-level changes can&#39;t be shown: '
+                     f'{esc(grid_problem)}. Districts and totals are compared.</div>')
+    if _metric_name(sa) != _metric_name(sb):
+        parts.append(f'<div class="note">The plans target different metrics '
+                     f'({esc(_metric_name(sa))} vs {esc(_metric_name(sb))}); districts show '
+                     f'{esc(_metric_name(sb))} coverage.</div>')
+    if offline:
+        parts.append('<div class="note">Offline map: no basemap tiles.</div>')
+    parts.append("</details>")
+    return "".join(parts)
+
+
+def _compare_legend_html(counts: dict, cells_info: dict | None, any_synthetic: bool) -> str:
+    parts = ['<details open><summary>Legend</summary><div class="sect">Sites</div>',
+             _legend_row(LOSS_COLOUR, f"removed, with its radius ({counts['removed']:,})"),
+             _legend_row(GAIN_COLOUR, f"added, with its radius ({counts['added']:,})"),
+             _legend_row(KEPT_COLOUR, f"in both plans ({counts['kept']:,})")]
+    if any_synthetic:
+        parts.append(_legend_row("#fff", "synthetic site (hollow)", "box-shadow:0 0 0 2px #555"))
+    if cells_info is not None:
+        parts.append('<div class="sect">Demand cells</div>')
+        parts.append(_legend_row(GAIN_COLOUR, "coverage gained", dot=False))
+        parts.append(_legend_row(LOSS_COLOUR, "coverage lost", dot=False))
+    parts.append('<div class="sect">District coverage change</div>')
+    parts.append(_ramp_html(list(zip(CHANGE_COLOURS, CHANGE_LABELS)), "pp"))
+    parts.append("</details>")
+    return "".join(parts)

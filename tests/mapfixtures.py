@@ -33,8 +33,19 @@ CELL = 0.002  # ~200 m cells
 CELL_M = 200.0
 
 
-def _sites() -> pd.DataFrame:
-    """Selected sites in rank order (existing first), incl. synthetic and hostile ones."""
+#: A what-if against the fixture: two sites dropped, two added (one with a hostile name).
+WHATIF_DROP = ("s5", "s6")
+WHATIF_ADD = (
+    ("New " + HOSTILE_SCRIPT, "library", "real", False, 114.035, 22.525, 300.0),
+    ("New school", "school", "synthetic", False, 114.015, 22.505, 250.0),
+)
+
+
+def _sites(drop=(), add=()) -> pd.DataFrame:
+    """Selected sites in rank order (existing first), incl. synthetic and hostile ones.
+
+    ``drop`` removes sites by id; ``add`` appends rows (ids ``n0``, ``n1``, ...).
+    """
     rows = [
         # name, category, source, existing, lon, lat, radius
         ("Old hub " + HOSTILE_BACKTICK, "existing", "real", True, 114.010, 22.515, 300.0),
@@ -48,18 +59,27 @@ def _sites() -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["name", "category", "source", "existing", "lon", "lat",
                                      "radius_m"])
     df.insert(0, "site_id", [f"s{i}" for i in range(len(df))])
+    df = df[~df["site_id"].isin(drop)]
+    new = pd.DataFrame(list(add), columns=df.columns[1:])
+    new.insert(0, "site_id", [f"n{i}" for i in range(len(new))])
+    df = pd.concat([df, new], ignore_index=True) if len(new) else df.reset_index(drop=True)
     df["forced"] = False
     df["cost"] = np.where(df["existing"], 0.0, 1000.0)
     df["rank"] = np.arange(1, len(df) + 1)
     return df
 
 
-def make_plan_dir(root: Path, *, metric: str = "population") -> Path:
-    """Write a plan folder under ``root`` and return its path."""
+def make_plan_dir(root: Path, *, metric: str = "population", drop=(), add=(),
+                  scenario: str = "test " + HOSTILE_IMG) -> Path:
+    """Write a plan folder under ``root`` and return its path.
+
+    ``drop`` / ``add`` change the selected sites (see :func:`_sites`); the demand grid
+    is the same, and its ``covered`` flags follow the sites.
+    """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     crs = "EPSG:4326"
-    sites = _sites()
+    sites = _sites(drop, add)
     study = box(X0, Y0, X0 + 3 * DX, Y0 + DY)
     districts_geom = [box(X0 + k * DX, Y0, X0 + (k + 1) * DX, Y0 + DY) for k in range(3)]
 
@@ -149,7 +169,7 @@ def make_plan_dir(root: Path, *, metric: str = "population") -> Path:
                   "existing": {"label": "Existing hotspot", "radius_m": 300, "cost": 0},
                   USER_CATEGORY: {"label": USER_LABEL, "radius_m": 300, "cost": 1000}}
     summary = {
-        "scenario": "test " + HOSTILE_IMG, "target": 0.99, "metric": metric,
+        "scenario": scenario, "target": 0.99, "metric": metric,
         "coverage_population": cov_pop, "coverage_area": cov_area,
         "target_met": False, "max_reachable_coverage": 0.97,
         "n_selected": len(sites), "n_new": int((~sites.existing).sum()),
@@ -158,7 +178,7 @@ def make_plan_dir(root: Path, *, metric: str = "population") -> Path:
         "n_unreachable_cells": int((~cells.reachable).sum()), "cell_size_m": CELL_M,
         "crs_metric": "EPSG:32649", "total_population": float(tot_pop),
         "total_area_m2": float(cells["area_m2"].sum()),
-        "budget": {"max_sites": 7, "max_cost": None}, "stop_reason": "budget_sites",
+        "budget": {"max_sites": len(sites), "max_cost": None}, "stop_reason": "budget_sites",
         "by_district": {r["name"]: r["coverage"] for r in district_rows},
         "districts": [{k: v for k, v in r.items() if k != "geometry"} for r in district_rows],
         "by_category": {}, "categories": categories, "dropped_sites": [], "runtime_s": 0.1,

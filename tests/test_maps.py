@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from coverage.errors import InputError
 from coverage.maps import (
     EXTRA_PALETTE, KNOWN_CATEGORY_COLOURS, category_colours, coverage_curve_svg, esc,
-    find_fetched_urls, render_map,
+    find_fetched_urls, render_compare_map, render_map,
 )
 
 from mapfixtures import (
     DISTRICT_NAMES, HOSTILE_BACKTICK, HOSTILE_IMG, HOSTILE_SCRIPT, HOSTILE_SVG,
-    HOSTILE_TEMPLATE, USER_LABEL, make_plan_dir,
+    HOSTILE_TEMPLATE, USER_LABEL, WHATIF_ADD, WHATIF_DROP, make_plan_dir,
 )
 
 HOSTILE = [HOSTILE_IMG, HOSTILE_TEMPLATE, HOSTILE_BACKTICK, HOSTILE_SCRIPT, HOSTILE_SVG]
@@ -102,7 +103,15 @@ def test_map_written_atomically_to_default_path(plan_dir):
 
 
 def test_missing_plan_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not a plan folder"):
+    with pytest.raises(InputError, match="not a plan folder") as err:
+        render_map(tmp_path)
+    msg = str(err.value)
+    assert str(tmp_path) in msg and "summary.json" in msg and "hotspots plan --out" in msg
+    with pytest.raises(InputError, match="does not exist"):
+        render_map(tmp_path / "nope")
+    (tmp_path / "summary.json").write_text("{}")
+    (tmp_path / "plan.gpkg").write_text("not a geopackage")
+    with pytest.raises(InputError, match="selected_sites"):
         render_map(tmp_path)
 
 
@@ -256,6 +265,133 @@ def _large_plan(root: Path, n_sel: int, n_cand: int, grid: int) -> Path:
     return root
 
 
+# ------------------------------------------------------------------ compare map
+
+WHATIF_SCENARIO = "what-if " + HOSTILE_TEMPLATE
+
+
+@pytest.fixture(scope="module")
+def after_dir(tmp_path_factory) -> Path:
+    """The fixture plan with two sites dropped and two added (same demand grid)."""
+    return make_plan_dir(tmp_path_factory.mktemp("after"), drop=WHATIF_DROP, add=WHATIF_ADD,
+                         scenario=WHATIF_SCENARIO)
+
+
+def _expected_change(before: Path, after: Path) -> dict:
+    """What the compare map should show, computed from the two folders directly."""
+    import geopandas as gpd
+
+    ids = [set(gpd.read_file(d / "plan.gpkg", layer="selected_sites")["site_id"])
+           for d in (before, after)]
+    was, now = (gpd.read_file(d / "plan.gpkg", layer="demand_cells")["covered"].astype(bool)
+                .to_numpy() for d in (before, after))
+    return {"removed": len(ids[0] - ids[1]), "added": len(ids[1] - ids[0]),
+            "kept": len(ids[0] & ids[1]), "gained": int((now & ~was).sum()),
+            "lost": int((was & ~now).sum())}
+
+
+@pytest.fixture(scope="module")
+def compare_html(plan_dir, after_dir, tmp_path_factory) -> str:
+    out = tmp_path_factory.mktemp("cmp") / "compare.html"
+    return render_compare_map(plan_dir, after_dir, out).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def compare_offline(plan_dir, after_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cmp-offline") / "compare.html"
+    return render_compare_map(plan_dir, after_dir, out, offline=True, test_hooks=True)
+
+
+def test_compare_fixture_really_changes_something(plan_dir, after_dir):
+    exp = _expected_change(plan_dir, after_dir)
+    assert exp["removed"] == len(WHATIF_DROP) and exp["added"] == len(WHATIF_ADD)
+    assert exp["kept"] == N_SITES - len(WHATIF_DROP)
+    assert exp["gained"] > 0 and exp["lost"] > 0
+
+
+def test_compare_map_written_atomically(plan_dir, after_dir, tmp_path):
+    out = render_compare_map(plan_dir, after_dir, tmp_path / "sub" / "compare.html")
+    assert out == tmp_path / "sub" / "compare.html" and out.stat().st_size > 0
+    assert not list(out.parent.glob(".map-*"))
+
+
+def test_compare_rejects_folders_that_are_not_plans(plan_dir, tmp_path):
+    for args in ((tmp_path, plan_dir), (plan_dir, tmp_path / "missing")):
+        with pytest.raises(InputError, match="not a plan folder") as err:
+            render_compare_map(*args, tmp_path / "c.html")
+        bad = args[0] if args[0] == tmp_path else args[1]
+        assert str(bad) in str(err.value) and "hotspots plan --out" in str(err.value)
+    assert not (tmp_path / "c.html").exists()
+
+
+def test_compare_page_contents(compare_html, plan_dir, after_dir):
+    page = compare_html
+    exp = _expected_change(plan_dir, after_dir)
+    a = json.loads((plan_dir / "summary.json").read_text())
+    b = json.loads((after_dir / "summary.json").read_text())
+    for label in ("Districts: change in coverage",
+                  f"Sites removed (only before) ({exp['removed']})",
+                  f"Sites added (only after) ({exp['added']})",
+                  f"Sites in both ({exp['kept']})",
+                  f"Coverage gained ({exp['gained']} cells)",
+                  f"Coverage lost ({exp['lost']} cells)"):
+        assert label in page, label
+    cfg = _panels_config(page)
+    panel = cfg["summary_html"]
+    for s in (a, b):
+        assert f'{s["coverage_population"] * 100:.2f} %' in panel
+        assert f'{s["coverage_area"] * 100:.2f} %' in panel
+    change = (b["coverage_population"] - a["coverage_population"]) * 100
+    assert f"{change:+.2f} pp".replace("-", "−") in panel
+    assert "Total cost (new)" in panel and "Sites" in panel
+    assert (f"{exp['added']} added, {exp['removed']} removed, {exp['kept']} in both"
+            in panel)
+    assert f"Coverage gained: {exp['gained']} cells" in panel
+    assert f"Coverage lost: {exp['lost']} cells" in panel
+    # both plans are named in the panel, escaped
+    assert esc(WHATIF_SCENARIO) in panel and esc(a["scenario"]) in panel
+    legend = cfg["legend_html"]
+    assert "removed" in legend and "added" in legend and "coverage gained" in legend
+    # the view is fitted to what changed, and the page loads only Leaflet (and tiles)
+    assert all("leaflet@1.9.3" in u for u in find_fetched_urls(page))
+    assert "tile.openstreetmap.org" in page
+
+
+def test_compare_hostile_names_never_appear_raw(compare_html):
+    page = compare_html
+    for s in HOSTILE + [WHATIF_ADD[0][0]]:
+        assert s not in page, s
+    assert "<img" not in page and "${alert" not in page
+    assert page.count("<script") == page.count("</script>")
+    # the added site's name, as escaped text inside the JSON table ("&" is \u0026 there)
+    assert esc(WHATIF_ADD[0][0]).replace("&", "\\u0026") in page
+
+
+def test_compare_different_grids_says_so(plan_dir, tmp_path):
+    other = make_plan_dir(tmp_path / "coarse", drop=WHATIF_DROP)
+    summary = json.loads((other / "summary.json").read_text())
+    summary["cell_size_m"] = 500.0
+    (other / "summary.json").write_text(json.dumps(summary))
+    page = render_compare_map(plan_dir, other, tmp_path / "c.html").read_text()
+    panel = _panels_config(page)["summary_html"]
+    assert "can&#39;t be shown" in panel and "cell_size_m" in panel
+    assert "Coverage gained (" not in page and '"hs_layer": "gained"' not in page
+    assert "Sites removed (only before) (2)" in page  # sites and districts still compared
+
+
+def test_compare_identical_plans(plan_dir, tmp_path):
+    page = render_compare_map(plan_dir, plan_dir, tmp_path / "same.html").read_text()
+    panel = _panels_config(page)["summary_html"]
+    assert f"0 added, 0 removed, {N_SITES} in both" in panel
+    assert "Coverage gained: 0 cells" in panel and "±0.00 pp" in panel
+
+
+def test_compare_offline_fetches_nothing(compare_offline):
+    page = compare_offline.read_text(encoding="utf-8")
+    assert find_fetched_urls(page) == []
+    assert "tile.openstreetmap.org" not in page and 't.version="1.9.3"' in page
+
+
 # ------------------------------------------------------------------ real browser
 
 CHROMIUM_FLAGS = [
@@ -337,3 +473,42 @@ def test_offline_map_in_headless_chromium(offline_map, tmp_path):
     shot = tmp_path / "offline-map.png"
     proc = _run_chromium(chromium, tmp_path, url, f"--screenshot={shot}")
     assert shot.is_file() and shot.stat().st_size > 10_000, proc.stderr[-2000:]
+
+
+def test_compare_map_in_headless_chromium(compare_offline, plan_dir, after_dir, tmp_path):
+    chromium = _chromium()
+    proc = _run_chromium(chromium, tmp_path, compare_offline.resolve().as_uri(), "--dump-dom")
+    attrs = _body_attrs(proc.stdout)
+    assert attrs.get("data-hs-done") == "true", (attrs, proc.stderr[-2000:])
+    exp = _expected_change(plan_dir, after_dir)
+
+    assert attrs["data-hs-leaflet"] == "1.9.3" and attrs["data-hs-maps"] == "1"
+    # every site is a marker in its group; removed and added ones with their radius
+    groups = json.loads(attrs["data-hs-groups"])
+    assert groups == {k: exp[k] for k in ("kept", "removed", "added")}, groups
+    assert int(attrs["data-hs-circles"]) == exp["removed"] + exp["added"]
+    # gained / lost coverage drawn as dissolved polygons (a few, not one per cell)
+    feats = json.loads(attrs["data-hs-features"])
+    assert feats["district"] == N_DISTRICTS
+    for key in ("gained", "lost"):
+        assert 1 <= feats.get(key, 0) <= 5 < exp[key], (key, feats)
+    for key in ("legend", "summary", "layercontrol", "scale", "minimap", "fullscreen"):
+        assert attrs[f"data-hs-{key}"] == "true", key
+    assert json.loads(attrs["data-hs-errors"]) == []
+    # hostile names inert, and shown as literal text
+    assert json.loads(attrs["data-hs-dialogs"]) == []
+    assert attrs["data-hs-injected"] == "false"
+    assert "<script data-hostile" not in proc.stdout
+    panel = attrs["data-hs-panel-text"]
+    assert WHATIF_SCENARIO in panel and HOSTILE_IMG in panel
+    assert f"{exp['added']} added, {exp['removed']} removed" in panel
+    popups = json.loads(attrs["data-hs-popups"])
+    assert len(popups) == sum(groups.values())
+    assert any(WHATIF_ADD[0][0] in p for p in popups)
+    tooltips = json.loads(attrs["data-hs-tooltips"])
+    assert len(tooltips) == N_DISTRICTS
+    assert all("Coverage before" in t and "change" in t and " pp" in t for t in tooltips)
+    for name in DISTRICT_NAMES:
+        assert any(name in t for t in tooltips), name
+    shown = " ".join(popups + tooltips) + panel
+    assert "&lt;" not in shown and "&#96;" not in shown
