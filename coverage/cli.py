@@ -70,8 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-size", type=float, metavar="METRES", help="demand cell size in metres")
     p.add_argument("--max-sites", type=int, help="budget: at most this many new sites")
     p.add_argument("--max-cost", type=float, help="budget: at most this total cost of new sites")
-    p.add_argument("--no-map", action="store_true", help="skip map.html")
-    p.add_argument("--offline", action="store_true", help="make a map that needs no network (inlined Leaflet)")
+    _map_options(p)
     p.set_defaults(run=run_plan)
 
     w = commands.add_parser("whatif", help="evaluate a plan with sites added or removed, without re-optimising",
@@ -84,8 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a point layer of new sites with a 'category' column")
     w.add_argument("--remove", action="append", default=[], metavar="SITE_ID", help="a site id to drop; repeat for more")
     w.add_argument("-o", "--out", type=Path, required=True, help="output folder for the what-if plan")
-    w.add_argument("--no-map", action="store_true", help="skip map.html")
-    w.add_argument("--offline", action="store_true", help="make a map that needs no network")
+    _map_options(w)
     w.set_defaults(run=run_whatif)
 
     c = commands.add_parser("compare", help="compare two plan folders",
@@ -126,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--offline", action="store_true", help="make a map that needs no network (inlined Leaflet)")
     m.set_defaults(run=run_map)
     return parser
+
+
+def _map_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-map", action="store_true", help="skip map.html")
+    parser.add_argument("--offline", action="store_true", help="make a map that needs no network (inlined Leaflet)")
 
 
 def run_plan(args: argparse.Namespace) -> int:

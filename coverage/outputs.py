@@ -119,7 +119,7 @@ def write_sites_csv(plan: Plan, path: Path) -> None:
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
-    gdf.to_crs(WGS84).to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    gdf.to_crs(WGS84).to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
 
 
 def _check_not_an_input(plan: Plan, out_dir: Path) -> None:
