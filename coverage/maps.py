@@ -45,6 +45,7 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from .charts import line_chart_svg
 from .errors import InputError
 
 __all__ = ["render_map", "render_compare_map", "esc", "category_colours",
@@ -440,11 +441,9 @@ def _category_label(summary: dict, cat: str) -> str:
 
 # --------------------------------------------------------------------------- coverage curve
 
-def coverage_curve_svg(selected: pd.DataFrame, target: float | None,
+def coverage_curve_svg(selected: pd.DataFrame, target: float | None, metric: str = "population",
                        width: int = 300, height: int = 150, max_points: int = 400) -> str:
-    """Inline SVG: sites added (rank) vs. cumulative coverage, with the target line."""
-    pad_l, pad_r, pad_t, pad_b = 38, 10, 8, 30
-    w, h = width - pad_l - pad_r, height - pad_t - pad_b
+    """Inline SVG: sites added (rank) vs. cumulative coverage (%), with the target line."""
     if "rank" in selected and "cumulative_coverage" in selected and len(selected):
         df = selected[["rank", "cumulative_coverage"]].apply(pd.to_numeric, errors="coerce")
         df = df.dropna().sort_values("rank")
@@ -452,44 +451,11 @@ def coverage_curve_svg(selected: pd.DataFrame, target: float | None,
         cov = np.clip(df["cumulative_coverage"].to_numpy(float), 0, 1)
     else:
         ranks = cov = np.array([])
-    n = int(ranks.max()) if len(ranks) else 1
-    xs = np.concatenate([[0.0], ranks])
-    ys = np.concatenate([[0.0], cov])
-    if len(xs) > max_points:  # keep the shape, drop points
-        keep = np.unique(np.linspace(0, len(xs) - 1, max_points).round().astype(int))
-        xs, ys = xs[keep], ys[keep]
-
-    def px(x):
-        return pad_l + w * x / max(n, 1)
-
-    def py(y):
-        return pad_t + h * (1.0 - y)
-
-    pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
-    parts = [f'<svg class="hs-curve" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="Coverage curve">']
-    parts.append(f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="#fafafa" '
-                 'stroke="#999" stroke-width="0.5"/>')
-    for yv in (0.0, 0.5, 1.0):
-        parts.append(f'<text x="{pad_l - 4}" y="{py(yv) + 3:.1f}" text-anchor="end" '
-                     f'font-size="9">{int(yv * 100)}%</text>')
-    for xv in (0, n):
-        parts.append(f'<text x="{px(xv):.1f}" y="{pad_t + h + 11}" text-anchor="middle" '
-                     f'font-size="9">{xv:,}</text>')
-    parts.append(f'<text x="{pad_l + w / 2:.1f}" y="{height - 3}" text-anchor="middle" '
-                 'font-size="9">sites added (greedy order)</text>')
     t = _num(target)
-    if t is not None:
-        parts.append(f'<line x1="{pad_l}" x2="{pad_l + w}" y1="{py(t):.1f}" y2="{py(t):.1f}" '
-                     'stroke="#d62728" stroke-dasharray="4 3" stroke-width="1"/>')
-        parts.append(f'<text x="{pad_l + 3}" y="{py(t) + 10:.1f}" font-size="9" '
-                     f'fill="#d62728">target {100 * t:g}%</text>')
-    if len(xs) > 1:
-        parts.append(f'<polyline fill="none" stroke="#1f5fbf" stroke-width="1.6" '
-                     f'points="{pts}"/>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return line_chart_svg(np.concatenate([[0.0], ranks]), 100 * np.concatenate([[0.0], cov]),
+                          x_label="sites added (greedy order)", y_label=f"{metric} covered %",
+                          target=None if t is None else 100 * t, y_range=(0.0, 100.0),
+                          width=width, height=height, max_points=max_points)
 
 
 # --------------------------------------------------------------------------- elements
@@ -750,7 +716,7 @@ def _summary_html(summary: dict, selected: pd.DataFrame, offline: bool) -> str:
     title = "Hotspot plan"
     if summary.get("scenario"):
         title += f": {esc(summary['scenario'])}"
-    curve = coverage_curve_svg(selected, target)
+    curve = coverage_curve_svg(selected, target, metric)
     notes = ""
     if offline:
         notes += ('<div class="note">Offline map: no basemap tiles; all plan layers are '
