@@ -570,6 +570,7 @@ class _Panels(MacroElement):
 .hs-legend .ramp { display: flex; align-items: flex-start; margin: 2px 0 0; }
 .hs-legend .rc { display: flex; flex-direction: column; align-items: flex-start; }
 .hs-legend .rb { width: 34px; height: 11px; border: 1px solid #999; margin-right: -1px; }
+.hs-legend .rb.rn { width: 27px; }
 .hs-legend .rl { font-size: 10px; color: #444; }
 .hs-legend .ru { font-size: 10px; color: #444; align-self: flex-end; margin-left: 4px; }
 .hs-legend .note { margin-top: 5px; color: #7a4a00; max-width: 230px; }
@@ -725,9 +726,10 @@ def _summary_html(summary: dict, selected: pd.DataFrame, offline: bool) -> str:
             f'<div class="sect">Coverage curve ({esc(metric)})</div>{curve}{notes}</details>')
 
 
-def _ramp_html(items: list[tuple[str, str]], unit: str) -> str:
+def _ramp_html(items: list[tuple[str, str]], unit: str, narrow: bool = False) -> str:
     """A horizontal row of colour boxes with their (lower-bound) labels under them."""
-    cells = "".join(f'<span class="rc"><span class="rb" style="background:{c}"></span>'
+    rb = "rb rn" if narrow else "rb"
+    cells = "".join(f'<span class="rc"><span class="{rb}" style="background:{c}"></span>'
                     f'<span class="rl">{lab}</span></span>' for c, lab in items)
     return f'<div class="ramp">{cells}<span class="ru">{unit}</span></div>'
 
@@ -1311,10 +1313,12 @@ def _finish_page(page: str, title: str, offline: bool, test_hooks: bool) -> str:
 # --------------------------------------------------------------------------- compare map
 
 #: Change in district coverage, percentage points: class edges and colours (loss -> gain).
-CHANGE_BREAKS_PP = [-math.inf, -5.0, -1.0, -0.1, 0.1, 1.0, 5.0, math.inf]
-CHANGE_COLOURS = ["#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d9f0d3", "#7fbf7b", "#1b7837"]
+#: Fine steps near zero: a what-if of a few sites moves a district by hundredths of a pp.
+CHANGE_BREAKS_PP = [-math.inf, -5.0, -1.0, -0.1, -0.01, 0.01, 0.1, 1.0, 5.0, math.inf]
+CHANGE_COLOURS = ["#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7",
+                  "#d9f0d3", "#a6dba0", "#5aae61", "#1b7837"]
 #: Ramp labels: each class's lower edge (pp), the middle class is "no change".
-CHANGE_LABELS = ["<−5", "−5", "−1", "≈0", "+0.1", "+1", "+5"]
+CHANGE_LABELS = ["<−5", "−5", "−1", "−.1", "≈0", "+.01", "+.1", "+1", "+5"]
 GAIN_COLOUR, LOSS_COLOUR, KEPT_COLOUR = "#1a9641", "#d7191c", "#8c8c8c"
 #: Two plans share a demand grid when these summary.json keys agree (and the cells do).
 GRID_KEYS = ("cell_size_m", "crs_metric", "n_cells")
@@ -1393,6 +1397,8 @@ def _pp(delta: float | None) -> str:
     if delta is None:
         return "–"
     text = f"{100.0 * delta:+.2f}"
+    if float(text) == 0:  # a small change still shows (e.g. a few sites in a big city)
+        text = f"{100.0 * delta:+.3f}"
     return ("±0.00" if float(text) == 0 else text.replace("-", "−")) + " pp"
 
 
@@ -1412,7 +1418,7 @@ def _union_bounds(frames, pieces) -> tuple[float, float, float, float] | None:
             float(boxes[:, 2].max()), float(boxes[:, 3].max()))
 
 
-def _padded(extent, min_span_deg: float = 0.05, pad: float = 0.15):
+def _padded(extent, min_span_deg: float = 0.04, pad: float = 0.2):
     minx, miny, maxx, maxy = extent
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     hx = max((maxx - minx) * (1 + pad), min_span_deg) / 2
@@ -1574,6 +1580,6 @@ def _compare_legend_html(counts: dict, cells_info: dict | None, any_synthetic: b
         parts.append(_legend_row(GAIN_COLOUR, "coverage gained", dot=False))
         parts.append(_legend_row(LOSS_COLOUR, "coverage lost", dot=False))
     parts.append('<div class="sect">District coverage change</div>')
-    parts.append(_ramp_html(list(zip(CHANGE_COLOURS, CHANGE_LABELS)), "pp"))
+    parts.append(_ramp_html(list(zip(CHANGE_COLOURS, CHANGE_LABELS)), "pp", narrow=True))
     parts.append("</details>")
     return "".join(parts)

@@ -1,5 +1,8 @@
 """Screenshot a plan's map for the README: ``python scripts/map_screenshot.py PLAN_DIR OUT.png``.
 
+With ``--before BEFORE_DIR`` it shows the compare map from BEFORE_DIR to PLAN_DIR instead
+(what ``hotspots compare BEFORE_DIR PLAN_DIR --out DIR`` writes as compare.html).
+
 Renders the *offline* map of a saved plan folder (so the picture does not depend on
 tile servers or the network), opens it in headless Chromium with networking disabled
 and saves a PNG, palette-quantised with Pillow when it is installed to keep it small.
@@ -16,13 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from coverage.maps import render_map  # noqa: E402
+from coverage.maps import render_compare_map, render_map  # noqa: E402
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("plan_dir", type=Path)
     ap.add_argument("out", type=Path)
+    ap.add_argument("--before", type=Path, help="screenshot the compare map from this plan")
     ap.add_argument("--size", default="1280,800", help="window size W,H (default 1280,800)")
     ap.add_argument("--colours", type=int, default=256, help="palette size (0: no quantising)")
     args = ap.parse_args(argv)
@@ -31,7 +35,10 @@ def main(argv=None) -> int:
         sys.exit("chromium not found")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        page = render_map(args.plan_dir, tmp / "map.html", offline=True)
+        if args.before:
+            page = render_compare_map(args.before, args.plan_dir, tmp / "map.html", offline=True)
+        else:
+            page = render_map(args.plan_dir, tmp / "map.html", offline=True)
         shot = tmp / "shot.png"
         subprocess.run([
             chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
