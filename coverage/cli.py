@@ -162,8 +162,6 @@ def run_plan(args: argparse.Namespace) -> int:
 def run_map(args: argparse.Namespace) -> int:
     from .maps import render_map
 
-    if not (args.plan_dir / "summary.json").exists():
-        raise InputError(f"{args.plan_dir} is not a plan folder (no summary.json); run `hotspots plan --out DIR` first")
     path = render_map(args.plan_dir, args.out, offline=args.offline)
     print(f"Map written to {path}")
     return 0

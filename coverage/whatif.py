@@ -87,7 +87,7 @@ def new_sites_table(problem: Problem, items: list) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(columns=list(problem.sites.columns), geometry="geometry", crs=problem.crs)
     table = pd.concat(frames, ignore_index=True)
     missing = np.flatnonzero(table["site_id"].isna().to_numpy())
-    table.loc[missing, "site_id"] = [f"NEW-{i + 1:03d}" for i in range(len(missing))]
+    table.loc[missing, "site_id"] = [new_site_id(table.iloc[i]) for i in missing]
     table["site_id"] = table["site_id"].astype(str)
     table["name"] = table["name"].fillna(table["site_id"]).astype(str)
     categories = problem.scenario.categories
@@ -103,6 +103,12 @@ def new_sites_table(problem: Problem, items: list) -> gpd.GeoDataFrame:
     table["layer_row"] = np.arange(1, len(table) + 1)
     gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=WGS84).to_crs(problem.crs)
     return gdf[list(problem.sites.columns)]
+
+
+def new_site_id(row) -> str:
+    """An id for a what-if site from its category and position (WGS84, ~1 m), so two
+    what-ifs that add different sites never share an id."""
+    return f"NEW-{row['category']}-{row.geometry.x:.5f}-{row.geometry.y:.5f}"
 
 
 def _from_record(record: dict, shown) -> gpd.GeoDataFrame:

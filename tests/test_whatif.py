@@ -54,7 +54,8 @@ def test_evaluate_new_site_by_coordinates(toy_plan):
     point = gpd.GeoSeries([shapely.Point(X0 + 1234, Y0 + 567)], crs=UTM).to_crs("EPSG:4326")
     result = toy_plan.evaluate(add=[(point.x[0], point.y[0], "library", "Pop-up library")])
     new = result.sites.iloc[-1]
-    assert new["site_id"] == "NEW-001" and new["name"] == "Pop-up library" and new["radius_m"] == 200
+    assert new["site_id"] == f"NEW-library-{point.x[0]:.5f}-{point.y[0]:.5f}"
+    assert new["name"] == "Pop-up library" and new["radius_m"] == 200
     assert new.geometry.x == pytest.approx(X0 + 1234, abs=1e-3)
     assert np.array_equal(result.covered, covered_by(result, result.solution.order))
     assert result.summary()["n_selected"] == toy_plan.summary()["n_selected"] + 1
@@ -152,16 +153,17 @@ def test_cli_whatif_compare_sweep(toy_scenario, tmp_path, capsys):
     assert code == 0, err
     assert "sites removed (1)" in out and "sites added (1)" in out
     diff = json.loads((whatif / "diff.json").read_text())
-    assert diff["sites_removed"] == [first_new] and diff["sites_added"] == ["NEW-001"]
+    new_id = f"NEW-library-{lonlat.lon + 0.001:.5f}-{lonlat.lat:.5f}"
+    assert diff["sites_removed"] == [first_new] and diff["sites_added"] == [new_id]
     summary = json.loads((whatif / "summary.json").read_text())
     assert summary["kind"] == "what-if" and summary["n_selected"] == len(selected)
 
     # a what-if of a what-if: the added site is rebuilt from the folder
     again = tmp_path / "again"
-    assert run(capsys, "whatif", whatif, "--remove", "NEW-001", "--out", again, "--no-map")[0] == 0
+    assert run(capsys, "whatif", whatif, "--remove", new_id, "--out", again, "--no-map")[0] == 0
     from coverage.whatif import load_plan
 
-    expected = load_plan(base).evaluate(remove=[first_new])
+    expected = load_plan(base).evaluate(remove=[first_new])  # what-if of what-if = base minus first_new
     assert json.loads((again / "summary.json").read_text())["coverage"] == pytest.approx(expected.coverage, abs=1e-12)
     assert pd.read_csv(again / "selected_sites.csv")["site_id"].tolist() == expected.site_ids
 
