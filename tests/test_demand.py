@@ -66,3 +66,14 @@ def test_districts_by_demand_point():
     cells = build_grid(shapely.box(0, 0, 400, 100), 100.0, CRS)
     districts = gpd.GeoDataFrame({"name": ["A", "B"]}, geometry=[shapely.box(0, 0, 200, 100), shapely.box(200, 0, 400, 100)], crs=CRS)
     assert assign_districts(cells, districts, "name").tolist() == ["A", "A", "B", "B"]
+
+
+def test_intersection_area_in_chunks_equals_one_pass():
+    from coverage.demand import intersection_area
+
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 1000, 5000), rng.uniform(0, 1000, 5000)
+    a = shapely.box(x, y, x + 70, y + 70)
+    b = shapely.buffer(shapely.points(x + 30, y + 20), 40)
+    expected = shapely.area(shapely.intersection(a, b))
+    assert np.array_equal(intersection_area(a, b, chunk=700), expected)
