@@ -211,11 +211,6 @@ class _State:
         sites, position = _gather(self.t_indptr, self.t_indices, cells)
         return np.bincount(sites, weights=self.wq[cells][position], minlength=self.n_sites)
 
-    def unique_overlap(self, site: int) -> tuple[float, np.ndarray]:
-        """``site``'s loss and, per site, the weight of the cells only ``site`` covers."""
-        cols = self.row(site)
-        alone = cols[self.counts[cols] == 1]
-        return float(self.loss[site]), self._gain_delta(alone)
 
 
 class _Search:
@@ -284,7 +279,6 @@ class _Search:
         s, changed = self.s, False
         movable = np.flatnonzero(s.selected & ~s.fixed)
         movable = movable[np.lexsort((movable, s.loss[movable], -s.costs[movable]))]
-        candidates = np.flatnonzero(self.can_add)
         for out in movable:
             if self.swap_evaluations >= self.max_swap_evaluations:
                 self.stop = "max_swap_evaluations"
@@ -295,7 +289,7 @@ class _Search:
             if not s.selected[out]:
                 continue
             self.swap_evaluations += 1
-            incoming = self.best_swap(int(out), candidates[~s.selected[candidates]])
+            incoming = self.best_swap(int(out))
             if incoming is None:
                 continue
             s.remove(int(out))
@@ -305,13 +299,20 @@ class _Search:
             changed |= self.drop_all()
         return changed
 
-    def best_swap(self, out: int, candidates: np.ndarray) -> int | None:
-        """The candidate whose swap with ``out`` improves the key most, or None."""
+    def best_swap(self, out: int) -> int | None:
+        """The candidate whose swap with ``out`` improves the key most, or None.
+
+        Only candidates that would keep the coverage the key needs are scored in full.
+        """
         s = self.s
+        loss = float(s.loss[out])
+        alone = (cols := s.row(out))[s.counts[cols] == 1]
+        reach = s.gain + s._gain_delta(alone)  # demand each site would cover once ``out`` is gone
+        threshold = loss - max(0.0, s.covered - self.need)
+        candidates = np.flatnonzero((reach >= threshold) & self.can_add & ~s.selected)
         if len(candidates) == 0:
             return None
-        loss, overlap = s.unique_overlap(out)
-        covered = s.covered - loss + s.gain[candidates] + overlap[candidates]
+        covered = s.covered - loss + reach[candidates]
         cost = s.cost - s.costs[out] + s.costs[candidates]
         ok = self.better(covered, cost) & self.affordable(cost)
         if not ok.any():
