@@ -337,8 +337,21 @@ def _gather(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple[
 
 
 def _ranked_solution(matrix, weights, costs, selected, preselected, stop_reason: str) -> Solution:
-    """The selected sites ranked as greedy would take them (preselected first, in their order)."""
-    keep = selected.copy()
+    """The selected sites (a mask) ranked as greedy would take them."""
+    return ranked_solution(matrix, weights, costs, np.flatnonzero(selected), preselected, stop_reason)
+
+
+def ranked_solution(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray, sites, preselected=(),
+                    stop_reason: str = "evaluated") -> Solution:
+    """A Solution for the site set ``sites``, ranked as greedy would take them.
+
+    Preselected sites come first in their given order, then the others by greedy's
+    rule (gain per cost, ties to the lower index), then any that add nothing given the
+    rest (by index). Use it to turn an exact solve's site set into a plan.
+    """
+    preselected = np.asarray(preselected, dtype=np.int64)
+    keep = np.zeros(matrix.shape[0], dtype=bool)
+    keep[np.asarray(sites, dtype=np.int64)] = True
     keep[preselected] = False
     ranked = greedy_cover(matrix, weights, costs, 1.0, preselected=preselected, allowed=keep).order
     rest = np.setdiff1d(np.flatnonzero(keep), ranked)  # sites that add nothing given the others

@@ -156,3 +156,12 @@ def test_adds_under_a_budget_after_a_cheaper_swap():
     result = improve(matrix, weights, costs, 1.0, plan, max_cost=3.0)
     assert sorted(result.solution.order.tolist()) == [1, 2]
     assert result.coverage_after == pytest.approx(0.75)
+
+
+def test_ranked_solution_keeps_preselected_first_and_every_site():
+    from coverage.improve import ranked_solution
+
+    matrix = sp.csr_matrix(np.array([[1, 0, 0], [1, 1, 1], [0, 1, 0], [1, 0, 0]], dtype=bool))
+    solution = ranked_solution(matrix, np.ones(3), np.ones(4), [0, 1, 2, 3], preselected=[3])
+    assert solution.order.tolist() == [3, 1, 0, 2]  # 0 and 2 add nothing after 1: by index
+    assert solution.n_preselected == 1
