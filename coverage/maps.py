@@ -80,6 +80,14 @@ DENSITY_COLOURS = ["#f7f7f7", "#fee8c8", "#fdbb84", "#e34a33", "#7f0000"]
 
 COORD_DECIMALS = 6
 
+#: Network rings (issue #6): backhaul orphans, channel conflicts, overloaded sites.
+ORPHAN_COLOUR, CONFLICT_COLOUR, OVERLOAD_COLOUR = "#d00000", "#c51b7d", "#ff7f00"
+#: The "Channels" layer: colours handed out to the plan's channel numbers in order.
+CHANNEL_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e6ab02", "#1f78b4", "#e7298a",
+                   "#66a61e", "#a6761d", "#6a3d9a", "#17becf"]
+#: Orphans named in the legend (the layer and the popups have them all).
+LEGEND_ORPHANS = 8
+
 
 # --------------------------------------------------------------------------- escaping
 
@@ -265,7 +273,7 @@ def _cell_arrays(cells: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
         b = cells.geometry.bounds
         area = ((b.maxx - b.minx) * 111_320 * np.cos(np.radians((b.miny + b.maxy) / 2))
                 * (b.maxy - b.miny) * 110_574).to_numpy(float)
-    reach = cells["reachable"].map(_bool).to_numpy(bool) if "reachable" in cells else \
+    reach = _bools(cells["reachable"]) if "reachable" in cells else \
         np.ones(len(cells), bool)
     return {"pop": pop, "area": area, "reach": reach}
 
@@ -277,8 +285,14 @@ def _density_class(pop: np.ndarray, area: np.ndarray) -> np.ndarray:
     return cls
 
 
+def _cell_centroids(cells: gpd.GeoDataFrame) -> np.ndarray:
+    """Centroid (lon, lat) of every cell; computed once per map, it is not cheap."""
+    return shapely.get_coordinates(shapely.centroid(cells.geometry.to_numpy()))
+
+
 def _dissolve_cells(cells: gpd.GeoDataFrame, mask: np.ndarray, cell_m: float,
-                    limit: int = UNCOVERED_CELL_LIMIT) -> tuple[list, float | None]:
+                    limit: int = UNCOVERED_CELL_LIMIT,
+                    centroids: np.ndarray | None = None) -> tuple[list, float | None]:
     """Dissolve the cells in ``mask`` by population-density class: a few multipolygons.
 
     Used for uncovered demand, and for coverage gained / lost in the compare map.
@@ -300,7 +314,8 @@ def _dissolve_cells(cells: gpd.GeoDataFrame, mask: np.ndarray, cell_m: float,
         groups = cls
         pieces = None
     else:
-        cxy = shapely.get_coordinates(shapely.centroid(geoms))
+        cxy = (shapely.get_coordinates(shapely.centroid(geoms)) if centroids is None
+               else centroids[idx])
         lat0 = float(np.nanmean(cxy[:, 1]))
         k = 2.0
         while True:
@@ -349,7 +364,8 @@ def _mercator_y(lat: np.ndarray) -> np.ndarray:
 
 
 def _density_image(cells: gpd.GeoDataFrame, cell_m: float,
-                   max_px: int = DENSITY_IMAGE_MAX_PX) -> tuple[np.ndarray, list] | None:
+                   max_px: int = DENSITY_IMAGE_MAX_PX,
+                   centroids: np.ndarray | None = None) -> tuple[np.ndarray, list] | None:
     """Population density of all cells as an RGBA image in Web Mercator rows.
 
     A raster is a few tens of kB whatever the number of cells, where polygons of a
@@ -359,7 +375,7 @@ def _density_image(cells: gpd.GeoDataFrame, cell_m: float,
     if cells is None or not len(cells):
         return None
     a = _cell_arrays(cells)
-    cxy = shapely.get_coordinates(shapely.centroid(cells.geometry.to_numpy()))
+    cxy = _cell_centroids(cells) if centroids is None else centroids
     ok = np.isfinite(cxy).all(axis=1)
     if not ok.any():
         return None
@@ -485,15 +501,65 @@ class _PointLayer(MacroElement):
     if (kind === 'num') { return (+v).toLocaleString('en-US', {maximumFractionDigits: 2}); }
     return v;  /* already-escaped text */
   }
+  function ix(key) { return cols.findIndex(function (c) { return c[0] === key; }); }
+  function s_(n) { return n === 1 ? '' : 's'; }
+  /* Network columns (plans written since issue #6); -1 when the plan has none. */
+  var N = {band: ix('band'), ch: ix('channel'), conf: ix('channel_conflicts'),
+           wired: ix('wired'), hops: ix('hops'), orphan: ix('orphan'),
+           users: ix('concurrent_users'), aps: ix('aps_needed'), extra: ix('extra_aps')};
+  function val(row, i) { return i >= 0 && row[i] !== undefined ? row[i] : null; }
+  function net(row) {
+    return {band: val(row, N.band), ch: val(row, N.ch), conf: val(row, N.conf) || 0,
+            wired: val(row, N.wired), hops: val(row, N.hops), orphan: val(row, N.orphan) === 1,
+            users: val(row, N.users), aps: val(row, N.aps), extra: val(row, N.extra) || 0};
+  }
+  function netRows(row) {
+    var k = net(row), out = [];
+    if (N.band >= 0 || N.ch >= 0) {
+      var r = [];
+      if (k.band !== null && k.band !== '') { r.push(k.band + ' GHz'); }
+      if (k.ch !== null) { r.push('channel ' + k.ch); }
+      var radio = r.join(', ') || '–';
+      if (k.conf > 0) {
+        radio += ', <b class="hs-bad">' + k.conf + ' same-channel neighbour' + s_(k.conf) + '</b>';
+      }
+      out.push(['Radio', radio]);
+    }
+    if (N.orphan >= 0 || N.wired >= 0 || N.hops >= 0) {
+      var b;
+      if (k.orphan) { b = '<b class="hs-bad">ORPHAN: no path to a wired site</b>'; }
+      else if (k.wired === 1 || k.hops === 0) { b = 'fibre (wired)'; }
+      else if (k.hops !== null) { b = 'wireless mesh, ' + k.hops + ' hop' + s_(k.hops) + ' to fibre'; }
+      else { b = 'wireless mesh'; }
+      out.push(['Backhaul', b]);
+    }
+    if (k.users !== null) { out.push(['Concurrent users', fmt(k.users, 'int') + ' expected']); }
+    if (k.aps !== null) {
+      var a = k.aps + ' AP' + s_(k.aps) + ' needed';
+      if (k.extra > 0) {
+        a += ', <b class="hs-bad">overloaded: ' + k.extra + ' extra AP' + s_(k.extra) + '</b>';
+      }
+      out.push(['Access points', a]);
+    }
+    return out;
+  }
   function popup(row) {
     var h = '<table class="hs-pop">';
     for (var i = 2; i < cols.length; i++) {
-      if (cols[i][2] === 'hide') { continue; }
+      if (cols[i][2].indexOf('hide') === 0) { continue; }
       var v = row[i];
       if ((v === null || v === '') && cols[i][3]) { continue; }
       h += '<tr><th>' + cols[i][1] + '</th><td>' + fmt(v, cols[i][2]) + '</td></tr>';
     }
+    netRows(row).forEach(function (r) { h += '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>'; });
     return h + '</table>';
+  }
+  /* st.register: the network layers (orphans, issues, channels) draw these sites too. */
+  var reg = null;
+  if (st.register) {
+    window.__hsSites = window.__hsSites || {};
+    reg = window.__hsSites[{{ this.map_name|tojson }}] =
+      window.__hsSites[{{ this.map_name|tojson }}] || [];
   }
   var iRadius = cols.findIndex(function (c) { return c[0] === 'radius_m'; });
   var iSource = cols.findIndex(function (c) { return c[0] === 'source_key'; });
@@ -526,6 +592,10 @@ class _PointLayer(MacroElement):
     m.hsBase = m.options.radius;
     if (!st.fixed) { markers.push(m); }  /* st.fixed: same size at every zoom */
     m.addTo(grp);
+    if (reg) {
+      reg.push({ll: ll, net: net(row), name: iName >= 0 ? row[iName] : null,
+                popup: function () { return popup(row); }});
+    }
   });
   var map = {{ this.map_name }};
   var last = null;
@@ -547,6 +617,55 @@ class _PointLayer(MacroElement):
         self.map_name = map_name
         self.table = _js_json(table)
         self.style = _js_json(style)
+
+
+class _NetLayer(MacroElement):
+    """Rings around (or dots on) the sites the site layers registered (``register``).
+
+    ``config``: ``{"rings": [{"test": "orphan"|"conflict"|"overload", "colour", "radius",
+    "weight", "dash", "kind"}]}`` draws a ring per site that passes a test;
+    ``{"channels": {channel: colour}, "kind": ...}`` draws every site as a dot in its
+    channel's colour. Each marker opens the site's own popup. Must be added after the
+    site layers (their script registers the sites).
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var grp = {{ this._parent.get_name() }};
+  var net = {{ this.config }};
+  var reg = (window.__hsSites || {})[{{ this.map_name|tojson }}] || [];
+  var tests = {
+    orphan: function (k) { return k.orphan; },
+    conflict: function (k) { return k.conf > 0; },
+    overload: function (k) { return k.extra > 0; }
+  };
+  function add(m, s) {
+    m.bindPopup(s.popup, {maxWidth: 320});
+    if (s.name) { m.bindTooltip(function () { return s.name; }, {direction: 'top', offset: [0, -4]}); }
+    m.addTo(grp);
+  }
+  reg.forEach(function (s) {
+    (net.rings || []).forEach(function (r) {
+      if (!tests[r.test](s.net)) { return; }
+      add(L.circleMarker(s.ll, {radius: r.radius, color: r.colour, weight: r.weight,
+                                dashArray: r.dash || null, fill: false, hsKind: r.kind}), s);
+    });
+    if (net.channels && s.net.ch !== null) {
+      add(L.circleMarker(s.ll, {radius: 4, color: '#fff', weight: 0.5,
+                                fillColor: net.channels[String(s.net.ch)] || '#777',
+                                fillOpacity: 0.95, hsKind: net.kind}), s);
+    }
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, config: dict, map_name: str):
+        super().__init__()
+        self._name = "HotspotNetwork"
+        self.map_name = map_name
+        self.config = _js_json(config)
 
 
 class _Panels(MacroElement):
@@ -582,6 +701,11 @@ class _Panels(MacroElement):
 .hs-cmp td { text-align: right; padding: 0 0 0 8px; white-space: nowrap; }
 .hs-cmp th { padding-right: 4px; }
 .hs-pop th { font-weight: normal; color: #555; padding-right: 8px; text-align: left; }
+.hs-bad { color: #b00020; }
+.hs-summary .net td { white-space: normal; }
+.hs-summary .sect { margin-top: 4px; font-weight: bold; }
+.hs-summary [title] { border-bottom: 1px dotted #888; cursor: help; }
+.hs-legend .orph { margin: 0 0 2px 20px; color: #555; max-width: 230px; }
 .hs-fs a { font-size: 18px; line-height: 30px; text-align: center; text-decoration: none;
   color: #222; background: #fff; display: block; width: 30px; height: 30px; }
 .hs-minimap { width: 150px; height: 150px; border: 2px solid rgba(0,0,0,0.3);
@@ -720,12 +844,87 @@ def _summary_html(summary: dict, selected: pd.DataFrame, offline: bool) -> str:
     if summary.get("scenario"):
         title += f": {esc(summary['scenario'])}"
     curve = coverage_curve_svg(selected, target, metric)
+    network = _network_summary_html(summary)
     notes = ""
     if offline:
         notes += ('<div class="note">Offline map: no basemap tiles; all plan layers are '
                   'shown.</div>')
-    return (f'<details open><summary>{title}</summary><table>{body}</table>'
+    return (f'<details open><summary>{title}</summary><table>{body}</table>{network}'
             f'<div class="sect">Coverage curve ({esc(metric)})</div>{curve}{notes}</details>')
+
+
+def _network_summary_html(summary: dict) -> str:
+    """The panel's network lines from summary.json's radio / channels / backhaul /
+    capacity sections; empty for plans written before them. Each line stands alone, so
+    a partial or odd section shows what it can."""
+    def section(key):
+        v = summary.get(key)
+        return v if isinstance(v, dict) and v else None
+
+    def plural(n, word):
+        return f"{_int(n)} {word}{'' if _num(n) == 1 else 's'}"
+
+    rows = []
+    radio = section("radio")
+    if radio:
+        items = []
+        for cat, r in radio.items():
+            if not isinstance(r, dict):
+                continue
+            src = str(r.get("source") or "")
+            how = "link budget" if "link" in src.lower() else ("fixed" if src else "")
+            tip = r.get("explanation") or src
+            items.append(f'{esc(_category_label(summary, str(cat)))} '
+                         f'<span title="{esc(tip)}">{_int(r.get("radius_m"))} m</span>'
+                         + (f" ({how})" if how else ""))
+        if items:
+            rows.append(("Radius", "<br>".join(items)))
+    channels = section("channels")
+    if channels:
+        items = []
+        for band, c in channels.items():
+            if not isinstance(c, dict):
+                continue
+            chs = "/".join(_int(x) for x in (c.get("channels") or []) if _num(x) is not None)
+            conflicts = _num(c.get("conflicts"))
+            text = f"{esc(band)} GHz" + (f" ({chs})" if chs else "") + ": "
+            if conflicts is None:
+                text += "–"
+            elif conflicts == 0:
+                text += "no same-channel conflicts"
+            else:
+                text += (f'<span class="notmet">{plural(conflicts, "conflict")}</span> '
+                         f'({plural(c.get("sites_with_conflicts"), "site")})')
+            items.append(text)
+        if items:
+            rows.append(("Channels", "<br>".join(items)))
+    back = section("backhaul")
+    if back:
+        orphans = back.get("orphans")
+        n_orph = len(orphans) if isinstance(orphans, list) else _num(orphans)
+        text = f"{_int(back.get('wired_sites'))} fibre, {_int(back.get('wireless_sites'))} wireless"
+        if n_orph:
+            text += f'; <span class="notmet">{plural(n_orph, "orphan")}</span> (no path to fibre)'
+        elif n_orph == 0:
+            text += "; no orphans"
+        if _num(back.get("max_hops")):
+            text += f"; ≤ {plural(back.get('max_hops'), 'hop')}"
+        rows.append(("Backhaul", text))
+    cap = section("capacity")
+    if cap:
+        text = f"{_int(cap.get('concurrent_users'))} concurrent users"
+        over = _num(cap.get("overloaded_sites"))
+        if over:
+            text += (f'; <span class="notmet">{plural(over, "overloaded site")}</span> '
+                     f'need{"s" if over == 1 else ""} '
+                     f'{plural(cap.get("extra_aps"), "extra AP")}')
+        elif over == 0:
+            text += "; no site overloaded"
+        rows.append(("Capacity", text))
+    if not rows:
+        return ""
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<div class="sect">Network</div><table class="net">{body}</table>'
 
 
 def _ramp_html(items: list[tuple[str, str]], unit: str, narrow: bool = False) -> str:
@@ -743,9 +942,15 @@ def _legend_row(colour: str, label_html: str, style: str = "", dot: bool = True)
             f'</span>{label_html}</div>')
 
 
+def _ring_row(colour: str, label_html: str, dashed: bool = False) -> str:
+    style = (f"background:transparent;border:2px {'dashed' if dashed else 'solid'} {colour};"
+             "box-shadow:none")
+    return _legend_row("transparent", label_html, style)
+
+
 def _legend_html(cats: list[tuple[str, str, str, int]], any_synthetic: bool,
                  any_existing_elsewhere: bool, uncovered_classes: list[int],
-                 density_layer: bool = False) -> str:
+                 density_layer: bool = False, network: dict | None = None) -> str:
     parts = ['<details open><summary>Legend</summary>']
     parts.append('<div class="sect">Selected hotspots</div>')
     for _cat, label, colour, count in cats:
@@ -757,6 +962,8 @@ def _legend_html(cats: list[tuple[str, str, str, int]], any_synthetic: bool,
         parts.append(_legend_row("#fff", "synthetic site (hollow)", "box-shadow:0 0 0 2px #555"))
     parts.append(_legend_row("#9e9e9e", "candidate not selected (layer off)",
                              "width:10px;height:10px;margin:2px 8px 2px 2px"))
+    if network is not None:
+        parts.append(_network_legend_html(network))
     parts.append('<div class="sect">District coverage</div>')
     ramp = [(c, f"{COVERAGE_BREAKS[k] * 100:g}") for k, c in enumerate(COVERAGE_COLOURS)]
     parts.append(_ramp_html(ramp, "%"))
@@ -776,20 +983,81 @@ def _legend_html(cats: list[tuple[str, str, str, int]], any_synthetic: bool,
     return "".join(parts)
 
 
+def _network_legend_html(net: dict) -> str:
+    parts = ['<div class="sect">Network</div>']
+    if net["orphans"]:
+        parts.append(_ring_row(ORPHAN_COLOUR, f"backhaul orphan: no path to fibre "
+                                              f"({len(net['orphans']):,})"))
+        shown = ", ".join(esc(x) for x in net["orphans"][:LEGEND_ORPHANS])
+        more = len(net["orphans"]) - LEGEND_ORPHANS
+        parts.append(f'<div class="orph">{shown}{f", … {more:,} more" if more > 0 else ""}'
+                     '</div>')
+    if net["conflict"]:
+        parts.append(_ring_row(CONFLICT_COLOUR, f"same-channel conflict ({net['conflict']:,})",
+                               dashed=True))
+    if net["overload"]:
+        parts.append(_ring_row(OVERLOAD_COLOUR, f"overloaded, needs extra APs "
+                                                f"({net['overload']:,})"))
+    if not (net["orphans"] or net["conflict"] or net["overload"]):
+        parts.append('<div>no orphans, channel conflicts or overloaded sites</div>')
+    if net["channels"]:
+        parts.append(_ramp_html([(c, _int(ch)) for ch, c in net["channels"].items()],
+                                "channel (layer off)", narrow=True))
+    return "".join(parts)
+
+
+def _network_of(sel: pd.DataFrame) -> dict | None:
+    """What the network layers and legend show; None for a plan without network columns."""
+    if not any(key in sel.columns for key, _kind in NET_COLUMNS):
+        return None
+    orphan = _bools(_col(sel, "orphan", False))
+    conflict = pd.to_numeric(_col(sel, "channel_conflicts", 0), errors="coerce").fillna(0) > 0
+    overload = pd.to_numeric(_col(sel, "extra_aps", 0), errors="coerce").fillna(0) > 0
+    names = [nm if nm is not None and nm is not pd.NA and nm == nm else i
+             for nm, i in zip(_col(sel, "name", None), _col(sel, "site_id", None))]
+    chans = pd.to_numeric(_col(sel, "channel", None), errors="coerce").dropna()
+    chans = sorted({int(c) if float(c).is_integer() else float(c) for c in chans})
+    return {"orphans": [n for n, o in zip(names, orphan) if o],
+            "conflict": int(conflict.sum()), "overload": int(overload.sum()),
+            "issues": int((conflict | overload).sum()),
+            "channels": {ch: CHANNEL_PALETTE[k % len(CHANNEL_PALETTE)]
+                         for k, ch in enumerate(chans)}}
+
+
+def _ring_swatch(colour: str, dashed: bool = False) -> str:
+    return (f'<span style="display:inline-block;width:8px;height:8px;border-radius:50%;'
+            f'border:2px {"dashed" if dashed else "solid"} {colour};margin-right:4px"></span>')
+
+
+def _network_layers(m: folium.Map, net: dict) -> None:
+    """Backhaul orphans and network issues (rings, on), channels (dots, off)."""
+    def group(name, config, show):
+        fg = folium.FeatureGroup(name=name, show=show)
+        fg.add_child(_NetLayer(config, m.get_name()))
+        fg.add_to(m)
+
+    if net["orphans"]:
+        group(f"{_ring_swatch(ORPHAN_COLOUR)}Backhaul orphans ({len(net['orphans']):,})",
+              {"rings": [{"test": "orphan", "colour": ORPHAN_COLOUR, "radius": 11, "weight": 3,
+                          "kind": "orphan"}]}, True)
+    if net["issues"]:
+        group(f"{_ring_swatch(CONFLICT_COLOUR, True)}{_ring_swatch(OVERLOAD_COLOUR)}"
+              f"Network issues ({net['issues']:,} sites)",
+              {"rings": [{"test": "overload", "colour": OVERLOAD_COLOUR, "radius": 8,
+                          "weight": 2.5, "kind": "overload"},
+                         {"test": "conflict", "colour": CONFLICT_COLOUR, "radius": 14,
+                          "weight": 2, "dash": "4 3", "kind": "conflict"}]}, True)
+    if net["channels"]:
+        group("Channels", {"channels": {str(k): v for k, v in net["channels"].items()},
+                           "kind": "channel"}, False)
+
+
 # --------------------------------------------------------------------------- tables
 
 def _col(df: pd.DataFrame, name: str, default=None) -> pd.Series:
     if name in df.columns:
         return df[name]
     return pd.Series([default] * len(df), index=df.index, dtype=object)
-
-
-def _clean(v: Any, kind: str) -> Any:
-    if kind in ("int", "pct", "m", "km2", "num", "hide_num"):
-        return _num(v)
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return None
-    return esc(v)
 
 
 def _bool(v: Any) -> bool:
@@ -801,8 +1069,52 @@ def _bool(v: Any) -> bool:
         return False
 
 
+def _bools(series: pd.Series) -> np.ndarray:
+    """A flag column as a bool array (fast when it already is one)."""
+    if pd.api.types.is_bool_dtype(series.dtype) and not series.hasnans:
+        return series.to_numpy(bool)
+    return series.map(_bool).to_numpy(bool)
+
+
+#: Digits kept per value kind in the JSON tables (what the popups can show, no more).
+_DIGITS = {"int": 0, "m": 1, "pct": 6, "km2": 0, "num": 2, "hide_num": 2}
+
+
+def _numbers(values: pd.Series, kind: str) -> list:
+    """Numbers for a JSON table: rounded for ``kind``, integral ones as ints, None if missing."""
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    arr = np.round(arr, _DIGITS.get(kind, 6))
+    return [None if not math.isfinite(v) else (int(v) if v.is_integer() and abs(v) < 1e15
+                                                else v) for v in arr.tolist()]
+
+
+def _texts(values) -> list:
+    """Escaped strings for a JSON table (None when missing)."""
+    out = []
+    for v in values:
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            out.append(None)
+        else:
+            out.append(esc(v))
+    return out
+
+
+#: Network columns of ``selected_sites`` (docs/outputs.md): hidden table columns the
+#: popups and the network layers read, and how each is stored.
+NET_COLUMNS = [("band", "hide_text"), ("channel", "hide_num"), ("channel_conflicts", "hide_num"),
+               ("wired", "hide_bool"), ("hops", "hide_num"), ("orphan", "hide_bool"),
+               ("concurrent_users", "hide_num"), ("aps_needed", "hide_num"),
+               ("extra_aps", "hide_num")]
+
+
 def _site_table(df: gpd.GeoDataFrame, summary: dict, selected: bool) -> dict:
-    """Compact table: cols = [key, label (HTML), kind, hide-if-empty], rows = lists."""
+    """Compact table: cols = [key, label (HTML), kind, hide-if-empty], rows = lists.
+
+    Kinds starting with ``hide`` are not popup rows: the drawing code reads them (the
+    network columns of selected sites, when the plan has them, make the popup's network
+    lines and the orphan / issue / channel layers). Built column by column, so a
+    city's thousands of sites take milliseconds.
+    """
     metric = _metric_name(summary)
     cols = [("lon", "", "hide", False), ("lat", "", "hide", False),
             ("name", "Name", "text", False), ("category_label", "Category", "text", False),
@@ -815,6 +1127,7 @@ def _site_table(df: gpd.GeoDataFrame, summary: dict, selected: bool) -> dict:
             cols.append(("marginal_area_m2", "Area gained", "km2", True))
         cols += [("cumulative_coverage", f"Coverage after it ({metric})", "pct", False),
                  ("flags", "Note", "text", True)]
+        cols += [(key, "", kind, False) for key, kind in NET_COLUMNS if key in df.columns]
     else:
         cols.append(("status", "Status", "text", False))
     cols += [("source_key", "", "hide", False), ("existing_key", "", "hide", False)]
@@ -823,46 +1136,44 @@ def _site_table(df: gpd.GeoDataFrame, summary: dict, selected: bool) -> dict:
 
     xs = np.round(df.geometry.x.to_numpy(float), COORD_DECIMALS)
     ys = np.round(df.geometry.y.to_numpy(float), COORD_DECIMALS)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    df, xs, ys = df[ok], xs[ok], ys[ok]
+    n = len(df)
     cats = _col(df, "category", "").astype(str).tolist()
-    src = [str(s).strip().lower() if s is not None and s == s else "real"
-           for s in _col(df, "source", "real")]
-    existing = [_bool(v) for v in _col(df, "existing", False)]
-    forced = [_bool(v) for v in _col(df, "forced", False)]
-    names = _col(df, "name", None).tolist()
+    src = [str(v).strip().lower() if v is not None and v is not pd.NA and v == v else "real"
+           for v in _col(df, "source", "real").tolist()]
+    existing = _bools(_col(df, "existing", False))
     ids = _col(df, "site_id", None).tolist()
-    rows = []
-    for i in range(len(df)):
-        if not (np.isfinite(xs[i]) and np.isfinite(ys[i])):
+    names = [nm if nm is not None and nm is not pd.NA and nm == nm else i
+             for nm, i in zip(_col(df, "name", None).tolist(), ids)]
+    labels = {c: _category_label(summary, c) for c in set(cats)}
+    values: dict[str, list] = {
+        "lon": xs.tolist(), "lat": ys.tolist(),
+        "name": _texts(names), "category_label": _texts(labels[c] for c in cats),
+        "source": _texts(src), "site_id": _texts(ids),
+        "source_key": ["synthetic" if v == "synthetic" else "real" for v in src],
+        "existing_key": existing.astype(int).tolist(),
+    }
+    if selected:
+        forced = _bools(_col(df, "forced", False))
+        values["flags"] = [
+            "; ".join(f for f, on in (("existing hotspot, kept", e), ("forced by the scenario", f_))
+                      if on) or None for e, f_ in zip(existing, forced)]
+    else:
+        status = _col(df, "status", "not_selected").astype(str).tolist()
+        values["status"] = _texts(v.replace("_", " ") for v in status)
+        values["status_key"] = ["forbidden" if v == "forbidden" else "ok" for v in status]
+    for key, _label, kind, _opt in cols:
+        if key in values:
             continue
-        rec = {
-            "lon": float(xs[i]), "lat": float(ys[i]),
-            "name": names[i] if names[i] is not None and names[i] == names[i] else ids[i],
-            "category_label": _category_label(summary, cats[i]),
-            "source": src[i], "site_id": ids[i],
-            "source_key": "synthetic" if src[i] == "synthetic" else "real",
-            "existing_key": 1 if existing[i] else 0,
-        }
-        flags = []
-        if existing[i]:
-            flags.append("existing hotspot, kept")
-        if forced[i]:
-            flags.append("forced by the scenario")
-        rec["flags"] = "; ".join(flags) or None
-        if not selected:
-            status = str(_col(df, "status", "not_selected").iloc[i])
-            rec["status"] = status.replace("_", " ")
-            rec["status_key"] = "forbidden" if status == "forbidden" else "ok"
-        row = []
-        for key, _label, kind, _opt in cols:
-            if key in ("lon", "lat", "existing_key"):
-                row.append(rec[key])
-            elif key in ("source_key", "status_key"):
-                row.append(rec[key])
-            elif key in rec:
-                row.append(_clean(rec[key], kind))
-            else:
-                row.append(_clean(df[key].iloc[i] if key in df.columns else None, kind))
-        rows.append(row)
+        if kind == "hide_bool":
+            values[key] = _bools(df[key]).astype(int).tolist()
+        elif kind in ("text", "hide_text"):
+            values[key] = _texts(_col(df, key, None).tolist())
+        else:
+            values[key] = _numbers(_col(df, key, None), kind)
+    columns = [values[key] for key, *_ in cols]
+    rows = [list(r) for r in zip(*columns)] if n else []
     return {"cols": [list(c) for c in cols], "rows": rows}
 
 
@@ -953,13 +1264,15 @@ TEST_HOOK_SCRIPT = r"""<script>
       document.querySelectorAll('.folium-map').forEach(function (el) {
         if (window[el.id] && window[el.id].eachLayer) { maps.push(window[el.id]); }
       });
-      var siteLayers = [], distLayers = [], groups = {}, feats = {};
+      var siteLayers = [], distLayers = [], ringLayers = [], groups = {}, feats = {}, kinds = {};
       maps.forEach(function (m) {
         m.eachLayer(function (l) {
           var o = l.options || {};
           if (o.hsKind === 'site') { sites++; siteLayers.push(l); }
           if (o.hsKind === 'circle') { circles++; }
           if (o.hsGroup) { groups[o.hsGroup] = (groups[o.hsGroup] || 0) + 1; }
+          if (o.hsKind) { kinds[o.hsKind] = (kinds[o.hsKind] || 0) + 1; }
+          if (o.hsKind === 'orphan') { ringLayers.push(l); }
           var p = l.feature && l.feature.properties;
           if (p && p.hs_layer && l.getLatLngs) { feats[p.hs_layer] = (feats[p.hs_layer] || 0) + 1; }
           if (p && p.hs_layer === 'district' && l.getLatLngs) { districts++; distLayers.push(l); }
@@ -967,13 +1280,19 @@ TEST_HOOK_SCRIPT = r"""<script>
         });
       });
       /* Open up to 30 popups and district tooltips and record the text they show. */
-      var popups = [], tooltips = [];
+      var popups = [], tooltips = [], ringPopups = [];
       function norm(s) { return s.replace(/\s+/g, ' ').trim(); }
       try {
         siteLayers.slice(0, 30).forEach(function (l) {
           l.openPopup();
           var pe = l.getPopup() && l.getPopup().getElement();
           popups.push(pe ? norm(pe.textContent) : '');
+          l.closePopup();
+        });
+        ringLayers.slice(0, 30).forEach(function (l) {
+          l.openPopup();
+          var pe = l.getPopup() && l.getPopup().getElement();
+          ringPopups.push(pe ? norm(pe.textContent) : '');
           l.closePopup();
         });
         distLayers.slice(0, 30).forEach(function (l) {
@@ -1000,6 +1319,8 @@ TEST_HOOK_SCRIPT = r"""<script>
       b.setAttribute('data-hs-uncovered', String(uncovered));
       b.setAttribute('data-hs-groups', JSON.stringify(groups));
       b.setAttribute('data-hs-features', JSON.stringify(feats));
+      b.setAttribute('data-hs-kinds', JSON.stringify(kinds));
+      b.setAttribute('data-hs-ring-popups', JSON.stringify(ringPopups));
       var panel = document.querySelector('.hs-summary');
       b.setAttribute('data-hs-panel-text', panel ? norm(panel.textContent) : '');
       b.setAttribute('data-hs-legend', String(visible('.hs-legend')));
@@ -1172,9 +1493,10 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
     cell_m = _num(summary.get("cell_size_m")) or 100.0
     if plan.cells is not None and len(plan.cells):
         cells = plan.cells
-        covered = cells["covered"].map(_bool).to_numpy(bool) if "covered" in cells \
+        covered = _bools(cells["covered"]) if "covered" in cells \
             else np.zeros(len(cells), bool)
-        unc, bin_m = _dissolve_cells(cells, ~covered, cell_m)
+        cxy = _cell_centroids(cells)
+        unc, bin_m = _dissolve_cells(cells, ~covered, cell_m, centroids=cxy)
         if unc:
             uncovered_classes = [p["class"] for p in unc]
             label_suffix = "" if bin_m is None else f" (drawn on a {bin_m:,.0f} m grid)"
@@ -1190,7 +1512,7 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
                          {"label": "Uncovered, density", "population": "Residents",
                           "area": "Area",
                           "unreachable": "of them out of reach of every candidate"})
-        image = _density_image(cells, cell_m)
+        image = _density_image(cells, cell_m, centroids=cxy)
         has_density = image is not None
         if image is not None:
             folium.raster_layers.ImageOverlay(
@@ -1218,8 +1540,13 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
         colour = colours[cat]
         _point_group(m, f"{esc(label)} ({len(sub):,})", _site_table(sub, summary, selected=True),
                      {"colour": colour, "radius": 5, "fillOpacity": 0.95, "circles": True,
-                      "kind": "site"}, swatch=True)
+                      "kind": "site", "register": True}, swatch=True)
         legend_cats.append((cat, label, colour, len(sub)))
+
+    # ---- network checks (issue #6): orphans and issues ringed, channels; after the sites
+    network = _network_of(sel)
+    if network is not None:
+        _network_layers(m, network)
 
     # ---- candidates not selected
     any_synth = bool((_col(sel, "source", "real").astype(str).str.lower() == "synthetic").any())
@@ -1243,7 +1570,8 @@ def build_map_html(plan: PlanData, offline: bool = False, *, show_candidates: bo
     _add_panels(m, extent, offline, outline,
                 summary_html=_summary_html(summary, sel, offline),
                 legend_html=_legend_html(legend_cats, any_synth, any_existing,
-                                         uncovered_classes, density_layer=has_density))
+                                         uncovered_classes, density_layer=has_density,
+                                         network=network))
     title = "Hotspot plan"
     if summary.get("scenario"):
         title += f" – {esc(summary['scenario'])}"
@@ -1462,8 +1790,8 @@ def build_compare_html(a: PlanData, b: PlanData, labels: tuple[str, str],
     changed_pieces: list[dict] = []
     if grid_problem is None:
         cell_m = _num(b.summary.get("cell_size_m")) or 100.0
-        was = a.cells["covered"].map(_bool).to_numpy(bool)
-        now = b.cells["covered"].map(_bool).to_numpy(bool)
+        was = _bools(a.cells["covered"])
+        now = _bools(b.cells["covered"])
         cells_info = {}
         for key, mask, colour, title in (("lost", was & ~now, LOSS_COLOUR, "Coverage lost"),
                                          ("gained", now & ~was, GAIN_COLOUR, "Coverage gained")):

@@ -2,7 +2,9 @@
 
 The folder is what ``hotspots plan --out DIR`` writes, built by hand: summary.json,
 plan.gpkg (selected_sites, candidates, demand_cells, districts, study_area) and
-selected_sites.csv, all in EPSG:4326.
+selected_sites.csv, all in EPSG:4326. With ``network=True`` (the default) the sites carry
+the network columns and summary.json the radio / channels / backhaul / capacity sections
+of issue #6; ``network=False`` writes a plan folder as it was before them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,89 @@ WHATIF_ADD = (
 )
 
 
+#: Network facts per site id (band, channel, wired, hops, concurrent users); sites not
+#: listed (the what-if additions) are wired, on channel 11, lightly loaded. ``hops`` None:
+#: an orphan. s2 (the hostile ``${...}`` name) is the orphan, s4 and s5 reach fibre over
+#: the mesh, s1 and s5 share channel 6 (one conflict), s6 is overloaded.
+NETWORK = {
+    "s0": ("2.4", 1, True, 0, 12.0),
+    "s1": ("2.4", 6, True, 0, 30.5),
+    "s2": ("2.4", 11, False, None, 8.0),
+    "s3": ("5.8", 149, True, 0, 41.0),
+    "s4": ("2.4", 1, False, 1, 20.0),
+    "s5": ("2.4", 6, False, 2, 15.0),
+    "s6": ("2.4", 1, True, 0, 130.4),
+}
+CONFLICT_PAIRS = [("s1", "s5")]
+USERS_PER_AP = 50.0
+#: A radio explanation with markup in it (the panel shows it as a tooltip).
+HOSTILE_EXPLANATION = "fixed " + HOSTILE_SVG + " radius"
+
+
+def network_expected(site_ids) -> dict:
+    """Orphans, conflict sites and overloaded sites among ``site_ids``."""
+    ids = set(site_ids)
+    spec = {i: NETWORK.get(i, ("2.4", 11, True, 0, 5.0)) for i in ids}
+    conflict = {i for pair in CONFLICT_PAIRS if set(pair) <= ids for i in pair}
+    overload = {i for i, v in spec.items() if v[4] > USERS_PER_AP}
+    return {"orphans": sorted(i for i, v in spec.items() if v[3] is None),
+            "conflict": sorted(conflict), "overload": sorted(overload)}
+
+
+def _add_network(sites: pd.DataFrame) -> dict:
+    """Add the network columns to ``sites``; return the summary.json sections."""
+    ids = sites["site_id"].tolist()
+    spec = [NETWORK.get(i, ("2.4", 11, True, 0, 5.0)) for i in ids]
+    conflicts = {i: 0 for i in ids}
+    for a, b in CONFLICT_PAIRS:
+        if a in conflicts and b in conflicts:
+            conflicts[a] += 1
+            conflicts[b] += 1
+    users = np.array([v[4] for v in spec])
+    aps = np.maximum(1, np.ceil(users / USERS_PER_AP)).astype(int)
+    sites["band"] = [v[0] for v in spec]
+    sites["channel"] = [float(v[1]) for v in spec]
+    sites["channel_conflicts"] = [conflicts[i] for i in ids]
+    sites["wired"] = [v[2] for v in spec]
+    sites["hops"] = [np.nan if v[3] is None else float(v[3]) for v in spec]
+    sites["orphan"] = [v[3] is None for v in spec]
+    sites["population_served"] = users / 0.02
+    sites["concurrent_users"] = users
+    sites["aps_needed"] = aps
+    sites["extra_aps"] = aps - 1
+    exp = network_expected(ids)
+    channels = {}
+    for band, chans in (("2.4", [1, 6, 11]), ("5.8", [149, 153, 157, 161, 165])):
+        on = sites["band"] == band
+        n_conf = sum(1 for a, b in CONFLICT_PAIRS if {a, b} <= set(sites.loc[on, "site_id"]))
+        channels[band] = {"channels": chans, "sites": int(on.sum()), "interference_edges": 3,
+                          "conflicts": n_conf, "conflicts_before_search": n_conf + 2,
+                          "sites_with_conflicts": int((on & (sites["channel_conflicts"] > 0)).sum())}
+    return {
+        "radio": {
+            "school": {"radius_m": 250.0, "source": "link budget", "band": "2.4",
+                       "explanation": "2.4 GHz, 20 dBm EIRP, urban: 250 m (downlink-limited)"},
+            "library": {"radius_m": 250.0, "source": "fixed radius in the scenario",
+                        "band": "2.4", "explanation": "250 m as set in the scenario"},
+            "transport_hub": {"radius_m": 400.0, "source": "link budget", "band": "5.8",
+                              "explanation": "5.8 GHz, 33 dBm EIRP, line of sight: 400 m"},
+            USER_CATEGORY: {"radius_m": 300.0, "source": "fixed radius in the scenario",
+                            "band": "2.4", "explanation": HOSTILE_EXPLANATION},
+        },
+        "channels": channels,
+        "backhaul": {"mesh_range_m": 300.0, "wired_sites": int(sites["wired"].sum()),
+                     "wireless_sites": int((~sites["wired"]).sum()), "orphans": exp["orphans"],
+                     "components": 3, "components_without_gateway": len(exp["orphans"]),
+                     "max_hops": int(np.nanmax(sites["hops"]))},
+        "capacity": {"take_up_rate": 0.1, "concurrency": 0.2, "users_per_ap": USERS_PER_AP,
+                     "aps_per_site": 1, "concurrent_users": float(users.sum()),
+                     "overloaded_sites": len(exp["overload"]),
+                     "extra_aps": int(sites["extra_aps"].sum()),
+                     "most_loaded": [{"site_id": i, "concurrent_users": float(u), "extra_aps": int(e)}
+                                     for i, u, e in zip(ids, users, sites["extra_aps"]) if e > 0]},
+    }
+
+
 def _sites(drop=(), add=()) -> pd.DataFrame:
     """Selected sites in rank order (existing first), incl. synthetic and hostile ones.
 
@@ -70,7 +155,7 @@ def _sites(drop=(), add=()) -> pd.DataFrame:
 
 
 def make_plan_dir(root: Path, *, metric: str = "population", drop=(), add=(),
-                  scenario: str = "test " + HOSTILE_IMG) -> Path:
+                  scenario: str = "test " + HOSTILE_IMG, network: bool = True) -> Path:
     """Write a plan folder under ``root`` and return its path.
 
     ``drop`` / ``add`` change the selected sites (see :func:`_sites`); the demand grid
@@ -118,6 +203,7 @@ def make_plan_dir(root: Path, *, metric: str = "population", drop=(), add=(),
     sites["marginal_area_m2"] = gain_area
     sites["marginal_gain"] = gains if metric == "population" else gain_area
     sites["cumulative_coverage"] = cums
+    sections = _add_network(sites) if network else {}
 
     sel = gpd.GeoDataFrame(sites, geometry=[Point(x, y) for x, y in zip(sites.lon, sites.lat)],
                            crs=crs)
@@ -182,6 +268,7 @@ def make_plan_dir(root: Path, *, metric: str = "population", drop=(), add=(),
         "by_district": {r["name"]: r["coverage"] for r in district_rows},
         "districts": [{k: v for k, v in r.items() if k != "geometry"} for r in district_rows],
         "by_category": {}, "categories": categories, "dropped_sites": [], "runtime_s": 0.1,
+        **sections,
     }
     (root / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return root

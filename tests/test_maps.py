@@ -25,8 +25,9 @@ from coverage.maps import (
 )
 
 from mapfixtures import (
-    DISTRICT_NAMES, HOSTILE_BACKTICK, HOSTILE_IMG, HOSTILE_SCRIPT, HOSTILE_SVG,
-    HOSTILE_TEMPLATE, USER_LABEL, WHATIF_ADD, WHATIF_DROP, make_plan_dir,
+    DISTRICT_NAMES, HOSTILE_BACKTICK, HOSTILE_EXPLANATION, HOSTILE_IMG, HOSTILE_SCRIPT,
+    HOSTILE_SVG, HOSTILE_TEMPLATE, USER_LABEL, WHATIF_ADD, WHATIF_DROP, make_plan_dir,
+    network_expected,
 )
 
 HOSTILE = [HOSTILE_IMG, HOSTILE_TEMPLATE, HOSTILE_BACKTICK, HOSTILE_SCRIPT, HOSTILE_SVG]
@@ -37,6 +38,22 @@ N_DISTRICTS = 3
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory) -> Path:
     return make_plan_dir(tmp_path_factory.mktemp("plan"))
+
+
+@pytest.fixture(scope="module")
+def old_plan_dir(tmp_path_factory) -> Path:
+    """A plan folder written before the network checks: no columns, no sections."""
+    return make_plan_dir(tmp_path_factory.mktemp("old"), network=False)
+
+
+@pytest.fixture(scope="module")
+def expected_network(plan_dir) -> dict:
+    import geopandas as gpd
+
+    ids = gpd.read_file(plan_dir / "plan.gpkg", layer="selected_sites")["site_id"]
+    exp = network_expected(ids)
+    assert exp["orphans"] and exp["conflict"] and exp["overload"]  # the fixture has each
+    return exp
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +226,8 @@ def test_large_plan_stays_small(tmp_path):
     size = out.stat().st_size
     assert size < 5_000_000, size
     assert seconds < 60, seconds
+    page = out.read_text(encoding="utf-8")
+    assert "Backhaul orphans (" in page and "Network issues (" in page
 
 
 def _large_plan(root: Path, n_sel: int, n_cand: int, grid: int) -> Path:
@@ -237,6 +256,18 @@ def _large_plan(root: Path, n_sel: int, n_cand: int, grid: int) -> Path:
     sel["marginal_gain"] = sel["marginal_population"] = gains * 1000
     sel["marginal_area_m2"] = gains * 1e5
     sel["cumulative_coverage"] = np.cumsum(gains) / gains.sum() * 0.95
+    # network columns: a few orphans, conflicts and overloaded sites among many
+    sel["band"] = "2.4"
+    sel["channel"] = rng.choice([1.0, 6.0, 11.0], n_sel)
+    sel["channel_conflicts"] = (rng.random(n_sel) < 0.02).astype(int)
+    sel["wired"] = rng.random(n_sel) < 0.7
+    sel["orphan"] = ~sel["wired"] & (rng.random(n_sel) < 0.05)
+    sel["hops"] = np.where(sel["wired"], 0.0, np.where(sel["orphan"], np.nan,
+                                                       rng.integers(1, 4, n_sel)))
+    sel["population_served"] = rng.random(n_sel) * 4000
+    sel["concurrent_users"] = sel["population_served"] * 0.02
+    sel["aps_needed"] = np.maximum(1, np.ceil(sel["concurrent_users"] / 50)).astype(int)
+    sel["extra_aps"] = sel["aps_needed"] - 1
     gy = grid // 2
     cells = gpd.GeoDataFrame({
         "cell_id": np.arange(grid * gy),
@@ -267,6 +298,106 @@ def _large_plan(root: Path, n_sel: int, n_cand: int, grid: int) -> Path:
                "cell_size_m": 450.0, "stop_reason": "budget_sites"}
     (root / "summary.json").write_text(json.dumps(summary))
     return root
+
+
+# ------------------------------------------------------------------ network checks
+
+
+def _site_tables(page: str) -> list[dict]:
+    """The JSON tables the site layers draw from (``var t = {...}`` in each)."""
+    dec = json.JSONDecoder()
+    return [dec.raw_decode(page, m.end())[0] for m in re.finditer(r"var t = ", page)]
+
+
+def _selected_rows(page: str) -> dict[str, dict]:
+    """site_id -> {column key: value} over the selected sites' tables."""
+    out = {}
+    for t in _site_tables(page):
+        keys = [c[0] for c in t["cols"]]
+        if "rank" not in keys:  # candidates
+            continue
+        for row in t["rows"]:
+            rec = dict(zip(keys, row))
+            out[rec["site_id"]] = rec
+    return out
+
+
+def test_site_tables_carry_the_network_columns(online_html, expected_network):
+    rows = _selected_rows(online_html)
+    assert len(rows) == N_SITES
+    assert [k for k, v in rows.items() if v["orphan"] == 1] == expected_network["orphans"]
+    assert sorted(k for k, v in rows.items() if v["channel_conflicts"] > 0) == \
+        expected_network["conflict"]
+    assert sorted(k for k, v in rows.items() if v["extra_aps"] > 0) == \
+        expected_network["overload"]
+    orphan = rows[expected_network["orphans"][0]]
+    assert orphan["hops"] is None and orphan["wired"] == 0  # NaN hops -> null, not NaN
+    assert rows["s5"]["hops"] == 2 and rows["s5"]["channel"] == 6 and rows["s5"]["band"] == "2.4"
+    assert rows["s6"]["aps_needed"] == 3 and rows["s6"]["concurrent_users"] == 130.4
+    assert rows["s3"]["band"] == "5.8" and rows["s3"]["channel"] == 149
+    # integral numbers are written as ints, fractions rounded: the page stays small
+    assert all(isinstance(r["rank"], int) for r in rows.values())
+    assert "NaN" not in online_html
+
+
+def test_network_layers_legend_and_panel(online_html, expected_network):
+    page = online_html
+    n_orph, n_conf, n_over = (len(expected_network[k]) for k in ("orphans", "conflict",
+                                                                  "overload"))
+    n_issues = len(set(expected_network["conflict"]) | set(expected_network["overload"]))
+    assert f"Backhaul orphans ({n_orph})" in page
+    assert f"Network issues ({n_issues} sites)" in page
+    assert '"kind":"channel"' in page  # the channels layer (off at start)
+    cfg = _panels_config(page)
+    legend = cfg["legend_html"]
+    assert f"backhaul orphan: no path to fibre ({n_orph})" in legend
+    assert esc(HOSTILE_TEMPLATE) in legend  # the orphan is named, escaped
+    assert f"same-channel conflict ({n_conf})" in legend
+    assert f"overloaded, needs extra APs ({n_over})" in legend
+    for ch in ("1", "6", "11", "149"):
+        assert f'<span class="rl">{ch}</span>' in legend, ch
+    panel = cfg["summary_html"]
+    assert '<div class="sect">Network</div>' in panel
+    # radius per category with its source, the explanation as a tooltip (escaped)
+    assert "250 m</span> (link budget)" in panel and "(fixed)" in panel
+    assert f'title="{esc(HOSTILE_EXPLANATION)}"' in panel
+    assert esc(USER_LABEL) in panel  # the category's label, escaped
+    assert "2.4 GHz (1/6/11): " in panel and "1 conflict</span> (2 sites)" in panel
+    assert "5.8 GHz (149/153/157/161/165): no same-channel conflicts" in panel
+    assert f"{n_orph} orphan</span>" in panel and "3 wireless" in panel
+    assert "1 overloaded site</span> needs 2 extra APs" in panel
+
+
+def _overlays(page: str) -> dict[str, bool]:
+    """Layer-control label (text after any swatch) -> whether it is on at start."""
+    added = set(re.findall(r"(feature_group_\w+)\.addTo\(map_\w+\)", page))
+    out = {}
+    for m in re.finditer(r'"((?:[^"\\]|\\.)*)" : (feature_group_\w+)', page):
+        label = json.loads(f'"{m.group(1)}"').split("</span>")[-1]
+        out[label] = m.group(2) in added
+    return out
+
+
+def test_network_layers_on_and_off_at_start(online_html, expected_network):
+    overlays = _overlays(online_html)
+    n_issues = len(set(expected_network["conflict"]) | set(expected_network["overload"]))
+    assert overlays[f"Backhaul orphans ({len(expected_network['orphans'])})"] is True
+    assert overlays[f"Network issues ({n_issues} sites)"] is True
+    assert overlays["Channels"] is False
+    assert overlays["School (2)"] is True and overlays["Candidates not selected (6)"] is False
+
+
+def test_old_plan_without_network_sections_renders(old_plan_dir):
+    page = render_map(old_plan_dir).read_text(encoding="utf-8")
+    cfg = _panels_config(page)
+    assert "Coverage curve" in cfg["summary_html"]
+    assert '<div class="sect">Network</div>' not in cfg["summary_html"]
+    assert "Network" not in cfg["legend_html"]
+    assert "Backhaul orphans" not in page and "Network issues" not in page
+    assert "HotspotNetwork" not in page and '"kind":"channel"' not in page
+    rows = _selected_rows(page)
+    assert len(rows) == N_SITES and all("band" not in r and "orphan" not in r
+                                        for r in rows.values())
 
 
 # ------------------------------------------------------------------ compare map
@@ -460,7 +591,7 @@ def _open_in_chromium(chromium: str, tmp_path: Path, page: Path,
 FURNITURE = ("legend", "summary", "layercontrol", "scale", "minimap", "fullscreen")
 
 
-def test_offline_map_in_headless_chromium(offline_map, tmp_path):
+def test_offline_map_in_headless_chromium(offline_map, expected_network, tmp_path):
     chromium = _chromium()
     t0 = time.perf_counter()
     attrs, _dom = _open_in_chromium(chromium, tmp_path, offline_map, FURNITURE + ("curve",))
@@ -482,12 +613,47 @@ def test_offline_map_in_headless_chromium(offline_map, tmp_path):
         assert any(name in t for t in tooltips), name
     assert any("Rank (greedy order)" in p and "Coverage after it" in p for p in popups)
     assert any("synthetic" in p for p in popups)
+    # network checks: one ring per orphan / conflict / overloaded site; channels layer off
+    kinds = json.loads(attrs["data-hs-kinds"])
+    assert kinds.get("orphan") == len(expected_network["orphans"]), kinds
+    assert kinds.get("conflict") == len(expected_network["conflict"]), kinds
+    assert kinds.get("overload") == len(expected_network["overload"]), kinds
+    assert "channel" not in kinds and kinds["site"] == N_SITES
+    # every site popup has its radio, backhaul and load lines
+    assert all("Radio" in p and "Backhaul" in p and "Concurrent users" in p
+               and "Access points" in p for p in popups)
+    assert any("2.4 GHz, channel 6, 1 same-channel neighbour" in p for p in popups)
+    assert any("5.8 GHz, channel 149" in p for p in popups)
+    assert any("wireless mesh, 2 hops to fibre" in p for p in popups)
+    assert any("fibre (wired)" in p for p in popups)
+    assert any("3 APs needed, overloaded: 2 extra APs" in p for p in popups)
+    assert sum("ORPHAN: no path to a wired site" in p for p in popups) == \
+        len(expected_network["orphans"])
+    # the orphan's ring opens that site's popup (its hostile name as plain text)
+    rings = json.loads(attrs["data-hs-ring-popups"])
+    assert len(rings) == len(expected_network["orphans"])
+    assert all("ORPHAN: no path to a wired site" in p and HOSTILE_TEMPLATE in p for p in rings)
+    panel = attrs["data-hs-panel-text"]
+    assert "Network" in panel and "1 orphan (no path to fibre)" in panel
+    assert USER_LABEL + " 300 m (fixed)" in panel  # the hostile label, as literal text
     assert elapsed < 60
 
     shot = tmp_path / "offline-map.png"
     proc = _run_chromium(chromium, tmp_path, offline_map.resolve().as_uri(),
                          f"--screenshot={shot}")
     assert shot.is_file() and shot.stat().st_size > 10_000, proc.stderr[-2000:]
+
+
+def test_old_plan_map_in_headless_chromium(old_plan_dir, tmp_path):
+    """A plan folder from before the network checks: no errors, no network lines."""
+    page = render_map(old_plan_dir, tmp_path / "old.html", offline=True, test_hooks=True)
+    attrs, _dom = _open_in_chromium(_chromium(), tmp_path, page, FURNITURE + ("curve",))
+    kinds = json.loads(attrs["data-hs-kinds"])
+    assert kinds.get("site") == N_SITES and not {"orphan", "conflict", "overload"} & set(kinds)
+    popups = json.loads(attrs["data-hs-popups"])
+    assert len(popups) == N_SITES
+    assert all("Rank (greedy order)" in p and "Radio" not in p and "Backhaul" not in p
+               for p in popups)
 
 
 def test_compare_map_in_headless_chromium(compare_offline, plan_dir, after_dir, tmp_path):
