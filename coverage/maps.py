@@ -81,7 +81,7 @@ DENSITY_COLOURS = ["#f7f7f7", "#fee8c8", "#fdbb84", "#e34a33", "#7f0000"]
 COORD_DECIMALS = 6
 
 #: Network rings (issue #6): backhaul orphans, channel conflicts, overloaded sites.
-ORPHAN_COLOUR, CONFLICT_COLOUR, OVERLOAD_COLOUR = "#d00000", "#c51b7d", "#ff7f00"
+ORPHAN_COLOUR, CONFLICT_COLOUR, OVERLOAD_COLOUR = "#d00000", "#c51b7d", "#00b5cc"
 #: The "Channels" layer: colours handed out to the plan's channel numbers in order.
 CHANNEL_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e6ab02", "#1f78b4", "#e7298a",
                    "#66a61e", "#a6761d", "#6a3d9a", "#17becf"]
