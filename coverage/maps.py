@@ -7,7 +7,11 @@ What it shows: districts coloured by achieved coverage, uncovered demand dissolv
 a few polygons shaded by population density, the selected hotspots one layer per
 category with their coverage circles, the unselected candidates (off by default), a
 legend, a summary panel with a coverage curve, a layer control, fullscreen, a scale bar
-and a minimap.
+and a minimap. When the plan has the network checks (issue #6), site popups show band,
+channel, backhaul and load; backhaul orphans and sites with channel conflicts or too
+few APs are ringed (layers on by default), a "Channels" layer (off) colours sites by
+channel, and the panel sums up radii, conflicts, orphans and overload. Older plan
+folders without them render as before.
 
 Safety: every string that comes from the data is escaped with :func:`esc` before it
 reaches HTML (popups, tooltips, the legend, layer names, the panel), and all data is
