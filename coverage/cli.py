@@ -7,6 +7,7 @@ the command exits with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-size", type=float, metavar="METRES", help="demand cell size in metres")
     p.add_argument("--max-sites", type=int, help="budget: at most this many new sites")
     p.add_argument("--max-cost", type=float, help="budget: at most this total cost of new sites")
+    p.add_argument("--no-local-search", action="store_true", help="keep greedy's plan as it is")
+    p.add_argument("--no-bound", action="store_true", help="skip the lower bound on the optimal cost")
+    p.add_argument("--exact", action="store_true", help="also solve the integer programme (HiGHS, time-limited)")
     _map_options(p)
     p.set_defaults(run=run_plan)
 
@@ -148,6 +152,13 @@ def run_plan(args: argparse.Namespace) -> int:
         changes["budget"] = Budget(
             max_sites=args.max_sites if args.max_sites is not None else scenario.budget.max_sites,
             max_cost=args.max_cost if args.max_cost is not None else scenario.budget.max_cost,
+        )
+    if args.no_local_search or args.no_bound or args.exact:
+        changes["solver"] = dataclasses.replace(
+            scenario.solver,
+            local_search=scenario.solver.local_search and not args.no_local_search,
+            bound=scenario.solver.bound and not args.no_bound,
+            exact=scenario.solver.exact or args.exact,
         )
     if changes:
         scenario = scenario.replace(**changes)

@@ -29,6 +29,7 @@ def format_summary(summary: dict) -> str:
                      f"({summary['n_unreachable_cells']:,} cells out of every candidate's radius)")
     lines.append(f"  sites             {summary['n_selected']:,} ({summary['n_new']:,} new, "
                  f"{summary['n_existing']:,} existing), total cost {summary['total_cost']:,.1f}")
+    lines += _quality_lines(summary)
     lines.append(f"  demand cells      {summary['n_cells']:,} of {summary['cell_size_m']:g} m; "
                  f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
     if summary["dropped_sites"]:
@@ -48,6 +49,24 @@ def format_summary(summary: dict) -> str:
     ))
     lines += _network_lines(summary)
     return "\n".join(lines)
+
+
+def _quality_lines(summary: dict) -> list[str]:
+    """Greedy vs improved, and the proven gap to the optimum."""
+    lines = []
+    greedy, improved = summary.get("greedy"), summary.get("improved")
+    if greedy and improved:
+        lines.append(f"  local search      greedy {greedy['n_sites']:,} sites / cost {greedy['cost']:,.1f} → "
+                     f"{improved['n_sites']:,} / {improved['cost']:,.1f}")
+    if summary.get("lower_bound") is not None:
+        lines.append(f"  optimality        optimum cost ≥ {summary['lower_bound']:,.1f} (LP bound, "
+                     f"{summary['bound_status']}); this plan is within {summary['gap']:.2%}")
+    elif summary.get("coverage_upper_bound") is not None:
+        lines.append(f"  optimality        no plan within the budget covers more than "
+                     f"{summary['coverage_upper_bound']:.2%} (LP bound)")
+    elif summary.get("bound_status"):
+        lines.append(f"  optimality        no bound proven ({summary['bound_status']})")
+    return lines
 
 
 def _network_lines(summary: dict) -> list[str]:

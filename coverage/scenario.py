@@ -116,6 +116,26 @@ class Network:
 
 
 @dataclass(frozen=True)
+class Solver:
+    """How hard to work after greedy.
+
+    ``local_search`` drops redundant sites and tries 1-out/1-in swaps (capped by
+    ``max_rounds`` and ``max_swap_evaluations`` so results are deterministic); ``bound``
+    proves a lower bound on the optimal cost with the LP relaxation (HiGHS, at most
+    ``bound_time_limit_s`` seconds); ``exact`` solves the integer programme (HiGHS MILP,
+    at most ``exact_time_limit_s`` seconds) and keeps its plan when it is cheaper.
+    """
+
+    local_search: bool = True
+    max_rounds: int = 10
+    max_swap_evaluations: int = 20_000
+    bound: bool = True
+    bound_time_limit_s: float = 10.0
+    exact: bool = False
+    exact_time_limit_s: float = 60.0
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything a planning run needs.
 
@@ -138,6 +158,7 @@ class Scenario:
     forced: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
     network: Network = field(default_factory=Network)
+    solver: Solver = field(default_factory=Solver)
     source_file: Path | None = None
 
     def __post_init__(self) -> None:
@@ -206,6 +227,16 @@ def validate(scenario: Scenario) -> None:
         raise InputError(f"{where}: [network] band must be \"2.4\", \"5.2\" or \"5.8\" (GHz); got {net.band!r}")
     if not (isinstance(net.aps_per_site, int) and net.aps_per_site >= 1):
         raise InputError(f"{where}: [network] aps_per_site must be a whole number ≥ 1")
+    solver = scenario.solver
+    for key in ("local_search", "bound", "exact"):
+        if not isinstance(getattr(solver, key), bool):
+            raise InputError(f"{where}: [solver] {key} must be true or false")
+    for key in ("max_rounds", "max_swap_evaluations"):
+        if not (isinstance(getattr(solver, key), int) and getattr(solver, key) >= 0):
+            raise InputError(f"{where}: [solver] {key} must be a whole number ≥ 0")
+    for key in ("bound_time_limit_s", "exact_time_limit_s"):
+        if not (_is_number(getattr(solver, key)) and getattr(solver, key) > 0):
+            raise InputError(f"{where}: [solver] {key} must be a positive number of seconds")
     both = sorted(set(scenario.forced) & set(scenario.forbidden))
     if both:
         raise InputError(f"{where}: sites both forced and forbidden: {', '.join(both)}; keep each in one list")
@@ -219,12 +250,13 @@ def _is_number(value: Any) -> bool:
 
 _TOP_KEYS = {
     "name", "target", "metric", "cell_size_m", "study_area", "districts", "population",
-    "categories", "sites", "budget", "forced", "forbidden", "network",
+    "categories", "sites", "budget", "forced", "forbidden", "network", "solver",
 }
 _SOURCE_KEYS = {"path", "layer", "crs", "lon_column", "lat_column"}
 _SITE_KEYS = _SOURCE_KEYS | {"category", "category_column", "id_column", "name_column", "existing"}
 _CATEGORY_KEYS = {"radius_m", "cost", "label", "radio", "wired"}
 _NETWORK_KEYS = {f.name for f in dataclasses.fields(Network)}
+_SOLVER_KEYS = {f.name for f in dataclasses.fields(Solver)}
 
 
 def load_scenario(path: str | os.PathLike) -> Scenario:
@@ -281,6 +313,8 @@ def scenario_from_dict(data: dict, base_dir: Path | None = None, source_file: Pa
     _check_keys(budget, {"max_sites", "max_cost"}, f"{where} [budget]")
     network = data.get("network", {})
     _check_keys(network, _NETWORK_KEYS, f"{where} [network]")
+    solver = data.get("solver", {})
+    _check_keys(solver, _SOLVER_KEYS, f"{where} [solver]")
     if isinstance(network.get("band"), (int, float)):
         network = {**network, "band": f"{network['band']:g}"}
     return Scenario(
@@ -299,6 +333,7 @@ def scenario_from_dict(data: dict, base_dir: Path | None = None, source_file: Pa
         forced=tuple(str(s) for s in data.get("forced", ())),
         forbidden=tuple(str(s) for s in data.get("forbidden", ())),
         network=Network(**network),
+        solver=Solver(**solver),
         source_file=source_file,
     )
 
@@ -362,6 +397,9 @@ def scenario_to_dict(scenario: Scenario, relative_to: Path | None = None) -> dic
     if scenario.network != Network():
         data["network"] = {k: v for k, v in dataclasses.asdict(scenario.network).items()
                            if v != getattr(Network(), k)}
+    if scenario.solver != Solver():
+        data["solver"] = {k: v for k, v in dataclasses.asdict(scenario.solver).items()
+                          if v != getattr(Solver(), k)}
     data["categories"] = {name: _category_table(c) for name, c in scenario.categories.items()}
     data["sites"] = [
         source(s.source, category=s.category, category_column=s.category_column, id_column=s.id_column,

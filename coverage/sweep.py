@@ -25,7 +25,7 @@ COLUMNS = ["coverage_population", "coverage_area", "coverage", "target_met", "n_
 
 def sweep_targets(plan: Plan, targets: Sequence[float]) -> pd.DataFrame:
     """One greedy plan per target; adds the marginal cost per percentage point."""
-    rows = [_row(plan.replan(target=float(t)), target=float(t)) for t in sorted(targets)]
+    rows = [_row(plan.replan(target=float(t), solver=_fast(plan)), target=float(t)) for t in sorted(targets)]
     table = pd.DataFrame(rows)
     step = table["target"].diff() * 100
     table["cost_per_point"] = table["total_cost"].diff() / step
@@ -38,9 +38,9 @@ def sweep_budgets(plan: Plan, max_sites: Sequence[int] | None = None,
     if (max_sites is None) == (max_cost is None):
         raise InputError("sweep one budget at a time: max_sites or max_cost")
     if max_sites is not None:
-        return pd.DataFrame([_row(plan.replan(budget=Budget(max_sites=int(n))), max_sites=int(n))
+        return pd.DataFrame([_row(plan.replan(budget=Budget(max_sites=int(n)), solver=_fast(plan)), max_sites=int(n))
                              for n in sorted(max_sites)])
-    return pd.DataFrame([_row(plan.replan(budget=Budget(max_cost=float(c))), max_cost=float(c))
+    return pd.DataFrame([_row(plan.replan(budget=Budget(max_cost=float(c)), solver=_fast(plan)), max_cost=float(c))
                          for c in sorted(max_cost)])
 
 
@@ -49,8 +49,16 @@ def sweep_radius(plan: Plan, category: str, radii_m: Sequence[float]) -> pd.Data
     rows = []
     for radius in sorted(radii_m):
         variant = plan.scenario.with_category(category, radius_m=float(radius))
-        rows.append(_row(plan.replan(categories=variant.categories), category=category, radius_m=float(radius)))
+        rows.append(_row(plan.replan(categories=variant.categories, solver=_fast(plan)),
+                         category=category, radius_m=float(radius)))
     return pd.DataFrame(rows)
+
+
+def _fast(plan: Plan):
+    """The plan's solver settings without the optimality bound, which a sweep does not report."""
+    import dataclasses
+
+    return dataclasses.replace(plan.scenario.solver, bound=False)
 
 
 def _row(result: Plan, **setting) -> dict:

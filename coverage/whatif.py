@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .analyse import QUALITY_KEYS
 from .errors import InputError
 from .layers import WGS84, read_points
 from .scenario import LayerSource
@@ -184,7 +185,8 @@ def load_plan(folder) -> Plan:
     preselected, allowed = _selection_sets(problem.sites, scenario)
     usable = allowed | _mask(len(problem.sites), preselected)
     result = Plan(problem=problem, scenario=scenario, solution=solution, allowed=usable,
-                  kind=saved.get("kind", "greedy"))
+                  kind=saved.get("kind", "greedy"),
+                  quality={k: saved[k] for k in QUALITY_KEYS if saved.get(k) is not None})
     if abs(result.coverage - saved.get("coverage", result.coverage)) > 1e-9:
         logging.getLogger(__name__).warning(
             "%s: coverage is now %.4f %% but was saved as %.4f %%; the input layers have changed since",

@@ -117,9 +117,17 @@ def test_same_inputs_same_plan(tmp_path):
         assert main(["-q", "plan", str(path), "--out", str(out), "--no-map"]) == 0
         outs.append(out)
     assert (outs[0] / "selected_sites.csv").read_bytes() == (outs[1] / "selected_sites.csv").read_bytes()
-    a, b = (json.loads((o / "summary.json").read_text()) for o in outs)
-    a.pop("runtime_s"), b.pop("runtime_s")
+    a, b = (without_timings(json.loads((o / "summary.json").read_text())) for o in outs)
     assert a == b
+
+
+def without_timings(value):
+    """A summary without its wall-clock figures (runtime_s, seconds), which differ run to run."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if k not in ("runtime_s", "seconds")}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
 
 
 def test_outputs_follow_the_contract(toy_plan, tmp_path):
@@ -191,3 +199,31 @@ def test_cli_overrides(toy_scenario, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["target"] == 0.5 and summary["metric"] == "area" and summary["cell_size_m"] == 200
     assert summary["n_new"] <= 3 and summary["n_cells"] == 50
+
+
+def test_quality_greedy_improved_and_bound(tmp_path):
+    scenario = load_scenario(write_toy_city(tmp_path / "c", n_schools=200, target=0.95))
+    summary = plan(scenario).summary(network=False)
+    greedy, improved = summary["greedy"], summary["improved"]
+    assert improved["cost"] <= greedy["cost"] + 1e-9
+    assert improved["coverage"] >= 0.95 - 1e-9 and summary["target_met"]
+    assert summary["total_cost"] == pytest.approx(improved["cost"])
+    assert summary["bound_status"] == "optimal"
+    assert summary["lower_bound"] <= summary["total_cost"] + 1e-9
+    assert summary["gap"] == pytest.approx((summary["total_cost"] - summary["lower_bound"]) / summary["lower_bound"])
+    import dataclasses
+
+    plain = plan(scenario.replace(solver=dataclasses.replace(scenario.solver, local_search=False, bound=False)))
+    assert plain.summary(network=False)["total_cost"] == pytest.approx(greedy["cost"])
+    assert plain.summary(network=False)["lower_bound"] is None
+
+
+def test_cli_solver_switches(toy_scenario, tmp_path):
+    out = tmp_path / "o"
+    assert main(["-q", "plan", str(toy_scenario), "--out", str(out), "--no-map", "--no-local-search", "--no-bound"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["improved"] is None and summary["lower_bound"] is None and summary["greedy"] is not None
+    assert main(["-q", "plan", str(toy_scenario), "--out", str(out), "--no-map", "--exact"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["exact"]["status"] in ("optimal", "trivial")
+    assert summary["total_cost"] <= summary["greedy"]["cost"] + 1e-9

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import pytest
 from scipy.spatial.distance import cdist
 
@@ -146,7 +148,8 @@ def test_cli_whatif_compare_sweep(toy_scenario, tmp_path, capsys):
     assert run(capsys, "plan", toy_scenario, "--out", base, "--no-map")[0] == 0
     selected = pd.read_csv(base / "selected_sites.csv")
     first_new = selected.loc[~selected["existing"], "site_id"].iloc[0]
-    lonlat = selected[["lon", "lat"]].iloc[-1]
+    centre = gpd.GeoSeries([shapely.Point(X0 + 1000, Y0 + 500)], crs=UTM).to_crs("EPSG:4326")
+    lonlat = pd.Series({"lon": centre.x[0] - 0.001, "lat": centre.y[0]})
     whatif = tmp_path / "whatif"
     code, out, err = run(capsys, "whatif", base, "--remove", first_new, "--add",
                          f"{lonlat.lon + 0.001},{lonlat.lat},library,Pop-up", "--out", whatif, "--no-map")
