@@ -37,6 +37,15 @@ EXACT_LIMIT_S = 60.0
 
 
 # --------------------------------------------------------------------------- cases
+def keep_whatif_section(text: str, out: Path) -> str:
+    """Carry over the section scripts/bench_whatif.py writes between its markers."""
+    start, end = "<!-- bench_whatif:start -->", "<!-- bench_whatif:end -->"
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    if start in old and end in old:
+        text = text.rstrip() + "\n\n" + old[old.index(start): old.index(end) + len(end)] + "\n"
+    return text
+
+
 def synthetic_instance(n_cells: int, n_sites: int, radius_m: float, side_m: float, seed: int = SEED):
     """Random demand points and candidates in a square of ``side_m`` metres, seeded."""
     import numpy as np
@@ -321,7 +330,7 @@ def main() -> int:
     (out.with_suffix(".json")).write_text(json.dumps(results, indent=1, default=float))
     svg = out.with_name("benchmarks-scaling.svg")
     svg.write_text(scaling_svg(results))
-    out.write_text(render(results, svg.name))
+    out.write_text(keep_whatif_section(render(results, svg.name), out))
     print(f"wrote {out}, {out.with_suffix('.json').name}, {svg.name}", file=sys.stderr)
     return 0
 

@@ -19,9 +19,20 @@ def test_matches_pairwise_distances():
     assert matrix.has_sorted_indices
 
 
-def test_boundary_distance_counts_as_covered():
-    matrix = coverage_matrix(np.array([[0.0, 0.0]]), np.array([100.0]), np.array([[100.0, 0.0], [100.01, 0.0]]))
-    assert matrix.toarray().tolist() == [[True, False]]
+def test_boundary_and_zero_distance_count_as_covered():
+    matrix = coverage_matrix(np.array([[0.0, 0.0]]), np.array([100.0]),
+                             np.array([[100.0, 0.0], [100.01, 0.0], [0.0, 0.0]]))
+    assert matrix.toarray().tolist() == [[True, False, True]]
+
+
+def test_many_radii_and_a_shared_tree():
+    from coverage.matrix import demand_tree
+
+    rng = np.random.default_rng(2)
+    sites, cells = rng.uniform(0, 2000, (200, 2)), rng.uniform(0, 2000, (3000, 2))
+    radii = rng.uniform(20, 300, 200)  # every site its own radius
+    matrix = coverage_matrix(sites, radii, cells, tree=demand_tree(cells))
+    assert np.array_equal(matrix.toarray(), cdist(sites, cells) <= radii[:, None])
 
 
 def test_empty_inputs():
