@@ -37,12 +37,17 @@ EXACT_LIMIT_S = 60.0
 
 
 # --------------------------------------------------------------------------- cases
-def keep_whatif_section(text: str, out: Path) -> str:
-    """Carry over the section scripts/bench_whatif.py writes between its markers."""
-    start, end = "<!-- bench_whatif:start -->", "<!-- bench_whatif:end -->"
+KEPT_SECTIONS = ("analysis", "bench_whatif")  # written by hand / by scripts/bench_whatif.py
+
+
+def keep_marked_sections(text: str, out: Path) -> str:
+    """Carry over the sections between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``
+    markers that the previous docs/benchmarks.md had, for each name in KEPT_SECTIONS."""
     old = out.read_text(encoding="utf-8") if out.exists() else ""
-    if start in old and end in old:
-        text = text.rstrip() + "\n\n" + old[old.index(start): old.index(end) + len(end)] + "\n"
+    for name in KEPT_SECTIONS:
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start in old and end in old:
+            text = text.rstrip() + "\n\n" + old[old.index(start): old.index(end) + len(end)] + "\n"
     return text
 
 
@@ -330,7 +335,7 @@ def main() -> int:
     (out.with_suffix(".json")).write_text(json.dumps(results, indent=1, default=float))
     svg = out.with_name("benchmarks-scaling.svg")
     svg.write_text(scaling_svg(results))
-    out.write_text(keep_whatif_section(render(results, svg.name), out))
+    out.write_text(keep_marked_sections(render(results, svg.name), out))
     print(f"wrote {out}, {out.with_suffix('.json').name}, {svg.name}", file=sys.stderr)
     return 0
 
