@@ -21,6 +21,7 @@ import pandas as pd
 import pyproj
 import scipy.sparse as sp
 import shapely
+from scipy.spatial import cKDTree
 
 from . import analyse
 from .demand import NO_DISTRICT, allocate_population, assign_districts, build_grid, demand_points
@@ -63,7 +64,7 @@ class Problem:
         return area
 
     @cached_property
-    def cell_tree(self) -> shapely.STRtree:
+    def cell_tree(self) -> cKDTree:
         """Spatial index of the demand points, for new coverage-matrix rows."""
         return demand_tree(demand_points(self.cells))
 
