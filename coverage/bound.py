@@ -40,6 +40,8 @@ from .matrix import cells_reached
 INTEGER_TOL = 1e-9   # costs this close to an integer count as integers
 ROUND_TOL = 1e-6     # relative slack before rounding an integer-cost bound up
 HASH_SEED = 20240608
+LP_NONZEROS = 500_000   # larger merged models get the subgradient bound only (HiGHS did not finish in 30 s)
+SUBGRADIENT_STEPS = 300
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Bound:
     kind: str                 # "min_cost" or "max_coverage"
     value: float | None
     lp_value: float | None
-    status: str               # optimal | time_limit | trivial | infeasible | failed
+    status: str               # optimal | lagrangian | time_limit | trivial | infeasible | failed
     message: str
     target_used: float
     seconds: float
@@ -128,13 +130,19 @@ class Reduced:
 
 def lower_bound(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray, target: float,
                 preselected=(), allowed: np.ndarray | None = None, time_limit_s: float = 10.0,
-                clamp_to_reachable: bool = True) -> Bound:
+                clamp_to_reachable: bool = True, upper: float | None = None,
+                max_lp_nonzeros: int = LP_NONZEROS) -> Bound:
     """A proven lower bound on the least total cost that covers ``target`` of the demand.
 
     Arguments as for :func:`coverage.solve.greedy_cover`; ``costs`` in cost units,
     ``time_limit_s`` in seconds (HiGHS's ``time_limit``). When the target is out of
     reach and ``clamp_to_reachable``, the bound is for covering all reachable demand
     (what greedy then does); otherwise the status is "infeasible".
+
+    Models with more than ``max_lp_nonzeros`` site–row pairs after merging, and models
+    HiGHS does not finish in time, get a Lagrangian bound by subgradient ascent instead
+    (:func:`subgradient_bound`; ``upper``, the total cost of a known plan, steers its
+    steps). Either way the value is proven.
     """
     start = time.perf_counter()
     red = reduce_problem(matrix, weights, costs, target, preselected, allowed, clamp_to_reachable)
@@ -142,6 +150,12 @@ def lower_bound(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray, t
     if done is not None:
         return done
     n_free, n_rows = red.matrix.shape
+    free_upper = None if upper is None else max(upper - red.fixed_cost, 0.0)
+    if red.matrix.nnz > max_lp_nonzeros:
+        value, iterations = subgradient_bound(red, free_upper)
+        return _bound_from_free_value(red, value, None, "lagrangian",
+                                      f"{red.matrix.nnz:,} site-row pairs: too large for the LP in time; "
+                                      f"Lagrangian bound after {iterations} subgradient steps", start)
     scale = red.weights.sum()
     c = np.concatenate([red.costs, np.zeros(n_rows)])
     a_ub, b_ub = _cover_constraints(red.matrix, red.weights / scale, red.need / scale)
@@ -149,17 +163,85 @@ def lower_bound(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray, t
                   options={"time_limit": float(time_limit_s), "disp": False})
     lp_value = float(res.fun) + red.fixed_cost if res.status == 0 else None
     dual = _lagrangian(c, a_ub, b_ub, res)
+    status = {0: "optimal", 1: "time_limit"}.get(res.status, "failed")
+    message = res.message
+    if res.status != 0:  # HiGHS stopped early: a subgradient bound may prove more
+        sub, iterations = subgradient_bound(red, free_upper)
+        if dual is None or sub > dual:
+            dual, status = sub, "lagrangian"
+            message = f"HiGHS: {res.message}; Lagrangian bound after {iterations} subgradient steps"
+    return _bound_from_free_value(red, dual, lp_value, status, message, start)
+
+
+def _bound_from_free_value(red: Reduced, free_value: float | None, lp_value, status: str, message: str,
+                           start: float) -> Bound:
+    """The Bound for a proven value of the free sites' part (None: nothing proven)."""
     value = None
-    if dual is not None:
-        value = red.fixed_cost + max(0.0, dual)
+    if free_value is not None:
+        value = red.fixed_cost + max(0.0, free_value)
         if _integral(red.costs) and _integral([red.fixed_cost]):
             value = float(math.ceil(value - ROUND_TOL * max(1.0, value)))
-    status = {0: "optimal", 1: "time_limit"}.get(res.status, "failed")
-    message = res.message if value is not None else f"no bound proven: {res.message}"
+    if value is None:
+        message = f"no bound proven: {message}"
     if red.clamped:
         message = f"target out of reach; bound for the reachable {red.target_used:.4%}. " + message
     return Bound("min_cost", value, lp_value, status, message, red.target_used,
-                 time.perf_counter() - start, red.rows_from, n_rows)
+                 time.perf_counter() - start, red.rows_from, red.matrix.shape[1])
+
+
+def subgradient_bound(red: Reduced, upper: float | None = None, iterations: int = SUBGRADIENT_STEPS,
+                      patience: int = 20) -> tuple[float, int]:
+    """A Lagrangian lower bound on the free sites' cost, by subgradient ascent.
+
+    Relaxing ``y_r ≤ Σ_{i covers r} x_i`` with multipliers ``u_r ≥ 0`` leaves
+    ``L(u) = Σ_i min(0, c_i − Σ_{r ∋ i} u_r) + min{Σ u_r y_r : Σ w_r y_r ≥ need, 0 ≤ y ≤ 1}``,
+    a fractional knapsack solved by sorting rows on ``u_r / w_r``. Every ``L(u)`` is a
+    valid lower bound on the LP and so on any plan; the best one seen is returned, with
+    the number of steps taken. Steps follow Polyak's rule towards ``upper`` (the free
+    cost of a known plan; the cost of all free sites when None), halving after
+    ``patience`` steps without progress. Deterministic: no randomness, fixed caps.
+    """
+    m = sp.csr_matrix(red.matrix, dtype=float)  # free sites × rows
+    c, w, need = red.costs, red.weights, red.need
+    upper = float(c.sum()) if upper is None else float(upper)
+    reach = np.asarray(m @ w).ravel()  # weight each site could cover
+    price = np.where(reach > 0, c / np.maximum(reach, 1e-300), np.inf)
+    cheapest = np.full(m.shape[1], np.inf)
+    coo = m.tocoo()
+    np.minimum.at(cheapest, coo.col, price[coo.row])
+    u = w * np.where(np.isfinite(cheapest), cheapest, 0.0)  # each row priced by its cheapest site
+    best, theta, stale, step = -np.inf, 2.0, 0, 0
+    for step in range(1, iterations + 1):
+        reduced = c - np.asarray(m @ u).ravel()
+        x = reduced < 0
+        y, knapsack = _fractional_knapsack(u, w, need)
+        value = float(np.minimum(reduced, 0.0).sum() + knapsack)
+        if value > best + 1e-9 * max(1.0, abs(best) if np.isfinite(best) else 1.0):
+            best, stale = value, 0
+        else:
+            stale += 1
+            if stale >= patience:
+                theta, stale = theta / 2, 0
+        g = y - np.asarray(m.T @ x.astype(float)).ravel()
+        norm = float(g @ g)
+        if norm == 0 or theta < 1e-4 or upper - best <= 1e-9 * max(1.0, upper):
+            break
+        u = np.maximum(u + theta * (upper - value) / norm * g, 0.0)
+    return best - 1e-9 * max(1.0, abs(best)), step
+
+
+def _fractional_knapsack(u: np.ndarray, w: np.ndarray, need: float) -> tuple[np.ndarray, float]:
+    """y ∈ [0, 1] minimising Σ u·y with Σ w·y ≥ need: cheapest rows per unit weight first."""
+    order = np.lexsort((np.arange(len(u)), u / np.maximum(w, 1e-300)))
+    filled = np.cumsum(w[order])
+    full = filled <= need
+    y = np.zeros(len(u))
+    y[order[full]] = 1.0
+    k = int(full.sum())
+    if k < len(order):
+        before = filled[k - 1] if k else 0.0
+        y[order[k]] = min(max((need - before) / w[order[k]], 0.0), 1.0)
+    return y, float(u @ y)
 
 
 def coverage_upper_bound(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray,

@@ -338,7 +338,8 @@ def _improve_and_bound(problem, solution, weights, costs, preselected, allowed, 
                                              max_cost, time_limit_s=settings.bound_time_limit_s)
             else:
                 bound = lower_bound(problem.matrix, weights, costs, scenario.target, preselected, allowed,
-                                    time_limit_s=settings.bound_time_limit_s)
+                                    time_limit_s=settings.bound_time_limit_s,
+                                    upper=float(costs[solution.order].sum()))
             gap = bound.gap(float(costs[solution.order].sum()))
             st.result = bound.status + (f": optimum ≥ {bound.value:,.1f}, gap {gap:.2%}" if gap is not None else "")
         quality.update(lower_bound=bound.lower_bound, gap=gap, bound_status=bound.status, bound=bound.as_dict(),

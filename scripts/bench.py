@@ -90,7 +90,7 @@ def case_synthetic(n_cells: int, n_sites: int, radius_m: float, side_m: float, b
     result = {"cells": n_cells, "sites": n_sites, "radius_m": radius_m, "nnz": int(matrix.nnz)}
     if bound:
         mark = time.perf_counter()
-        b = lower_bound(matrix, weights, costs, TARGET, time_limit_s=BOUND_LIMIT_S)
+        b = lower_bound(matrix, weights, costs, TARGET, time_limit_s=BOUND_LIMIT_S, upper=better.cost_after)
         t["bound"] = time.perf_counter() - mark
         result.update(bound=b.value, bound_status=b.status, rows_merged=[b.rows_from, b.rows_to],
                       gap=b.gap(better.cost_after))

@@ -159,14 +159,17 @@ def test_preselected_cost_counts_and_trivial_target():
     assert bound.status == "trivial" and bound.value == 2.0
 
 
-def test_time_limit_is_not_a_proof():
+def test_time_limit_falls_back_to_a_proven_lagrangian_bound():
+    """HiGHS stopped at its time limit proves nothing by itself; the subgradient bound does."""
     rng = np.random.default_rng(0)
     matrix = sp.csr_matrix(rng.random((400, 6000)) < 0.01)
     weights, costs = rng.integers(1, 100, 6000).astype(float), rng.uniform(1, 3, 400)
     bound = lower_bound(matrix, weights, costs, 0.95, time_limit_s=1e-6)
-    assert bound.status == "time_limit"
-    assert bound.value is None or bound.value <= lower_bound(matrix, weights, costs, 0.95).value + 1e-9
-    assert bound.gap(100.0) is None or bound.value is not None
+    assert bound.status == "lagrangian" and "HiGHS" in bound.message
+    full = lower_bound(matrix, weights, costs, 0.95)
+    assert full.status == "optimal"
+    assert bound.value <= full.value + 1e-9
+    assert bound.gap(100.0) is not None
 
 
 @settings(max_examples=30, deadline=None)
@@ -179,3 +182,34 @@ def test_coverage_upper_bound_above_best(seed, max_sites, use_cost):
     bound = coverage_upper_bound(matrix, weights, costs, **budget)
     assert bound.kind == "max_coverage" and bound.lower_bound is None
     assert bound.value >= best_coverage(matrix, weights, costs, **budget) - 1e-9
+
+
+def test_subgradient_bound_is_below_the_optimum_and_close_to_the_lp():
+    """On random instances the Lagrangian bound never exceeds the LP value (a valid bound)."""
+    from coverage.bound import reduce_problem, subgradient_bound
+
+    rng = np.random.default_rng(11)
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        dense = rng.random((30, 200)) < 0.08
+        weights = rng.integers(1, 20, 200).astype(float)
+        costs = rng.choice([1.0, 2.0, 3.0], 30)
+        matrix = sp.csr_matrix(dense)
+        lp = lower_bound(matrix, weights, costs, 0.9).lp_value
+        red = reduce_problem(matrix, weights, costs, 0.9)
+        greedy = greedy_cover(matrix, weights, costs, 0.9)
+        value, steps = subgradient_bound(red, float(costs[greedy.order].sum()))
+        assert value <= lp + 1e-6
+        assert value >= 0.8 * lp  # and useful: within 20 % of the LP
+
+
+def test_large_models_get_a_proven_lagrangian_bound():
+    rng = np.random.default_rng(5)
+    dense = rng.random((40, 300)) < 0.06
+    weights = rng.integers(1, 20, 300).astype(float)
+    costs = rng.choice([1.0, 2.0], 40)
+    matrix = sp.csr_matrix(dense)
+    exact_lp = lower_bound(matrix, weights, costs, 0.95)
+    forced = lower_bound(matrix, weights, costs, 0.95, max_lp_nonzeros=10)
+    assert forced.status == "lagrangian" and forced.proven
+    assert forced.value <= exact_lp.value + 1e-9
