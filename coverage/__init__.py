@@ -1,10 +1,21 @@
-"""hotspot-coverage: plan public Wi-Fi hotspots to reach a coverage target at least cost."""
+"""hotspot-coverage: plan public Wi-Fi hotspots to reach a coverage target at least cost.
+
+The small API users script::
+
+    import coverage
+    base = coverage.plan(coverage.load_scenario("gis_data/shenzhen/scenario.toml"))
+    what_if = base.evaluate(add=[(114.0579, 22.5431, "library")])
+    print(base.diff(what_if).format())
+"""
 
 from .errors import InputError
-from .planning import Plan, plan
-from .scenario import Budget, Category, LayerSource, Scenario, SiteLayer, load_scenario, save_scenario
+from .planning import Plan, Problem, plan, prepare, solve
+from .scenario import (
+    Budget, Category, LayerSource, Network, Scenario, SiteLayer, Solver, load_scenario, save_scenario,
+)
+from .whatif import load_plan
 
 __all__ = [
-    "Budget", "Category", "InputError", "LayerSource", "Plan", "Scenario", "SiteLayer", "plan",
-    "load_scenario", "save_scenario",
+    "Budget", "Category", "InputError", "LayerSource", "Network", "Plan", "Problem", "Scenario", "SiteLayer",
+    "Solver", "load_plan", "load_scenario", "plan", "prepare", "save_scenario", "solve",
 ]
