@@ -227,3 +227,15 @@ def test_cli_solver_switches(toy_scenario, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["exact"]["status"] in ("optimal", "trivial")
     assert summary["total_cost"] <= summary["greedy"]["cost"] + 1e-9
+
+
+def test_max_reachable_against_distances(toy_plan):
+    """Max reachable coverage = people within reach of any candidate, by cdist on cell centres."""
+    sites = toy_plan.sites
+    xy = np.column_stack([sites.geometry.x, sites.geometry.y])
+    cells = np.column_stack([toy_plan.cells["x"], toy_plan.cells["y"]])
+    reach = (cdist(xy, cells) <= sites["radius_m"].to_numpy()[:, None]).any(axis=0)
+    population = toy_plan.cells["population"].to_numpy()
+    summary = toy_plan.summary()
+    assert summary["max_reachable_coverage"] == pytest.approx(population[reach].sum() / population.sum(), abs=1e-12)
+    assert summary["n_unreachable_cells"] == int((~reach).sum())
