@@ -15,7 +15,6 @@ lower site index, i.e. the stable key the caller sorted sites by.
 from __future__ import annotations
 
 import heapq
-import math
 from dataclasses import dataclass
 from typing import Callable
 

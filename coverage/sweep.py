@@ -11,7 +11,6 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-import numpy as np
 import pandas as pd
 
 from .errors import InputError
