@@ -21,6 +21,17 @@ X0, Y0 = 800_000.0, 2_490_000.0  # south-west corner, metres (near Futian, Shenz
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+def random_cover_instance(seed: int, n_sites: int = 8, n_cells: int = 20, density: float = 0.25):
+    """A seeded random set-cover instance: boolean sites × cells CSR, integer weights and costs."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n_sites, n_cells)) < density
+    weights = rng.integers(0, 10, n_cells).astype(float)
+    costs = rng.integers(1, 4, n_sites).astype(float)
+    return sp.csr_matrix(dense), weights, costs
+
+
 def write_toy_city(
     folder: Path,
     *,

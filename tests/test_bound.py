@@ -11,17 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from conftest import random_cover_instance
 from coverage.bound import coverage_upper_bound, exact, lower_bound, merge_identical_columns, reduce_problem
 from coverage.improve import improve
 from coverage.solve import greedy_cover, quantise
 
 
-def instance(seed, n_sites=8, n_cells=20, density=0.25):
-    rng = np.random.default_rng(seed)
-    dense = rng.random((n_sites, n_cells)) < density
-    weights = rng.integers(0, 10, n_cells).astype(float)
-    costs = rng.integers(1, 4, n_sites).astype(float)
-    return sp.csr_matrix(dense), weights, costs
 
 
 def brute_force(matrix, weights, costs, target, preselected=(), allowed=None):
@@ -60,7 +55,7 @@ def best_coverage(matrix, weights, costs, max_sites=None, max_cost=None):
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), target=st.sampled_from([0.5, 0.8, 0.9, 0.99]), n_pre=st.integers(0, 1))
 def test_bound_below_optimum_below_greedy(seed, target, n_pre):
-    matrix, weights, costs = instance(seed)
+    matrix, weights, costs = random_cover_instance(seed)
     if weights.sum() == 0:
         return
     pre = list(range(n_pre))
@@ -175,7 +170,7 @@ def test_time_limit_falls_back_to_a_proven_lagrangian_bound():
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), max_sites=st.integers(1, 3), use_cost=st.booleans())
 def test_coverage_upper_bound_above_best(seed, max_sites, use_cost):
-    matrix, weights, costs = instance(seed, n_sites=7, n_cells=15)
+    matrix, weights, costs = random_cover_instance(seed, n_sites=7, n_cells=15)
     if weights.sum() == 0:
         return
     budget = dict(max_cost=1.5 * max_sites) if use_cost else dict(max_sites=max_sites)

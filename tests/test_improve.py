@@ -9,16 +9,15 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import random_cover_instance
 from coverage.improve import improve
 from coverage.solve import evaluate_order, greedy_cover, quantise
 
 
-def instance(seed, n_sites=10, n_cells=30, density=0.2):
-    rng = np.random.default_rng(seed)
-    dense = rng.random((n_sites, n_cells)) < density
-    weights = rng.integers(0, 10, n_cells).astype(float)
-    costs = rng.integers(1, 4, n_sites).astype(float)
-    return sp.csr_matrix(dense), weights, costs
+def instance(seed):
+    return random_cover_instance(seed, n_sites=10, n_cells=30, density=0.2)
+
+
 
 
 def covered_q(matrix, weights, order):

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import random_cover_instance
 from coverage.solve import greedy_cover, quantise
 
 
@@ -50,12 +51,6 @@ def plain_greedy(matrix, weights, costs, target, preselected=(), allowed=None, m
     return order, covered
 
 
-def instance(seed, n_sites=8, n_cells=20, density=0.25, integer_costs=True):
-    rng = np.random.default_rng(seed)
-    dense = rng.random((n_sites, n_cells)) < density
-    weights = rng.integers(0, 10, n_cells).astype(float)
-    costs = rng.integers(1, 4, n_sites).astype(float) if integer_costs else rng.uniform(0.5, 3, n_sites)
-    return sp.csr_matrix(dense), weights, costs
 
 
 @st.composite
@@ -121,7 +116,7 @@ def test_coverage_never_decreases_and_target_met_iff_reachable(inst):
 def test_matches_brute_force_optimum_on_tiny_instances():
     """Greedy is no better than the optimum and, on these small cases, within the H(n) bound."""
     for seed in range(40):
-        matrix, weights, costs = instance(seed, n_sites=7, n_cells=14)
+        matrix, weights, costs = random_cover_instance(seed, n_sites=7, n_cells=14)
         target = 0.9
         dense = np.asarray(matrix.todense(), dtype=bool)
         solution = greedy_cover(matrix, weights, costs, target)
@@ -159,7 +154,7 @@ def test_full_cover_known_instance():
 
 
 def test_preselected_count_first_and_forbidden_never_chosen():
-    matrix, weights, costs = instance(3, n_sites=10, n_cells=30, density=0.3)
+    matrix, weights, costs = random_cover_instance(3, n_sites=10, n_cells=30, density=0.3)
     allowed = np.ones(10, dtype=bool)
     allowed[[1, 4]] = False
     solution = greedy_cover(matrix, weights, costs, 1.0, preselected=[7, 2], allowed=allowed)
