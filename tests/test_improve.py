@@ -18,8 +18,6 @@ def instance(seed):
     return random_cover_instance(seed, n_sites=10, n_cells=30, density=0.2)
 
 
-
-
 def covered_q(matrix, weights, order):
     """Exact covered demand (fixed point) of a set of sites, computed densely."""
     dense = np.asarray(matrix.todense(), dtype=bool)
