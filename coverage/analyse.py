@@ -92,14 +92,14 @@ def district_table(plan: Plan) -> pd.DataFrame:
         table[["population", "coverage_population", "unreachable_population"]] = np.nan
     metric = "coverage_population" if plan.scenario.metric == "population" else "coverage_area"
     table["coverage"] = table[metric]
-    sites = selected_table(plan)
+    sites = plan.table()
     table["n_sites"] = sites.groupby("district").size().reindex(table.index, fill_value=0).astype(int)
     return table.reset_index()
 
 
 def category_table(plan: Plan) -> pd.DataFrame:
     """Per category of the selected sites: number, cost, radius and unit cost."""
-    sites = selected_table(plan)
+    sites = plan.table()
     rows = []
     for name, cat in plan.scenario.categories.items():
         chosen = sites[sites["category"] == name]
@@ -117,7 +117,7 @@ def summarise(plan: Plan, network: bool = True) -> dict:
     channels, backhaul and capacity sections."""
     scenario = plan.scenario
     cells, covered = plan.cells, plan.covered
-    sites = selected_table(plan)
+    sites = plan.table()
     district_rows = district_table(plan).to_dict(orient="records")
     categories = category_table(plan)
     population = cells["population"].to_numpy() if has_population(plan) else None

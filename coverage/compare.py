@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import analyse
 from .errors import InputError
 from .report import table
 
@@ -98,7 +97,7 @@ class PlanDiff:
 
 def view_of_plan(plan: Plan, label: str | None = None) -> PlanView:
     """The comparison view of an in-memory plan."""
-    table = analyse.selected_table(plan).to_crs("EPSG:4326")
+    table = plan.table().to_crs("EPSG:4326")
     sites = pd.DataFrame({
         "site_id": table["site_id"], "name": table["name"], "category": table["category"],
         "cost": table["cost"], "lon": table.geometry.x, "lat": table.geometry.y,

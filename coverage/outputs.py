@@ -77,7 +77,7 @@ def write_summary(summary: dict, path: Path) -> None:
 
 def write_geopackage(plan: Plan, path: Path) -> None:
     """Layers selected_sites, candidates, demand_cells, districts, study_area (EPSG:4326)."""
-    selected = analyse.selected_table(plan, network=True)
+    selected = plan.table(network=True)
     _write_layer(selected[SELECTED_COLUMNS + ["geometry"]], path, "selected_sites")
     _write_layer(candidates_table(plan), path, "candidates")
     cells = plan.cells.assign(covered=plan.covered, reachable=plan.reachable)
@@ -111,7 +111,7 @@ def districts_layer(plan: Plan) -> gpd.GeoDataFrame:
 
 
 def write_sites_csv(plan: Plan, path: Path) -> None:
-    selected = analyse.selected_table(plan, network=True).to_crs(WGS84)
+    selected = plan.table(network=True).to_crs(WGS84)
     table = selected[SELECTED_COLUMNS].copy()
     table.insert(3, "lon", selected.geometry.x.round(7))
     table.insert(4, "lat", selected.geometry.y.round(7))

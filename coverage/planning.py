@@ -165,7 +165,20 @@ class Plan:
     @property
     def reachable(self) -> np.ndarray:
         """Boolean mask of cells some allowed or preselected site could cover."""
-        return cells_reached(self.matrix, np.flatnonzero(self.allowed))
+        if "reachable" not in self._cache:
+            self._cache["reachable"] = cells_reached(self.matrix, np.flatnonzero(self.allowed))
+        return self._cache["reachable"]
+
+    def table(self, network: bool = False) -> gpd.GeoDataFrame:
+        """The selected sites in rank order with their gains, in the metric CRS (computed once).
+
+        See :func:`coverage.analyse.selected_table`; ``network`` adds the channel,
+        backhaul and load columns. Returns a copy, so callers may change it.
+        """
+        key = ("table", network)
+        if key not in self._cache:
+            self._cache[key] = analyse.selected_table(self, network=network)
+        return self._cache[key].copy()
 
     @property
     def coverage(self) -> float:
@@ -186,7 +199,7 @@ class Plan:
 
         With ``network=True`` also each site's band, channel, backhaul hops and load.
         """
-        return analyse.selected_table(self, network=network).to_crs(WGS84)
+        return self.table(network=network).to_crs(WGS84)
 
     def summary(self, network: bool = True) -> dict:
         """The contents of ``summary.json`` (see docs/outputs.md).
