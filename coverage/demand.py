@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from .errors import InputError
@@ -141,7 +142,12 @@ def allocate_population(cells: gpd.GeoDataFrame, population: gpd.GeoDataFrame, c
 
 
 def intersection_area(a: np.ndarray, b: np.ndarray, chunk: int = 20_000) -> np.ndarray:
-    """Area of ``a[i] ∩ b[i]`` for each i, in the geometries' units (m²).
+    """Area of ``a[i] ∩ b[i]`` for each i, in the geometries' units (m²)."""
+    return shapely.area(intersection(a, b, chunk))
+
+
+def intersection(a: np.ndarray, b: np.ndarray, chunk: int = 20_000) -> np.ndarray:
+    """``a[i] ∩ b[i]`` for each i (polygon parts only when both are polygons).
 
     Shapely releases the GIL in its vectorised operations, so chunks run on all cores
     in threads; the result does not depend on the number of threads.
@@ -149,10 +155,9 @@ def intersection_area(a: np.ndarray, b: np.ndarray, chunk: int = 20_000) -> np.n
     bounds = range(0, len(a), chunk)
     workers = min(os.cpu_count() or 1, max(len(bounds), 1))
     if workers <= 1:
-        return shapely.area(shapely.intersection(a, b))
+        return shapely.intersection(a, b)
     with ThreadPoolExecutor(workers) as pool:
-        parts = pool.map(lambda i: shapely.area(shapely.intersection(a[i:i + chunk], b[i:i + chunk])), bounds)
-        return np.concatenate(list(parts))
+        return np.concatenate(list(pool.map(lambda i: shapely.intersection(a[i:i + chunk], b[i:i + chunk]), bounds)))
 
 
 def _overlapping_pairs(tree: shapely.STRtree, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,6 +191,100 @@ def _is_float(value) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def split_at_districts(cells: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None,
+                       name_column: str) -> gpd.GeoDataFrame:
+    """The cells cut along district borders, each piece with a ``district`` column.
+
+    A cell inside one district keeps its geometry and demand point. A cell that a border
+    crosses becomes one piece per district, with its clipped area and its centroid as
+    demand point, so a population layer clipped to the districts (a census grid) puts
+    each district's people in that district's cells and the per-district totals add up.
+    A part of a cell in no district keeps the name of the nearest one. Where districts
+    overlap, a cell is not cut but named after the district holding its demand point.
+    Same CRS (metres) for both; ``cell_id`` is renumbered 0…n-1 in (iy, ix, district) order.
+    """
+    if districts is None or len(districts) <= 1:
+        out = cells.copy()
+        out["district"] = assign_districts(cells, districts, name_column)
+        return out
+    names_of = districts[name_column].astype(str).to_numpy()
+    shapes = np.asarray(districts.geometry.array)
+    geoms, area = np.asarray(cells.geometry.array), cells["area_m2"].to_numpy()
+    shapely.prepare(shapes)
+    district, cell = shapely.STRtree(geoms).query(shapes, predicate="intersects")
+    inside = shapely.covers(shapes[district], geoms[cell])
+    n_inside = np.bincount(cell[inside], minlength=len(cells))
+    whole = np.zeros(len(cells), dtype=object)
+    whole[cell[inside][::-1]] = names_of[district[inside][::-1]]  # first district wins
+    pairs = np.flatnonzero(n_inside[cell] == 0)
+    pieces = _polygon_parts(_cut(geoms[cell[pairs]], shapes, district[pairs]))
+    piece_area = shapely.area(pieces)
+    tol = SLIVER * area
+    cut_area = np.bincount(cell[pairs], weights=piece_area, minlength=len(cells))
+    kept = (n_inside == 1) | ((n_inside == 0) & (cut_area > tol) & (cut_area <= area + tol))
+    use = kept[cell[pairs]] & (piece_area > tol[cell[pairs]])
+    pairs, pieces = pairs[use], pieces[use]
+    parts = [
+        _pieces(cells, np.flatnonzero(n_inside == 1), None, whole[n_inside == 1]),
+        _pieces(cells, cell[pairs], pieces, names_of[district[pairs]]),
+    ]
+    rest = np.flatnonzero(~kept)  # overlapping districts, or none: the demand point decides
+    parts.append(_pieces(cells, rest, None, nearest_names(shapely.points(demand_points(cells.iloc[rest])),
+                                                          districts, name_column)))
+    short = np.flatnonzero(kept & (n_inside == 0) & (cut_area < area - tol))
+    if len(short):  # parts of cut cells outside every district
+        owner = cell[pairs]
+        left = np.array([shapely.difference(geoms[c], shapely.union_all(pieces[owner == c])) for c in short])
+        left = _polygon_parts(left)
+        parts.append(_pieces(cells, short, left, nearest_names(shapely.centroid(left), districts, name_column)))
+    out = pd.concat(parts, ignore_index=True)
+    order = np.lexsort((out["district"].to_numpy().astype(str), out["ix"].to_numpy(), out["iy"].to_numpy()))
+    out = out.iloc[order].reset_index(drop=True)
+    out["cell_id"] = np.arange(len(out), dtype=np.int64)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=cells.crs)
+
+
+def _cut(cell_geoms: np.ndarray, shapes: np.ndarray, shape_of: np.ndarray, block: int = 20) -> np.ndarray:
+    """``cell_geoms[i] ∩ shapes[shape_of[i]]``, each long outline cut once per block of cells.
+
+    Intersecting a 100 m cell with a whole district costs as much as the district's
+    outline is long; cutting the district to a block of ``block`` × ``block`` cells
+    first, once per block, makes the per-cell intersections small.
+    """
+    if len(cell_geoms) == 0:
+        return cell_geoms
+    b = shapely.bounds(cell_geoms)
+    size = max((b[:, 2] - b[:, 0]).max(), (b[:, 3] - b[:, 1]).max())
+    span = block * size
+    key = np.column_stack([shape_of, np.floor(b[:, 0] / span), np.floor(b[:, 1] / span)])
+    keys, which = np.unique(key, axis=0, return_inverse=True)
+    frames = shapely.box(keys[:, 1] * span - size, keys[:, 2] * span - size,
+                         (keys[:, 1] + 1) * span + size, (keys[:, 2] + 1) * span + size)
+    local = intersection(shapes[keys[:, 0].astype(np.int64)], frames)
+    return intersection(cell_geoms, local[which.ravel()])
+
+
+def _pieces(cells: gpd.GeoDataFrame, rows: np.ndarray, geoms: np.ndarray | None, names) -> pd.DataFrame:
+    """Rows of ``cells`` (with new geometries, areas and centroid demand points if given) and names."""
+    out = pd.DataFrame(cells.iloc[rows].reset_index(drop=True))
+    if geoms is not None:
+        centroids = shapely.centroid(geoms)
+        out["area_m2"], out["x"], out["y"] = shapely.area(geoms), shapely.get_x(centroids), shapely.get_y(centroids)
+        out["geometry"] = geoms
+    out["district"] = np.asarray(names, dtype=object)
+    return out
+
+
+def _polygon_parts(geoms: np.ndarray) -> np.ndarray:
+    """Each geometry reduced to its polygons (an intersection may add lines and points)."""
+    geoms = np.asarray(geoms, dtype=object)
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)  # GeometryCollection
+    for k in mixed:
+        polys = [g for g in shapely.get_parts(geoms[k]) if shapely.get_type_id(g) in (3, 6)]
+        geoms[k] = shapely.union_all(polys) if polys else shapely.Polygon()
+    return geoms
 
 
 def assign_districts(cells: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, name_column: str) -> np.ndarray:

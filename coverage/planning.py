@@ -24,7 +24,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from . import analyse
-from .demand import NO_DISTRICT, allocate_population, assign_districts, build_grid, demand_points
+from .demand import NO_DISTRICT, allocate_population, build_grid, demand_points, split_at_districts
 from .errors import InputError
 from .layers import WGS84, metric_crs, read_layer, read_polygons
 from .matrix import cells_reached, coverage_matrix, demand_tree
@@ -272,7 +272,7 @@ def prepare(scenario: Scenario) -> Problem:
     with stage(f"Building the {scenario.cell_size_m:g} m demand grid") as st:
         cells = build_grid(area, scenario.cell_size_m, crs)
         districts_m = _districts_or_whole_area(districts, area, crs, scenario.district_name_column)
-        cells["district"] = assign_districts(cells, districts_m, scenario.district_name_column)
+        cells = split_at_districts(cells, districts_m, scenario.district_name_column)
         st.result = f"{len(cells):,} cells"
     if scenario.population is not None:
         with stage("Allocating population to cells") as st:
