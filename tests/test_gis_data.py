@@ -175,7 +175,8 @@ def pearson(a, b) -> float:
 
 def test_attribution_of_the_copied_sources():
     readme = (SOURCES / "README.md").read_text(encoding="utf-8")
-    for text in (readme,):
+    data_readme = (REPO / "gis_data" / "README.md").read_text(encoding="utf-8")
+    for text in (readme, data_readme):
         assert WORLDPOP_ATTRIBUTION in text
         assert "CC BY 4.0" in text
     assert "median 25 m apart" in readme
