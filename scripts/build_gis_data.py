@@ -24,7 +24,6 @@ import argparse
 import csv
 import hashlib
 import json
-import math
 import sqlite3
 import sys
 from importlib import metadata
@@ -36,10 +35,13 @@ import shapely
 from shapely.geometry import shape
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "scripts"):  # the coverage package; this script's helper modules
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 from coverage.chinacoords import gcj02_to_wgs84  # noqa: E402
+from geojson_writer import as_multipolygon, round_polygons, write_geojson  # noqa: E402  (scripts/)
+from worldpop_lattice import cell_edges, extend_lattice, fill_missing, read_worldpop  # noqa: E402
 
 DEFAULT_OUT = ROOT / "gis_data" / "shenzhen"
 
@@ -93,7 +95,6 @@ HUBS = [
 # Population model.
 UTM = "EPSG:32649"  # WGS 84 / UTM zone 49N, metres
 WORLDPOP_CSV = SOURCES / "worldpop_2020_1km_samples.csv"
-LATTICE_STEP = (0.0092, 0.00855)  # nominal lattice spacing (lon, lat), degrees
 MIN_PIECE_M2 = 100.0  # clipped cell pieces smaller than this are dropped
 POPULATION_SOURCE = "modelled: WorldPop 2020 (CC BY 4.0) scaled to the 2020 census district total"
 FILLED_SOURCE = ("modelled: no WorldPop sample; mean of the sampled neighbouring cells, "
@@ -135,21 +136,6 @@ def check_versions() -> dict[str, str]:
     return found
 
 
-def polygonal(geom):
-    """Only the polygon parts of ``geom`` (intersections can add slivers of lines/points)."""
-    if geom is None or geom.is_empty:
-        return shapely.MultiPolygon()
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.MultiPolygon()
-
-
-def as_multipolygon(geom):
-    geom = polygonal(geom)
-    return geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom])
-
-
 def transformer(src, dst):
     t = pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
@@ -162,57 +148,6 @@ def transformer(src, dst):
 
 def gcj_to_wgs_geometry(geom):
     return shapely.transform(geom, lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
-
-
-# --- GeoJSON writer (deterministic) ---------------------------------------------------------
-
-def _num(value: float, decimals: int) -> str:
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def _ring(coords, decimals: int) -> str:
-    return "[" + ",".join(f"[{_num(x, decimals)},{_num(y, decimals)}]" for x, y in coords) + "]"
-
-
-def _geometry_json(geom, decimals: int) -> str:
-    if geom.geom_type == "Point":
-        return f'{{"type":"Point","coordinates":[{_num(geom.x, decimals)},{_num(geom.y, decimals)}]}}'
-    if geom.geom_type == "Polygon":
-        rings = [geom.exterior, *geom.interiors]
-        body = ",".join(_ring(r.coords, decimals) for r in rings)
-        return f'{{"type":"Polygon","coordinates":[{body}]}}'
-    if geom.geom_type == "MultiPolygon":
-        polys = []
-        for p in geom.geoms:
-            polys.append("[" + ",".join(_ring(r.coords, decimals) for r in [p.exterior, *p.interiors]) + "]")
-        return f'{{"type":"MultiPolygon","coordinates":[{",".join(polys)}]}}'
-    raise ValueError(f"cannot write {geom.geom_type}")
-
-
-def round_polygons(geom, decimals: int):
-    """Round like the writer does, re-orient (RFC 7946: exterior counter-clockwise), keep valid."""
-    geom = shapely.set_precision(geom, 10.0 ** -decimals)
-    geom = polygonal(shapely.make_valid(geom))
-    return shapely.orient_polygons(geom)
-
-
-def write_geojson(path: Path, name: str, features: list[tuple[dict, object]], decimals: int) -> None:
-    """One feature per line; properties in the given order; UTF-8; "\\n" line ends."""
-    lines = []
-    for props, geom in features:
-        if geom is None or geom.is_empty:
-            raise ValueError(f"{path.name}: empty geometry for {props}")
-        p = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
-        lines.append(f'{{"type":"Feature","properties":{p},"geometry":{_geometry_json(geom, decimals)}}}')
-    text = (
-        f'{{"type":"FeatureCollection","name":{json.dumps(name)},"features":[\n'
-        + ",\n".join(lines)
-        + "\n]}\n"
-    )
-    path.write_bytes(text.encode("utf-8"))
 
 
 # --- layers -------------------------------------------------------------------------------
@@ -272,59 +207,6 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def read_worldpop(path: Path):
-    """WorldPop samples as a lattice: centre longitudes and latitudes (ascending, degrees)
-    and a (rows, cols) array of people per sample pixel, NaN where the lattice has no sample."""
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    lon = np.array([float(r["lon"]) for r in rows])
-    lat = np.array([float(r["lat"]) for r in rows])
-    people = np.array([float(r["population"]) for r in rows])
-    lons, lats = np.unique(lon), np.unique(lat)
-    for axis, centres, step in (("lon", lons, LATTICE_STEP[0]), ("lat", lats, LATTICE_STEP[1])):
-        gaps = np.diff(centres)
-        if not np.allclose(gaps, step, rtol=0.01):
-            sys.exit(f"error: {path.name}: {axis} spacing {gaps.min():.6f}-{gaps.max():.6f} is not a lattice of {step}")
-    grid = np.full((len(lats), len(lons)), np.nan)
-    grid[np.searchsorted(lats, lat), np.searchsorted(lons, lon)] = people
-    return lons, lats, grid
-
-
-def extend_lattice(lons, lats, grid, bounds):
-    """Add sample-less rows and columns until the lattice covers ``bounds`` (the city)."""
-    minx, miny, maxx, maxy = bounds
-    dx, dy = np.diff(lons).mean(), np.diff(lats).mean()
-    west, east = math.ceil((lons[0] - dx / 2 - minx) / dx), math.ceil((maxx - lons[-1] - dx / 2) / dx)
-    south, north = math.ceil((lats[0] - dy / 2 - miny) / dy), math.ceil((maxy - lats[-1] - dy / 2) / dy)
-    west, east, south, north = (max(n, 0) for n in (west, east, south, north))
-    lons = np.concatenate([lons[0] - dx * np.arange(west, 0, -1), lons, lons[-1] + dx * np.arange(1, east + 1)])
-    lats = np.concatenate([lats[0] - dy * np.arange(south, 0, -1), lats, lats[-1] + dy * np.arange(1, north + 1)])
-    grid = np.pad(grid, ((south, north), (west, east)), constant_values=np.nan)
-    return lons, lats, grid
-
-
-def cell_edges(centres: np.ndarray) -> np.ndarray:
-    """Cell edges halfway between lattice centres (half a step beyond the outer ones), 6 decimals."""
-    inner = (centres[1:] + centres[:-1]) / 2
-    return np.round(np.concatenate([[2 * centres[0] - inner[0]], inner, [2 * centres[-1] - inner[-1]]]),
-                    POLYGON_DECIMALS)
-
-
-def fill_missing(grid: np.ndarray, need: np.ndarray):
-    """People for the cells of ``need`` without a sample: the mean of their sampled
-    8-neighbours (zeros included), or 0 where no neighbour has a sample. Other NaNs -> 0."""
-    padded = np.pad(grid, 1, constant_values=np.nan)
-    rows, cols = grid.shape
-    around = np.stack([padded[1 + dy:1 + dy + rows, 1 + dx:1 + dx + cols]
-                       for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)])
-    sampled = ~np.isnan(around)
-    mean = np.where(sampled.any(axis=0), np.where(sampled, around, 0).sum(axis=0) / np.maximum(sampled.sum(axis=0), 1), 0)
-    missing = need & np.isnan(grid)
-    filled = np.where(np.isnan(grid), 0.0, grid)
-    filled[missing] = mean[missing]
-    return filled, missing
-
-
 def lattice_pieces(districts, edges_x, edges_y, need):
     """Lattice cells clipped to the districts: (district index, row, col, WGS84 piece) per piece."""
     jj, ii = np.nonzero(need)
@@ -346,7 +228,7 @@ def build_population(districts, city):
     lons, lats, grid = read_worldpop(WORLDPOP_CSV)
     n_samples = int((~np.isnan(grid)).sum())
     lons, lats, grid = extend_lattice(lons, lats, grid, city.bounds)
-    ex, ey = cell_edges(lons), cell_edges(lats)
+    ex, ey = cell_edges(lons, POLYGON_DECIMALS), cell_edges(lats, POLYGON_DECIMALS)
     jj, ii = np.meshgrid(np.arange(len(lats)), np.arange(len(lons)), indexing="ij")
     shapely.prepare(city)
     need = shapely.intersects(city, shapely.box(ex[ii], ey[jj], ex[ii + 1], ey[jj + 1]))
