@@ -216,6 +216,12 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+def check_field(cls: type, name: str, value: Any, label: str) -> None:
+    """Check ``value`` against the declaration of field ``name`` of dataclass ``cls``."""
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    check_value(value, field_types(cls)[name], spec_of(f), label)
+
+
 def label_of(where: str, loc: str, key: str) -> str:
     """``"scenario file x.toml: [network] mesh_range_m"``."""
     return f"{where}: {f'{loc} ' if loc else ''}{key}"
