@@ -27,7 +27,10 @@ _EXPORTS = {
     "load_plan": "whatif",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Budget", "Category", "Equity", "Gapfill", "InputError", "LayerSource", "Network", "Plan", "Problem", "Rollout",
+    "Scenario", "SiteLayer", "Solver", "load_plan", "load_scenario", "plan", "prepare", "save_scenario", "solve",
+]
 
 
 def __getattr__(name: str) -> Any:

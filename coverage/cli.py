@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except SystemExit as exc:  # argparse: --help (0) or a bad argument (2, one line already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("interrupted; no outputs were changed", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -119,7 +121,8 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hotspots", description="Plan public Wi-Fi hotspots to reach a coverage target at least cost.")
+    parser = _Parser(prog="hotspots",
+                     description="Plan public Wi-Fi hotspots to reach a coverage target at least cost.")
     parser.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND", parser_class=_Parser)
     p = _parents()
@@ -168,7 +171,8 @@ def _add_whatif(commands, p) -> None:
                    help="a site id, or LON,LAT,CATEGORY[,NAME] for a new site (WGS84); repeat for more")
     w.add_argument("--add-layer", action="append", default=[], type=Path, metavar="FILE",
                    help="a point layer of new sites with a 'category' column")
-    w.add_argument("--remove", action="append", default=[], metavar="SITE_ID", help="a site id to drop; repeat for more")
+    w.add_argument("--remove", action="append", default=[], metavar="SITE_ID",
+                   help="a site id to drop; repeat for more")
     w.set_defaults(run=run_whatif)
 
 
@@ -402,5 +406,20 @@ def _slug(name: str) -> str:
     return slug or "plan"
 
 
+def run() -> None:
+    """The console entry point: :func:`main`, then exit with its status.
+
+    After an interruption it leaves with ``os._exit(130)``: a KeyboardInterrupt that hit
+    a C extension while it ran Python code (during the heavy imports) marks the
+    interpreter, which would otherwise kill itself with SIGINT at exit even though the
+    interruption was handled and reported."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

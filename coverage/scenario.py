@@ -131,19 +131,20 @@ class Category:
     @classmethod
     def from_toml(cls, raw: Any, ctx: Context, loc: str, name: str) -> Category:
         """A [categories.NAME] table: radius_m, or a radio profile whose link budget gives it."""
-        from .radio import profile_from_table, radius_m
-
         table = require_table(raw, f"{ctx.where}: {loc}", f"{loc} radius_m = 100")
         radio_table = table.get("radio")
         check_keys(table, {toml_key(f) for f in dataclasses.fields(cls) if spec_of(f).toml} | {"radio"},
                    f"{ctx.where}: {loc}")
         if radio_table is None:
             if "radius_m" not in table:
-                raise InputError(f"{ctx.where}: {loc} needs radius_m (metres), or a {loc[:-1]}.radio] profile")
+                raise InputError(f"{ctx.where}: {loc} needs radius_m (metres), or a {loc[:-1]}.radio] profile; "
+                                 "add e.g. radius_m = 100")
             return _read_table(cls, {k: v for k, v in table.items() if k != "radio"}, ctx, loc, name=name)
         if "radius_m" in table:
             raise InputError(f"{ctx.where}: {loc}: give radius_m or a radio profile, not both "
                              "(a fixed radius with a profile goes in the radio table: radius_m = …)")
+        from .radio import profile_from_table, radius_m  # numpy: only for scenarios with radio profiles
+
         radio_loc = f"{ctx.where} {loc[:-1]}.radio]"
         radio = profile_from_table(require_table(radio_table, radio_loc, 'band = "2.4"'), radio_loc)
         rest = {k: v for k, v in table.items() if k != "radio"}
@@ -187,10 +188,10 @@ class Network:
     """
 
     band: str = setting("2.4", choices=BANDS, hint='the band in GHz, e.g. band = "5.8"')
-    co_channel_distance_m: float = setting(0.0, lo=0, hi=10_000, unit="metres")
-    mesh_range_m: float = setting(300.0, lo=0, hi=50_000, unit="metres")
-    take_up_rate: float = setting(0.10, noun="a fraction", lo=0, hi=1, hint="a fraction of the people served, e.g. 0.10")
-    concurrency: float = setting(0.20, noun="a fraction", lo=0, hi=1, hint="a fraction of the users online at once, e.g. 0.20")
+    co_channel_distance_m: float = setting(0.0, lo=0, hi=10_000, unit="metres", example="co_channel_distance_m = 0")
+    mesh_range_m: float = setting(300.0, lo=0, hi=50_000, unit="metres", example="mesh_range_m = 300")
+    take_up_rate: float = setting(0.10, noun="a fraction", lo=0, hi=1, hint="share of the people served, e.g. 0.10")
+    concurrency: float = setting(0.20, noun="a fraction", lo=0, hi=1, hint="share of users online at once, e.g. 0.20")
     users_per_ap: float = setting(50.0, lo=0, hi=10_000, hint="concurrent users one access point serves, e.g. 50")
     aps_per_site: int = setting(1, lo=1, hi=64, hint="access points per site, e.g. aps_per_site = 2")
 
@@ -216,12 +217,14 @@ class Solver:
     """
 
     local_search: bool = setting(True, hint="write local_search = true or false, without quotes")
-    max_rounds: int = setting(10, lo=0, hi=10_000)
-    max_swap_evaluations: int = setting(20_000, lo=0, hi=1_000_000_000)
+    max_rounds: int = setting(10, lo=0, hi=10_000, example="max_rounds = 10")
+    max_swap_evaluations: int = setting(20_000, lo=0, hi=1_000_000_000, example="max_swap_evaluations = 20000")
     bound: bool = setting(True, hint="write bound = true or false, without quotes")
-    bound_time_limit_s: float = setting(10.0, lo=0, lo_open=True, hi=86_400, unit="seconds")
+    bound_time_limit_s: float = setting(10.0, lo=0, lo_open=True, hi=86_400, unit="seconds",
+                                        example="bound_time_limit_s = 10")
     exact: bool = setting(False, hint="write exact = true or false, without quotes")
-    exact_time_limit_s: float = setting(60.0, lo=0, lo_open=True, hi=86_400, unit="seconds")
+    exact_time_limit_s: float = setting(60.0, lo=0, lo_open=True, hi=86_400, unit="seconds",
+                                        example="exact_time_limit_s = 60")
     effort: str = setting("fast", choices=EFFORTS, hint='e.g. effort = "thorough"')
 
 
@@ -398,7 +401,8 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         raise InputError(f"scenario file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
                          f"position {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"scenario file {path} is not valid TOML: {exc}") from None
+        raise InputError(f"scenario file {path} is not valid TOML: {exc}; fix that line "
+                         '(see the README, "Scenario file")') from None
     except OSError as exc:
         raise InputError(f"scenario file {path} cannot be read: {exc.strerror}; check its permissions") from None
     return scenario_from_dict(data, base_dir=path.resolve().parent, source_file=path)
@@ -435,7 +439,12 @@ def scenario_to_dict(scenario: Scenario, relative_to: Path | None = None) -> dic
 
     data = write_table(scenario, rel)
     data["study_area"] = write_value(scenario.study_area, rel)  # always a table, even with only a path
-    return data
+    order = [*_FILE_ORDER, *data]  # the layers first, as a person writes the file; the rest as declared
+    return {key: data[key] for key in dict.fromkeys(order) if key in data}
+
+
+_FILE_ORDER = ("name", "language", "target", "metric", "cell_size_m", "forced", "forbidden",
+               "study_area", "districts", "population", "budget")
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike, relative_to: str | os.PathLike | None = None) -> None:

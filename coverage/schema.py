@@ -144,14 +144,15 @@ def describe(tp: Any, spec: Spec) -> str:
     if tp is float:
         return (spec.noun or "a number") + _range_text(spec)
     if tp is Path:
-        return 'a file path in quotes, e.g. "layer.gpkg"'
+        return "a file path in quotes"
     if tp is str:
         return "text in quotes" + (" naming a text encoding (utf-8, gbk, gb18030…)" if spec.codec else "")
     item = _item_type(tp)
     if typing.get_origin(tp) is tuple and item is str:
         return 'a list of texts, e.g. ["A", "B"]'
     if typing.get_origin(tp) is dict and item is float:
-        return 'a table of numbers, e.g. { "Futian" = 0.95 }' + (f" with values{_range_text(spec)}" if spec.lo is not None else "")
+        values = f" with values{_range_text(spec)}" if spec.lo is not None else ""
+        return 'a table of numbers, e.g. { "Futian" = 0.95 }' + values
     if set(_alternatives(tp)) == {str, int}:
         return 'text in quotes or a whole number' + _range_text(spec)
     return "a value of the right type"
@@ -222,6 +223,11 @@ def check_field(cls: type, name: str, value: Any, label: str) -> None:
     check_value(value, field_types(cls)[name], spec_of(f), label)
 
 
+def sub_table(loc: str, key: str) -> str:
+    """The header of table ``key`` inside table ``loc``: ``[network]``, ``[categories.school.radio]``."""
+    return f"[{key}]" if not loc else f"{loc[:-1]}.{key}]"
+
+
 def label_of(where: str, loc: str, key: str) -> str:
     """``"scenario file x.toml: [network] mesh_range_m"``."""
     return f"{where}: {f'{loc} ' if loc else ''}{key}"
@@ -239,7 +245,7 @@ def check(obj: Any, where: str, loc: str = "") -> None:
         if is_dataclass_type(inner):
             if not isinstance(value, inner):
                 raise InputError(f"{label_of(where, loc, toml_key(f))} must be a {inner.__name__}; got {_show(value)}")
-            check(value, where, loc if spec.flatten else (f"[{toml_key(f)}]" if not loc else f"{loc[:-1]}.{toml_key(f)}]"))
+            check(value, where, loc if spec.flatten else sub_table(loc, toml_key(f)))
         elif is_dataclass_type(_item_type(inner)):
             _check_items(value, inner, f, where)
         elif spec.toml or spec.choices or spec.lo is not None:
@@ -334,7 +340,7 @@ def read_value(raw: Any, tp: Any, f: dataclasses.Field, ctx: Context, loc: str) 
     """One TOML value as the field's Python value (tables, lists and paths converted)."""
     key = toml_key(f)
     label = label_of(ctx.where, loc, key)
-    sub_loc = f"[{key}]" if not loc else f"{loc[:-1]}.{key}]"
+    sub_loc = sub_table(loc, key)
     if is_dataclass_type(tp):
         reader = getattr(tp, "from_toml", None)
         if reader is not None:
