@@ -325,8 +325,11 @@ class Scenario:
             if value is None:
                 continue
             owner, f = _override_field(key)
-            check_value(value, field_types(type(self) if owner is None else _OWNERS[owner])[key], spec_of(f),
-                        labels.get(key, key))
+            spec, label = spec_of(f), labels.get(key, key)
+            if label != key:  # the fix in the caller's terms: "e.g. --cell-size 100", not "cell_size_m = 100"
+                spec = dataclasses.replace(spec, hint=spec.hint.replace(f"{key} = ", f"{label} "),
+                                           example=spec.example.replace(f"{key} = ", f"{label} "))
+            check_value(value, field_types(type(self) if owner is None else _OWNERS[owner])[key], spec, label)
             grouped.setdefault(owner or "", {})[key] = value
         top = grouped.pop("", {})
         for owner, values in grouped.items():

@@ -194,6 +194,21 @@ def test_table_size():
 
 # --- interruptions: a real process, a real signal ----------------------------------------------
 
+def wait_for_library(pid: int, name: str, timeout_s: float = 60) -> None:
+    """Wait until process ``pid`` has mapped a shared library whose path contains ``name``."""
+    maps = Path(f"/proc/{pid}/maps")
+    if not maps.exists():
+        pytest.skip("needs /proc to see when the process is importing")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if name in maps.read_text():
+                return
+        except OSError:  # pragma: no cover - the process ended
+            return
+        time.sleep(0.005)
+
+
 SIGNALS = [("sigint-start-up", signal.SIGINT, None), ("sigterm-start-up", signal.SIGTERM, None),
            ("sigint-building-grid", signal.SIGINT, "Building the"),
            ("sigterm-building-grid", signal.SIGTERM, "Building the")]
@@ -201,8 +216,9 @@ SIGNALS = [("sigint-start-up", signal.SIGINT, None), ("sigterm-start-up", signal
 
 @pytest.mark.parametrize("sig, when", [s[1:] for s in SIGNALS], ids=[s[0] for s in SIGNALS])
 def test_interrupted(city, tmp_path, sig, when):
-    """Ctrl-C or SIGTERM while the command starts (0.4 s in: still importing) or once a
-    progress line says it is building the grid: one line, exit 130, nothing written."""
+    """Ctrl-C or SIGTERM while the command starts (once numpy is being loaded: the heavy
+    imports) or once a progress line says it is building the grid: one line, exit 130,
+    nothing written."""
     out = tmp_path / "out"
     before = folder_digest(city.parent)
     argv = [sys.executable, "-m", "coverage.cli", *(["-q"] if when is None else []), "plan", str(city),
@@ -210,7 +226,7 @@ def test_interrupted(city, tmp_path, sig, when):
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seen = []
     if when is None:
-        time.sleep(0.4)
+        wait_for_library(proc.pid, "numpy")
     else:
         for line in proc.stderr:
             seen.append(line)

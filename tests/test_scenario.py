@@ -1,4 +1,6 @@
-"""The scenario file: defaults, round trip through TOML, derivation."""
+"""The scenario file: defaults, round trip through TOML, derivation, every validation message.
+
+Scenarios are built from dicts (tests/helpers.py), not by editing TOML text."""
 
 from __future__ import annotations
 
@@ -12,17 +14,22 @@ from conftest import write_toy_city
 from coverage import (
     Budget, Category, Equity, Gapfill, InputError, Rollout, load_scenario, save_scenario,
 )
-from helpers import BAD_SCENARIO_VALUES, FIX, edited, scenario_from, toy_dict
+from helpers import BAD_SCENARIO_VALUES, DELETE, FIX, edited, scenario_from, toy_dict, write_scenario
 
 
-def test_round_trip_keeps_everything(tmp_path):
-    path = write_toy_city(tmp_path / "c", extra='forced = ["SC-001"]\nforbidden = ["SC-002"]')
-    text = path.read_text()
-    text = text.replace("[categories.library]\nradius_m = 200\ncost = 1.5\n",
-                        '[categories.library]\ncost = 1.5\nwired = false\n[categories.library.radio]\n'
-                        'band = "5.8"\neirp_dbm = 30\n')
-    path.write_text(text + "\n[network]\nmesh_range_m = 450\n\n[budget]\nmax_sites = 12\n")
-    scenario = load_scenario(path)
+@pytest.fixture(scope="module")
+def toy_data(tmp_path_factory):
+    """The toy city's scenario as a dict with absolute paths (layers written once)."""
+    return toy_dict(write_toy_city(tmp_path_factory.mktemp("toy") / "city"))
+
+
+def test_round_trip_keeps_everything(toy_data, tmp_path):
+    data = edited(toy_data, **{
+        "forced": ["SC-001"], "forbidden": ["SC-002"], "categories.library.radius_m": DELETE,
+        "categories.library.wired": False, "categories.library.radio": {"band": "5.8", "eirp_dbm": 30},
+        "network.mesh_range_m": 450, "budget.max_sites": 12,
+    })
+    scenario = load_scenario(write_scenario(tmp_path / "c" / "scenario.toml", data))
     copy_path = tmp_path / "elsewhere" / "copy.toml"
     copy_path.parent.mkdir()
     save_scenario(scenario, copy_path)
@@ -30,11 +37,13 @@ def test_round_trip_keeps_everything(tmp_path):
     assert again.replace(source_file=None) == scenario.replace(source_file=None)
     assert again.categories["library"].radio.band == "5.8" and not again.categories["library"].wired
     assert again.budget == Budget(max_sites=12) and again.network.mesh_range_m == 450
-    assert again.study_area.path == (tmp_path / "c" / "boundary.gpkg").resolve()
+    assert again.study_area.path == Path(toy_data["study_area"]["path"])
+    written = tomllib.loads(copy_path.read_text(encoding="utf-8"))
+    assert not Path(written["study_area"]["path"]).is_absolute()  # relative to the file
 
 
-def test_replace_validates(toy_scenario):
-    scenario = load_scenario(toy_scenario)
+def test_replace_validates(toy_data):
+    scenario = scenario_from(toy_data)
     assert scenario.replace(target=0.5).target == 0.5
     with pytest.raises(InputError, match="target"):
         scenario.replace(target=0)
@@ -44,36 +53,23 @@ def test_replace_validates(toy_scenario):
         scenario.with_category("museum", radius_m=10)
 
 
-def test_with_category_overrides_a_link_budget(tmp_path):
-    path = write_toy_city(tmp_path / "c")
-    path.write_text(path.read_text().replace(
-        "[categories.school]\nradius_m = 150\ncost = 1.0\n",
-        '[categories.school]\ncost = 1.0\n[categories.school.radio]\nenvironment = "residential"\n'))
-    scenario = load_scenario(path).with_category("school", radius_m=90)
+def test_with_category_overrides_a_link_budget(toy_data, tmp_path):
+    data = edited(toy_data, **{"categories.school.radius_m": DELETE,
+                               "categories.school.radio": {"environment": "residential"}})
+    scenario = scenario_from(data).with_category("school", radius_m=90)
     assert scenario.categories["school"].radius_m == 90 and scenario.categories["school"].radio.radius_m == 90
     save_scenario(scenario, tmp_path / "s.toml")
     assert load_scenario(tmp_path / "s.toml").categories["school"].radius_m == 90
 
 
-def test_defaults_and_area_metric_without_population(tmp_path):
-    path = write_toy_city(tmp_path / "c")
-    text = path.read_text()
-    text = text.replace('metric = "population"\n', "").split("[population]")[0] + "[categories" + \
-        text.split("[population]")[1].split("[categories", 1)[1]
-    path.write_text(text)
-    scenario = load_scenario(path)
+def test_defaults_and_area_metric_without_population(toy_data):
+    scenario = scenario_from(edited(toy_data, metric=DELETE, population=DELETE))
     assert scenario.metric == "area" and scenario.population is None
     with pytest.raises(InputError, match="no \\[population\\] layer"):
         scenario.replace(metric="population")
 
 
 # --- every validation message, through the API ------------------------------------------------
-
-@pytest.fixture(scope="module")
-def toy_data(tmp_path_factory):
-    """The toy city's scenario as a dict with absolute paths (layers written once)."""
-    return toy_dict(write_toy_city(tmp_path_factory.mktemp("toy") / "city"))
-
 
 @pytest.mark.parametrize("changes, patterns", [c[1:] for c in BAD_SCENARIO_VALUES],
                          ids=[c[0] for c in BAD_SCENARIO_VALUES])
