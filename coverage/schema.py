@@ -244,7 +244,8 @@ def check(obj: Any, where: str, loc: str = "") -> None:
             continue
         if is_dataclass_type(inner):
             if not isinstance(value, inner):
-                raise InputError(f"{label_of(where, loc, toml_key(f))} must be a {inner.__name__}; got {_show(value)}")
+                raise InputError(f"{label_of(where, loc, toml_key(f))} must be a {inner.__name__}; got {_show(value)}; "
+                                 f"pass a {inner.__name__}(…)")
             check(value, where, loc if spec.flatten else sub_table(loc, toml_key(f)))
         elif is_dataclass_type(_item_type(inner)):
             _check_items(value, inner, f, where)
@@ -256,17 +257,21 @@ def _check_items(value: Any, tp: Any, f: dataclasses.Field, where: str) -> None:
     item, key = _item_type(tp), toml_key(f)
     if typing.get_origin(tp) is dict:
         if not isinstance(value, dict):
-            raise InputError(f"{where}: {key} must be tables [{key}.NAME]; got {_show(value)}")
+            raise InputError(f"{where}: {key} must be tables [{key}.NAME]; got {_show(value)}; "
+                             f"pass a dict of name: {item.__name__}(…)")
         for name, v in value.items():
             if not isinstance(v, item):
-                raise InputError(f"{where}: [{key}.{name}] must be a {item.__name__}; got {_show(v)}")
+                raise InputError(f"{where}: [{key}.{name}] must be a {item.__name__}; got {_show(v)}; "
+                                 f"pass a {item.__name__}(…)")
             check(v, where, f"[{key}.{name}]")
     else:
-        if not isinstance(value, tuple):
-            raise InputError(f"{where}: {key} must be a tuple of {item.__name__}; got {_show(value)}")
+        if not isinstance(value, (tuple, list)):
+            raise InputError(f"{where}: {key} must be a tuple of {item.__name__}; got {_show(value)}; "
+                             f"pass ({item.__name__}(…), …)")
         for i, v in enumerate(value):
             if not isinstance(v, item):
-                raise InputError(f"{where}: [[{key}]] #{i + 1} must be a {item.__name__}; got {_show(v)}")
+                raise InputError(f"{where}: [[{key}]] #{i + 1} must be a {item.__name__}; got {_show(v)}; "
+                                 f"pass a {item.__name__}(…)")
             check(v, where, f"[[{key}]] #{i + 1}")
 
 

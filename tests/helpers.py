@@ -76,7 +76,7 @@ def folder_digest(folder: Path) -> dict[str, str]:
 # Every message the scenario module can give is here; test_scenario checks them through the
 # API and test_bad_input through the command line (exit 2, one line, nothing written).
 
-FIX = r"(e\.g\.|add|give|write|use|keep|check|save|name|fix|leave|plan a)"  # every message ends with a fix
+FIX = r"(e\.g\.|add|give|write|use|keep|check|save|name|fix|leave|plan a|pass)"  # every message ends with a fix
 
 BAD_SCENARIO_VALUES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("target-too-big", {"target": 1.5}, (r"\btarget must be a fraction > 0 and ≤ 1; got 1\.5",)),
@@ -195,4 +195,17 @@ BAD_SCENARIO_VALUES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("population-metric-no-layer", {"population": DELETE, "metric": "population"},
      (r"metric is 'population' but no \[population\] layer is given; add one or set metric = \"area\"",)),
     ("top-unknown-key", {"colour": 3}, (r"top level: unknown key\(s\) colour; allowed: ",)),
+]
+
+# Messages only a Python caller can meet: objects of the wrong type given to Scenario.replace.
+# (id, a function of the valid scenario giving replace()'s keyword arguments, patterns)
+BAD_PYTHON_VALUES: list[tuple[str, Any, tuple[str, ...]]] = [
+    ("py-sites-text", lambda s: {"sites": "x"}, (r"sites must be a tuple of SiteLayer; got 'x'; pass \(SiteLayer",)),
+    ("py-site-not-layer", lambda s: {"sites": ("schools.csv",)}, (r"\[\[sites\]\] #1 must be a SiteLayer; got",)),
+    ("py-categories-list", lambda s: {"categories": [1]}, (r"categories must be tables \[categories\.NAME\]",)),
+    ("py-category-number", lambda s: {"categories": {"school": 5}},
+     (r"\[categories\.school\] must be a Category; got 5; pass a Category",)),
+    ("py-budget-dict", lambda s: {"budget": {"max_sites": 3}}, (r"budget must be a Budget; got .*pass a Budget",)),
+    ("py-forced-text", lambda s: {"forced": "LB-FT-051"}, (r"forced must be a list of texts.*got 'LB-FT-051'",)),
+    ("py-budget-bool", lambda s: {"budget": type(s.budget)(max_sites=True)}, (r"\[budget\] max_sites must be",)),
 ]

@@ -14,7 +14,7 @@ from conftest import write_toy_city
 from coverage import (
     Budget, Category, Equity, Gapfill, InputError, Rollout, load_scenario, save_scenario,
 )
-from helpers import BAD_SCENARIO_VALUES, DELETE, FIX, edited, scenario_from, toy_dict, write_scenario
+from helpers import BAD_PYTHON_VALUES, BAD_SCENARIO_VALUES, DELETE, FIX, edited, scenario_from, toy_dict, write_scenario
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +71,17 @@ def test_defaults_and_area_metric_without_population(toy_data):
 
 # --- every validation message, through the API ------------------------------------------------
 
-@pytest.mark.parametrize("changes, patterns", [c[1:] for c in BAD_SCENARIO_VALUES],
-                         ids=[c[0] for c in BAD_SCENARIO_VALUES])
+@pytest.mark.parametrize("changes, patterns", [c[1:] for c in BAD_SCENARIO_VALUES + BAD_PYTHON_VALUES],
+                         ids=[c[0] for c in BAD_SCENARIO_VALUES + BAD_PYTHON_VALUES])
 def test_every_validation_message(toy_data, changes, patterns):
-    """Each bad value gets its own message naming the key, what is allowed and the fix."""
-    scenario_from(toy_data)  # the unchanged dict is valid
+    """Each bad value (in a file's dict, or given to replace() from Python) gets its own
+    message naming the key, what is allowed and the fix."""
+    valid = scenario_from(toy_data)  # the unchanged dict is valid
     with pytest.raises(InputError) as err:
-        scenario_from(edited(toy_data, **changes))
+        if callable(changes):
+            valid.replace(**changes(valid))
+        else:
+            scenario_from(edited(toy_data, **changes))
     message = str(err.value)
     assert "\n" not in message
     assert message.startswith("scenario: ")
