@@ -6,16 +6,64 @@ The small API users script::
     base = coverage.plan(coverage.load_scenario("gis_data/shenzhen/scenario.toml"))
     what_if = base.evaluate(add=[(114.0579, 22.5431, "library")])
     print(base.diff(what_if).format())
+
+Names are imported on first use, so ``import coverage`` (and the ``hotspots`` command's
+start-up, its ``--help`` and its argument errors) does not wait for geopandas.
 """
 
-from .errors import InputError
-from .planning import Plan, Problem, plan, prepare, solve
-from .scenario import (
-    Budget, Category, LayerSource, Network, Scenario, SiteLayer, Solver, load_scenario, save_scenario,
-)
-from .whatif import load_plan
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "InputError": "errors",
+    "Plan": "planning", "Problem": "planning", "plan": "planning", "prepare": "planning", "solve": "planning",
+    "Budget": "scenario", "Category": "scenario", "Equity": "scenario", "Gapfill": "scenario",
+    "LayerSource": "scenario", "Network": "scenario", "Rollout": "scenario", "Scenario": "scenario",
+    "SiteLayer": "scenario", "Solver": "scenario", "load_scenario": "scenario", "save_scenario": "scenario",
+    "load_plan": "whatif",
+}
 
 __all__ = [
-    "Budget", "Category", "InputError", "LayerSource", "Network", "Plan", "Problem", "Scenario", "SiteLayer",
-    "Solver", "load_plan", "load_scenario", "plan", "prepare", "save_scenario", "solve",
+    "Budget", "Category", "Equity", "Gapfill", "InputError", "LayerSource", "Network", "Plan", "Problem", "Rollout",
+    "Scenario", "SiteLayer", "Solver", "load_plan", "load_scenario", "plan", "prepare", "save_scenario", "solve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'coverage' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """``coverage.solve`` is also the name of a submodule: the package attribute stays the
+    function (as with the former eager imports) even after the submodule is imported."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "solve":
+            return importlib.import_module(".planning", __name__).solve
+        return super().__getattribute__(name)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .errors import InputError
+    from .planning import Plan, Problem, plan, prepare, solve
+    from .scenario import (
+        Budget, Category, Equity, Gapfill, LayerSource, Network, Rollout, Scenario, SiteLayer, Solver, load_scenario,
+        save_scenario,
+    )
+    from .whatif import load_plan

@@ -1,20 +1,33 @@
 """The ``hotspots`` command: a thin layer over the Python API.
 
-Errors a user can fix (:class:`~coverage.errors.InputError`) are printed on one line and
-the command exits with status 2.
+Errors a user can fix (:class:`~coverage.errors.InputError`, and bad command-line
+arguments) are printed on one line and the command exits with status 2. Ctrl-C and
+SIGTERM stop it with one line and status 130. Heavy modules (geopandas, the planner)
+are imported only by the command that needs them, so ``--help`` and argument errors
+answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 
 from .errors import InputError
 
 EXIT_INPUT_ERROR = 2
+EXIT_INTERRUPTED = 130
+TIANDITU_KEY_ENV = "HOTSPOTS_TIANDITU_KEY"
+
+# Scenario settings that command-line flags override, and the flag named in errors.
+FLAGS = {
+    "target": "--target", "metric": "--metric", "cell_size_m": "--cell-size", "max_sites": "--max-sites",
+    "max_cost": "--max-cost", "language": "--lang", "effort": "--effort",
+    "local_search": "--no-local-search", "bound": "--no-bound", "exact": "--exact",
+}
 
 
 def default_scenario() -> Path:
@@ -28,17 +41,43 @@ def default_scenario() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    _show_progress(quiet=args.quiet)
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    previous = _stop_on_sigterm()
     try:
+        args = build_parser().parse_args(argv)
+        _show_progress(quiet=args.quiet)
         return args.run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except SystemExit as exc:  # argparse: --help (0) or a bad argument (2, one line already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("interrupted; no outputs were changed", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm():
+    """Handle SIGTERM like Ctrl-C (the same clean stop); return the previous handler."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. main() called from a worker): leave signals alone
+        return None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: <what>; see hotspots plan --help``."""
+
+    def error(self, message: str):
+        print(f"error: {self.prog}: {message}; see {self.prog} --help", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT_ERROR)
 
 
 def _show_progress(quiet: bool) -> None:
@@ -54,67 +93,108 @@ def _show_progress(quiet: bool) -> None:
     logger.propagate = False
 
 
+# --- the parser -----------------------------------------------------------------------------
+
+
+def _parents() -> dict[str, argparse.ArgumentParser]:
+    """Options shared by several commands, each declared once."""
+    quiet = _Parser(add_help=False)
+    quiet.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="show only warnings and errors")
+    out = _Parser(add_help=False)
+    out.add_argument("-o", "--out", type=Path, default=None, metavar="PATH",
+                     help="where to write (a folder; for `map`, the HTML file); see the command's description")
+    scenario = _Parser(add_help=False)
+    scenario.add_argument("scenario", nargs="?", type=Path, help="scenario TOML file (default: bundled Shenzhen)")
+    render = _Parser(add_help=False)
+    render.add_argument("--offline", action="store_true", help="make a map that needs no network (inlined Leaflet)")
+    render.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of the map (default: the scenario's language)")
+    render.add_argument("--basemap", metavar="NAME_OR_URL", default=None,
+                        help="basemap: a name (osm, tianditu-vector, tianditu-imagery) or a WGS84 XYZ tile URL")
+    render.add_argument("--tianditu-key", metavar="KEY", default=os.environ.get(TIANDITU_KEY_ENV),
+                        help=f"Tianditu tile key (default: ${TIANDITU_KEY_ENV}); never written to outputs")
+    write = _Parser(add_help=False, parents=[render])
+    write.add_argument("--no-map", action="store_true", help="skip map.html")
+    write.add_argument("--no-bom", action="store_true", help="write CSV files as plain UTF-8 (no byte-order mark)")
+    return {"quiet": quiet, "out": out, "scenario": scenario, "render": render, "write": write}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hotspots",
-        description="Plan public Wi-Fi hotspots to reach a coverage target at least cost.",
-    )
+    parser = _Parser(prog="hotspots",
+                     description="Plan public Wi-Fi hotspots to reach a coverage target at least cost.")
     parser.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
-    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND", parser_class=_Parser)
+    p = _parents()
+    _add_plan(commands, p)
+    _add_whatif(commands, p)
+    c = commands.add_parser("compare", parents=[p["quiet"], p["out"], p["render"]], help="compare two plan folders",
+                            description="Print the differences between two plan folders; with --out FOLDER, also "
+                                        "write diff.json and a before/after map.")
+    c.add_argument("before", type=Path, help="plan folder A")
+    c.add_argument("after", type=Path, help="plan folder B")
+    c.set_defaults(run=run_compare)
+    _add_sweep(commands, p)
+    _add_import_osm(commands, p)
+    m = commands.add_parser("map", parents=[p["quiet"], p["out"], p["render"]],
+                            help="(re)draw map.html from a plan folder without re-solving",
+                            description="Redraw a plan folder's map; --out FILE (default: PLAN_DIR/map.html).")
+    m.add_argument("plan_dir", type=Path, help="a folder written by `hotspots plan`")
+    m.set_defaults(run=run_map)
+    return parser
 
-    p = commands.add_parser("plan", help="plan hotspots for a scenario and write the outputs",
-                            description="Plan hotspots for a scenario (default: the bundled Shenzhen one).")
-    p.add_argument("scenario", nargs="?", type=Path, help="scenario TOML file (default: bundled Shenzhen)")
-    p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: out/<scenario name>)")
-    p.add_argument("--target", type=float, help="fraction of demand to cover, e.g. 0.95")
-    p.add_argument("--metric", choices=("population", "area"), help="what the target is measured in")
-    p.add_argument("--cell-size", type=float, metavar="METRES", help="demand cell size in metres")
-    p.add_argument("--max-sites", type=int, help="budget: at most this many new sites")
-    p.add_argument("--max-cost", type=float, help="budget: at most this total cost of new sites")
-    p.add_argument("--no-local-search", action="store_true", help="keep greedy's plan as it is")
-    p.add_argument("--no-bound", action="store_true", help="skip the lower bound on the optimal cost")
-    p.add_argument("--exact", action="store_true", help="also solve the integer programme (HiGHS, time-limited)")
-    _map_options(p)
-    p.set_defaults(run=run_plan)
 
-    w = commands.add_parser("whatif", help="evaluate a plan with sites added or removed, without re-optimising",
+def _add_plan(commands, p) -> None:
+    s = commands.add_parser("plan", parents=[p["quiet"], p["scenario"], p["out"], p["write"]],
+                            help="plan hotspots for a scenario and write the outputs",
+                            description="Plan hotspots for a scenario (default: the bundled Shenzhen one); "
+                                        "--out FOLDER (default: out/<scenario name>).")
+    s.add_argument("--target", type=float, help="fraction of demand to cover, e.g. 0.95")
+    s.add_argument("--metric", choices=("population", "area"), help="what the target is measured in")
+    s.add_argument("--cell-size", type=float, metavar="METRES", help="demand cell size in metres")
+    s.add_argument("--max-sites", type=int, help="budget: at most this many new sites")
+    s.add_argument("--max-cost", type=float, help="budget: at most this total cost of new sites")
+    s.add_argument("--effort", choices=("fast", "thorough"), help="how hard the solver works")
+    s.add_argument("--no-local-search", action="store_true", help="keep greedy's plan as it is")
+    s.add_argument("--no-bound", action="store_true", help="skip the lower bound on the optimal cost")
+    s.add_argument("--exact", action="store_true", help="also solve the integer programme (HiGHS, time-limited)")
+    s.set_defaults(run=run_plan)
+
+
+def _add_whatif(commands, p) -> None:
+    w = commands.add_parser("whatif", parents=[p["quiet"], p["out"], p["write"]],
+                            help="evaluate a plan with sites added or removed, without re-optimising",
                             description="Coverage of a saved plan with sites added or removed (not re-optimised); "
-                                        "writes the new plan, its map and a diff against the base.")
+                                        "writes the new plan, its map and a diff against the base into --out FOLDER.")
     w.add_argument("base", type=Path, help="a plan folder written by `hotspots plan`")
     w.add_argument("--add", action="append", default=[], metavar="SITE",
                    help="a site id, or LON,LAT,CATEGORY[,NAME] for a new site (WGS84); repeat for more")
     w.add_argument("--add-layer", action="append", default=[], type=Path, metavar="FILE",
                    help="a point layer of new sites with a 'category' column")
-    w.add_argument("--remove", action="append", default=[], metavar="SITE_ID", help="a site id to drop; repeat for more")
-    w.add_argument("-o", "--out", type=Path, required=True, help="output folder for the what-if plan")
-    _map_options(w)
+    w.add_argument("--remove", action="append", default=[], metavar="SITE_ID",
+                   help="a site id to drop; repeat for more")
     w.set_defaults(run=run_whatif)
 
-    c = commands.add_parser("compare", help="compare two plan folders",
-                            description="Print the differences between two plan folders; with --out, also "
-                                        "write diff.json and a before/after map.")
-    c.add_argument("before", type=Path, help="plan folder A")
-    c.add_argument("after", type=Path, help="plan folder B")
-    c.add_argument("-o", "--out", type=Path, help="folder for diff.json and compare.html")
-    c.add_argument("--offline", action="store_true", help="make a map that needs no network")
-    c.set_defaults(run=run_compare)
 
-    s = commands.add_parser("sweep", help="coverage and cost against the target, the budget or a radius",
-                            description="Re-optimise for a range of targets, budgets or radii; writes "
-                                        "sweep.csv and sweep.svg.")
-    s.add_argument("scenario", nargs="?", type=Path, help="scenario TOML file (default: bundled Shenzhen)")
+def _add_sweep(commands, p) -> None:
+    s = commands.add_parser("sweep", parents=[p["quiet"], p["scenario"], p["out"]],
+                            help="coverage and cost against the target, the budget or a radius",
+                            description="Re-optimise for a range of targets, budgets or radii; writes sweep.csv "
+                                        "and sweep.svg into --out FOLDER (default: out/<scenario>-sweep).")
     what = s.add_mutually_exclusive_group(required=True)
     what.add_argument("--target", metavar="RANGE", help="targets, e.g. 0.90:0.99:0.01 or 0.9,0.95,0.99")
     what.add_argument("--budget", metavar="KIND=RANGE", help="sites=100:1000:100 or cost=50:500:50")
     what.add_argument("--radius", metavar="CATEGORY=RANGE", help="e.g. school=60:160:20 (metres)")
-    s.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: out/<scenario>-sweep)")
     s.set_defaults(run=run_sweep)
 
-    o = commands.add_parser("import-osm", help="import schools, libraries and transport hubs from OpenStreetMap",
-                            description="Write a ready-to-plan folder (boundary, site layers, scenario.toml) "
-                                        "from OpenStreetMap (needs network, or a --cache-dir with cached answers).")
+
+def _add_import_osm(commands, p) -> None:
+    o = commands.add_parser("import-osm", parents=[p["quiet"], p["out"]],
+                            help="import schools, libraries and transport hubs from OpenStreetMap",
+                            description="Write a ready-to-plan folder (boundary, site layers, scenario.toml) into "
+                                        "--out FOLDER from OpenStreetMap (needs network, or a --cache-dir with "
+                                        "cached answers).")
     o.add_argument("place", help='place name such as "Shenzhen, China" (or "福田区, 深圳市"), or a boundary file')
-    o.add_argument("-o", "--out", type=Path, required=True, help="folder to write")
     o.add_argument("--boundary", type=Path, help="study-area polygon file to use instead of the OSM boundary")
     o.add_argument("--population", type=Path, help="population layer; makes the scenario plan for people")
     o.add_argument("--population-column", default="population", help="population column (default: population)")
@@ -122,49 +202,84 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--timeout", type=int, default=180, metavar="S", help="Overpass query time limit in seconds")
     o.set_defaults(run=run_import_osm)
 
-    m = commands.add_parser("map", help="(re)draw map.html from a plan folder without re-solving")
-    m.add_argument("plan_dir", type=Path, help="a folder written by `hotspots plan`")
-    m.add_argument("--out", type=Path, default=None, help="HTML file to write (default: PLAN_DIR/map.html)")
-    m.add_argument("--offline", action="store_true", help="make a map that needs no network (inlined Leaflet)")
-    m.set_defaults(run=run_map)
-    return parser
+
+# --- shared helpers -----------------------------------------------------------------------
 
 
-def _map_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-map", action="store_true", help="skip map.html")
-    parser.add_argument("--offline", action="store_true", help="make a map that needs no network (inlined Leaflet)")
+def map_options(args: argparse.Namespace) -> dict:
+    """The map-rendering options of the command line (contract 2: exactly these keys)."""
+    return {"offline": args.offline, "lang": args.lang, "basemap": args.basemap, "tianditu_key": args.tianditu_key}
+
+
+def _required_out(args: argparse.Namespace, what: str) -> Path:
+    if args.out is None:
+        raise InputError(f"--out is required: give the folder to write {what} into, e.g. --out out/{what}")
+    return _folder_out(args.out)
+
+
+def _folder_out(out: Path) -> Path:
+    """``out`` as an output folder: refused when it is an existing file."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is an existing file; give a folder (a new one, or one written by hotspots)")
+    return out
+
+
+def _refuse_unsupported(options: dict) -> None:
+    """Map options set on the command line that this build's map cannot honour yet."""
+    flags = {"lang": "--lang", "basemap": "--basemap", "tianditu_key": "--tianditu-key"}
+    given = [flag for key, flag in flags.items() if options.get(key) is not None]
+    if given:
+        raise InputError(f"{', '.join(given)}: this build's map does not support it yet; leave it out")
+
+
+def _render(func, *args, options: dict):
+    """Call a map renderer with the map options (older renderers take only ``offline``)."""
+    import inspect
+
+    if "lang" in inspect.signature(func).parameters:
+        return func(*args, **options)
+    _refuse_unsupported({**options, "tianditu_key": None} if options["basemap"] is None else options)
+    return func(*args, offline=options["offline"])
+
+
+def _write_plan(result, out: Path, args: argparse.Namespace) -> None:
+    """``Plan.write`` with the map options and, where supported, ``bom=False`` for --no-bom."""
+    import inspect
+
+    params = inspect.signature(result.write).parameters
+    options = map_options(args)
+    kwargs: dict = {"map": not args.no_map}
+    if "map_options" in params:
+        kwargs["map_options"] = options
+    else:
+        if not args.no_map:
+            _refuse_unsupported({**options, "tianditu_key": None} if options["basemap"] is None else options)
+        kwargs["offline"] = options["offline"]
+    if args.no_bom and "bom" in params:
+        kwargs["bom"] = False
+    result.write(out, **kwargs)
+
+
+# --- commands -----------------------------------------------------------------------------
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from .planning import plan
-    from .report import format_summary
-    from .scenario import Budget, load_scenario
+    from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario or default_scenario())
-    changes = {}
-    if args.target is not None:
-        changes["target"] = args.target
-    if args.metric is not None:
-        changes["metric"] = args.metric
-    if args.cell_size is not None:
-        changes["cell_size_m"] = args.cell_size
-    if args.max_sites is not None or args.max_cost is not None:
-        changes["budget"] = Budget(
-            max_sites=args.max_sites if args.max_sites is not None else scenario.budget.max_sites,
-            max_cost=args.max_cost if args.max_cost is not None else scenario.budget.max_cost,
-        )
-    if args.no_local_search or args.no_bound or args.exact:
-        changes["solver"] = dataclasses.replace(
-            scenario.solver,
-            local_search=scenario.solver.local_search and not args.no_local_search,
-            bound=scenario.solver.bound and not args.no_bound,
-            exact=scenario.solver.exact or args.exact,
-        )
-    if changes:
-        scenario = scenario.replace(**changes)
+    if args.out is not None:
+        _folder_out(args.out)
+    scenario = load_scenario(args.scenario or default_scenario()).with_overrides(
+        FLAGS, target=args.target, metric=args.metric, cell_size_m=args.cell_size, max_sites=args.max_sites,
+        max_cost=args.max_cost, effort=args.effort, language=args.lang,
+        local_search=False if args.no_local_search else None, bound=False if args.no_bound else None,
+        exact=True if args.exact else None,
+    )
+    from .planning import plan  # heavy (geopandas): only once the arguments are known to be good
+    from .report import format_summary
+
     out = args.out or Path("out") / _slug(scenario.name)
     result = plan(scenario)
-    result.write(out, map=not args.no_map, offline=args.offline)
+    _write_plan(result, out, args)
     print(format_summary(result.summary()))
     print(f"\nOutputs in {out}/")
     return 0
@@ -173,7 +288,7 @@ def run_plan(args: argparse.Namespace) -> int:
 def run_map(args: argparse.Namespace) -> int:
     from .maps import render_map
 
-    path = render_map(args.plan_dir, args.out, offline=args.offline)
+    path = _render(render_map, args.plan_dir, args.out, options=map_options(args))
     print(f"Map written to {path}")
     return 0
 
@@ -182,14 +297,15 @@ def run_whatif(args: argparse.Namespace) -> int:
     from .compare import diff_plans
     from .whatif import load_plan
 
+    out = _required_out(args, "whatif")
+    add = [_parse_site(text) for text in args.add]
     base = load_plan(args.base)
-    add = [_parse_site(text) for text in args.add] + list(args.add_layer)
-    result = base.evaluate(add=add, remove=args.remove)
+    result = base.evaluate(add=add + list(args.add_layer), remove=args.remove)
     diff = diff_plans(base, result)
-    result.write(args.out, map=not args.no_map, offline=args.offline)
-    _write_json(diff.to_dict(), args.out / "diff.json")
+    _write_plan(result, out, args)
+    _write_json(diff.to_dict(), out / "diff.json")
     print(diff.format())
-    print(f"\nWhat-if plan in {args.out}/ (diff.json: the changes against {args.base})")
+    print(f"\nWhat-if plan in {out}/ (diff.json: the changes against {args.base})")
     return 0
 
 
@@ -202,8 +318,11 @@ def _parse_site(text: str):
         except ValueError:
             raise InputError(f"--add {text!r}: a new site is LON,LAT,CATEGORY[,NAME] with numbers in degrees, "
                              "e.g. 114.0579,22.5431,school") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InputError(f"--add {text!r}: longitude must be within ±180 and latitude within ±90 degrees "
+                             "(WGS84, longitude first), e.g. 114.0579,22.5431,school")
         return {"lon": lon, "lat": lat, "category": parts[2], "name": ",".join(parts[3:]) or None}
-    if len(parts) == 2:
+    if len(parts) == 2 or not text.strip():
         raise InputError(f"--add {text!r}: give a site id, or LON,LAT,CATEGORY for a new site")
     return text.strip()
 
@@ -211,55 +330,54 @@ def _parse_site(text: str):
 def run_compare(args: argparse.Namespace) -> int:
     from .compare import diff_plans
 
+    out = _folder_out(args.out) if args.out is not None else None
     diff = diff_plans(args.before, args.after)
     print(diff.format())
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        _write_json(diff.to_dict(), args.out / "diff.json")
+    if out is not None:
         from .maps import render_compare_map
 
-        path = render_compare_map(args.before, args.after, args.out / "compare.html", offline=args.offline)
-        print(f"\nDiff and map in {args.out}/ ({path.name})")
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            _write_json(diff.to_dict(), out / "diff.json")
+            path = _render(render_compare_map, args.before, args.after, out / "compare.html",
+                           options=map_options(args))
+        except BaseException:
+            if created:
+                import shutil
+
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+        print(f"\nDiff and map in {out}/ ({path.name})")
     return 0
 
 
 def run_sweep(args: argparse.Namespace) -> int:
+    from . import sweep
+
+    if args.out is not None:
+        _folder_out(args.out)
+    if args.target:
+        targets = sweep.parse_target_sweep(args.target)
+    elif args.budget:
+        budget_key, budgets = sweep.parse_budget_sweep(args.budget)
     from .planning import plan
     from .scenario import load_scenario
-    from .sweep import parse_range, plot_sweep, sweep_budgets, sweep_radius, sweep_targets
 
     scenario = load_scenario(args.scenario or default_scenario())
     if args.target:
-        values = parse_range(args.target, "--target")
-        bad = [v for v in values if not 0 < v <= 1]
-        if bad:
-            raise InputError(f"--target {args.target!r}: targets are fractions in (0, 1], e.g. 0.90:0.99:0.01")
-        base = plan(scenario.replace(target=max(values)))
-        table, x = sweep_targets(base, values), "target"
+        table, x = sweep.sweep_targets(plan(scenario.replace(target=max(targets))), targets), "target"
     elif args.budget:
-        kind, _, text = args.budget.partition("=")
-        if kind not in ("sites", "cost") or not text:
-            raise InputError(f"--budget {args.budget!r}: give sites=RANGE or cost=RANGE, e.g. sites=100:1000:100")
-        values = parse_range(text, "--budget")
-        base = plan(scenario)
-        if kind == "sites":
-            table, x = sweep_budgets(base, max_sites=[int(v) for v in values]), "max_sites"
-        else:
-            table, x = sweep_budgets(base, max_cost=values), "max_cost"
+        table, x = sweep.sweep_budgets(plan(scenario), **{budget_key: budgets}), budget_key
     else:
-        category, _, text = args.radius.partition("=")
-        if category not in scenario.categories:
-            raise InputError(f"--radius {args.radius!r}: unknown category {category!r}; the scenario has: "
-                             f"{', '.join(sorted(scenario.categories))}")
-        values = parse_range(text, "--radius")
-        base = plan(scenario)
-        table, x = sweep_radius(base, category, values), "radius_m"
+        category, radii = sweep.parse_radius_sweep(args.radius, scenario.categories)
+        table, x = sweep.sweep_radius(plan(scenario), category, radii), "radius_m"
     out = args.out or Path("out") / f"{_slug(scenario.name)}-sweep"
     out.mkdir(parents=True, exist_ok=True)
     csv_tmp = out / ".sweep.csv.tmp"
     table.to_csv(csv_tmp, index=False)
     csv_tmp.replace(out / "sweep.csv")
-    plot_sweep(table, x, out / "sweep.svg", title=f"{scenario.name}: coverage and cost vs. {x.replace('_', ' ')}")
+    sweep.plot_sweep(table, x, out / "sweep.svg", title=f"{scenario.name}: coverage and cost vs. {x.replace('_', ' ')}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.4f}"))
     print(f"\nSweep in {out}/ (sweep.csv, sweep.svg)")
     return 0
@@ -268,7 +386,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 def run_import_osm(args: argparse.Namespace) -> int:
     from .osm import import_osm
 
-    scenario = import_osm(args.place, args.out, boundary=args.boundary, population=args.population,
+    out = _required_out(args, "osm")
+    scenario = import_osm(args.place, out, boundary=args.boundary, population=args.population,
                           population_column=args.population_column, cache_dir=args.cache_dir, timeout_s=args.timeout)
     print(f"Scenario written to {scenario}\nPlan it with: hotspots plan {scenario}")
     return 0
@@ -287,5 +406,20 @@ def _slug(name: str) -> str:
     return slug or "plan"
 
 
+def run() -> None:
+    """The console entry point: :func:`main`, then exit with its status.
+
+    After an interruption it leaves with ``os._exit(130)``: a KeyboardInterrupt that hit
+    a C extension while it ran Python code (during the heavy imports) marks the
+    interpreter, which would otherwise kill itself with SIGINT at exit even though the
+    interruption was handled and reported."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -29,6 +29,7 @@ from .errors import InputError
 from .layers import WGS84, metric_crs, read_layer, read_polygons
 from .matrix import cells_reached, coverage_matrix, demand_tree
 from .progress import every, stage
+from .resources import check_memory
 from .scenario import Scenario
 from .sites import check_selection, drop_outside, load_sites
 from .solve import Solution, greedy_cover
@@ -269,6 +270,8 @@ def prepare(scenario: Scenario) -> Problem:
 
     study_area_m = study_area.to_crs(crs)
     area = shapely.union_all(study_area_m.geometry.array)
+    check_memory(area.area, scenario.cell_size_m, sites["radius_m"].to_numpy(),
+                 f"scenario file {scenario.source_file}" if scenario.source_file else "scenario")
     with stage(f"Building the {scenario.cell_size_m:g} m demand grid") as st:
         cells = build_grid(area, scenario.cell_size_m, crs)
         districts_m = _districts_or_whole_area(districts, area, crs, scenario.district_name_column)

@@ -1,10 +1,14 @@
 """The scenario: which layers to read and how to plan, as plain, serialisable data.
 
 A scenario is a small TOML file (see the README, "Scenario file") or the same
-structure built in Python. Paths in a file are relative to the file's folder; on
-load they become absolute so a :class:`Scenario` can be used from anywhere.
+structure built in Python. The dataclasses below mirror the file: one dataclass per
+table, one field per key, each declared with its type, range and fix-it hint
+(:func:`~coverage.schema.setting`); reading, writing and checking are the generic
+walkers of :mod:`coverage.schema`. Paths in a file are relative to the file's folder;
+on load they become absolute so a :class:`Scenario` can be used from anywhere.
 
-Derive what-if variants with :meth:`Scenario.replace`::
+Derive what-if variants with :meth:`Scenario.replace` or, for command-line style
+overrides, :meth:`Scenario.with_overrides`::
 
     base = load_scenario("gis_data/shenzhen/scenario.toml")
     cheaper = base.replace(target=0.95)
@@ -13,16 +17,25 @@ Derive what-if variants with :meth:`Scenario.replace`::
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .schema import (
+    Context, check, check_keys, check_value, field_types, require_table, setting, spec_of, toml_key, write_table,
+    write_value,
+)
+from .schema import read_table as _read_table
 
 METRICS = ("population", "area")
+LANGUAGES = ("en", "zh")
+BANDS = ("2.4", "5.2", "5.8")
+EFFORTS = ("fast", "thorough")
+_COLUMN = "a column name in quotes"
 
 
 @dataclass(frozen=True)
@@ -34,61 +47,129 @@ class LayerSource:
     ``"bd09"`` for Chinese web-map data, which is converted to WGS84 on load.
     ``lon_column`` / ``lat_column`` name the coordinate columns of a CSV file; by
     default common names (lon, lng, longitude, x / lat, latitude, y) are detected.
+    ``encoding`` is a CSV file's text encoding (None: detected); ``sheet`` an Excel
+    sheet (name, or 0-based number; the older ``layer`` key also names it) and
+    ``header_row`` the 1-based row of the column names in a CSV or Excel sheet.
     """
 
-    path: Path
-    layer: str | None = None
-    crs: str | None = None
-    lon_column: str | None = None
-    lat_column: str | None = None
+    path: Path = setting(example='path = "layer.gpkg"')
+    layer: str | None = setting(None, hint="give the layer (or Excel sheet) name in quotes")
+    crs: str | None = setting(None, hint='e.g. crs = "EPSG:4326", "gcj02" or "bd09"')
+    lon_column: str | None = setting(None, example='lon_column = "lng"')
+    lat_column: str | None = setting(None, example='lat_column = "lat"')
+    encoding: str | None = setting(None, codec=True, hint='e.g. encoding = "gbk"; leave it out to detect it')
+    sheet: str | int | None = setting(None, lo=0, hi=1000, hint='e.g. sheet = "Sites" or sheet = 0 (the first)')
+    header_row: int | None = setting(None, lo=1, hi=1000, hint="the 1-based row holding the column names, e.g. 2")
+
+    @classmethod
+    def from_toml(cls, raw: Any, ctx: Context, loc: str, extra: tuple[str, ...] = ()) -> LayerSource:
+        """A layer table, or just its path as text (``study_area = "boundary.gpkg"``)."""
+        if isinstance(raw, str):
+            raw = {"path": raw}
+        table = require_table(raw, f"{ctx.where}: {loc}", f'{loc} path = "layer.gpkg"')
+        if "path" not in table:
+            raise InputError(f"{ctx.where}: {loc} needs a path, e.g. path = \"layer.gpkg\"")
+        return _read_table(cls, table, ctx, loc, extra)
 
 
 @dataclass(frozen=True)
 class SiteLayer:
-    """A layer of candidate (or existing) hotspot sites.
+    """A layer of candidate (or existing) hotspot sites: a ``[[sites]]`` table.
 
     Every feature takes ``category``, or the value of ``category_column``. Site ids
     come from ``id_column``; without one they are ``<file stem>-<row number>``.
     ``existing = True`` marks hotspots already installed: they are preselected and
-    cost nothing new.
+    cost nothing new. ``cost_column`` / ``radius_column`` / ``wired_column`` name
+    per-site overrides of the category's cost, radius (metres) and backhaul; when not
+    given, columns literally named ``cost``, ``radius_m`` and ``wired`` are used.
     """
 
-    source: LayerSource
-    category: str | None = None
-    category_column: str | None = None
-    id_column: str | None = None
-    name_column: str | None = None
-    existing: bool = False
+    source: LayerSource = setting(flatten=True)
+    category: str | None = setting(None, hint="name a [categories.NAME] table")
+    category_column: str | None = setting(None, example='category_column = "kind"')
+    id_column: str | None = setting(None, example='id_column = "site_id"')
+    name_column: str | None = setting(None, example='name_column = "name"')
+    existing: bool = setting(False, hint="write existing = true or existing = false, without quotes")
+    cost_column: str | None = setting(None, example='cost_column = "cost"')
+    radius_column: str | None = setting(None, example='radius_column = "radius_m"')
+    wired_column: str | None = setting(None, example='wired_column = "has_fibre"')
+
+    @classmethod
+    def from_toml(cls, raw: Any, ctx: Context, loc: str) -> SiteLayer:
+        table = require_table(raw, f"{ctx.where}: {loc}", '[[sites]] path = "schools.csv"')
+        if "path" not in table:
+            raise InputError(f"{ctx.where}: {loc} needs a path, e.g. path = \"schools.csv\"")
+        return _read_table(cls, table, ctx, loc)
 
 
 @dataclass(frozen=True)
 class Category:
-    """A kind of site: coverage radius in metres and the cost of one new hotspot.
+    """A kind of site (``[categories.NAME]``): coverage radius in metres and the cost of
+    one new hotspot.
 
     ``radio`` (a :class:`~coverage.radio.RadioProfile`) is the access point installed
     at such sites; when the scenario gives a radio profile and no ``radius_m``, the
     radius comes from its link budget. ``wired`` says whether such sites have fibre
     backhaul (public buildings and hubs usually do) or must link wirelessly (mesh).
+    ``phase`` orders the build (1 first); ``required = true`` installs every site of it.
     """
 
-    name: str
-    radius_m: float
-    cost: float = 1.0
-    label: str | None = None
+    name: str = setting(toml=False)
+    radius_m: float = setting(lo=0, lo_open=True, hi=5000, unit="metres",
+                              hint="outdoor Wi-Fi reaches tens to a few hundred metres, e.g. radius_m = 100")
+    cost: float = setting(1.0, lo=0, lo_open=True, hi=1e9, hint="cost of one new hotspot, e.g. cost = 1.0")
+    label: str | None = setting(None, example='label = "School"')
     radio: Any = None
-    wired: bool = True
+    wired: bool = setting(True, hint="write wired = true or wired = false, without quotes")
+    phase: int = setting(1, lo=1, hi=20, hint="phase 1 is built first, e.g. phase = 2")
+    required: bool = setting(False, hint="write required = true to install every site of the category")
 
     @property
     def display_name(self) -> str:
         return self.label or self.name.replace("_", " ").capitalize()
 
+    @classmethod
+    def from_toml(cls, raw: Any, ctx: Context, loc: str, name: str) -> Category:
+        """A [categories.NAME] table: radius_m, or a radio profile whose link budget gives it."""
+        table = require_table(raw, f"{ctx.where}: {loc}", f"{loc} radius_m = 100")
+        radio_table = table.get("radio")
+        check_keys(table, {toml_key(f) for f in dataclasses.fields(cls) if spec_of(f).toml} | {"radio"},
+                   f"{ctx.where}: {loc}")
+        if radio_table is None:
+            if "radius_m" not in table:
+                raise InputError(f"{ctx.where}: {loc} needs radius_m (metres), or a {loc[:-1]}.radio] profile; "
+                                 "add e.g. radius_m = 100")
+            return _read_table(cls, {k: v for k, v in table.items() if k != "radio"}, ctx, loc, name=name)
+        if "radius_m" in table:
+            raise InputError(f"{ctx.where}: {loc}: give radius_m or a radio profile, not both "
+                             "(a fixed radius with a profile goes in the radio table: radius_m = …)")
+        from .radio import profile_from_table, radius_m  # numpy: only for scenarios with radio profiles
+
+        radio_loc = f"{ctx.where} {loc[:-1]}.radio]"
+        radio = profile_from_table(require_table(radio_table, radio_loc, 'band = "2.4"'), radio_loc)
+        rest = {k: v for k, v in table.items() if k != "radio"}
+        return _read_table(cls, rest, ctx, loc, name=name, radio=radio,
+                           radius_m=radius_m(radio, radio_loc).radius_m)
+
+    def to_toml(self, rel: Any) -> dict:
+        table = write_table(self, rel)
+        table["cost"] = self.cost
+        if self.radio is None:
+            table = {"radius_m": self.radius_m, **table}
+        else:
+            table.pop("radius_m", None)
+            defaults = type(self.radio)()
+            table["radio"] = {k: v for k, v in dataclasses.asdict(self.radio).items()
+                              if v is not None and v != getattr(defaults, k)} or {"band": self.radio.band}
+        return table
+
 
 @dataclass(frozen=True)
 class Budget:
-    """Limits on the new sites (existing hotspots do not count against it)."""
+    """Limits on the new sites (existing hotspots do not count against it): ``[budget]``."""
 
-    max_sites: int | None = None
-    max_cost: float | None = None
+    max_sites: int | None = setting(None, lo=0, hi=10_000_000, hint="a count of new sites, e.g. max_sites = 500")
+    max_cost: float | None = setting(None, lo=0, hi=1e12, hint="total cost of new sites, e.g. max_cost = 800")
 
     @property
     def is_limited(self) -> bool:
@@ -97,7 +178,7 @@ class Budget:
 
 @dataclass(frozen=True)
 class Network:
-    """Settings of the channel, backhaul and capacity checks.
+    """Settings of the channel, backhaul and capacity checks: ``[network]``.
 
     ``band`` is the band of categories without a radio profile. Hotspots interfere when
     their circles overlap or when closer than ``co_channel_distance_m`` (0: overlap
@@ -106,60 +187,111 @@ class Network:
     ``users_per_ap`` for each of ``aps_per_site`` access points.
     """
 
-    band: str = "2.4"
-    co_channel_distance_m: float = 0.0
-    mesh_range_m: float = 300.0
-    take_up_rate: float = 0.10
-    concurrency: float = 0.20
-    users_per_ap: float = 50.0
-    aps_per_site: int = 1
+    band: str = setting("2.4", choices=BANDS, hint='the band in GHz, e.g. band = "5.8"')
+    co_channel_distance_m: float = setting(0.0, lo=0, hi=10_000, unit="metres", example="co_channel_distance_m = 0")
+    mesh_range_m: float = setting(300.0, lo=0, hi=50_000, unit="metres", example="mesh_range_m = 300")
+    take_up_rate: float = setting(0.10, noun="a fraction", lo=0, hi=1, hint="share of the people served, e.g. 0.10")
+    concurrency: float = setting(0.20, noun="a fraction", lo=0, hi=1, hint="share of users online at once, e.g. 0.20")
+    users_per_ap: float = setting(50.0, lo=0, hi=10_000, hint="concurrent users one access point serves, e.g. 50")
+    aps_per_site: int = setting(1, lo=1, hi=64, hint="access points per site, e.g. aps_per_site = 2")
+
+    @classmethod
+    def from_toml(cls, raw: Any, ctx: Context, loc: str) -> Network:
+        table = dict(require_table(raw, f"{ctx.where}: {loc}", '[network] band = "2.4"'))
+        band = table.get("band")
+        if isinstance(band, (int, float)) and not isinstance(band, bool):
+            table["band"] = f"{band:g}"  # band = 2.4 written as a number
+        return _read_table(cls, table, ctx, loc)
 
 
 @dataclass(frozen=True)
 class Solver:
-    """How hard to work after greedy.
+    """How hard to work after greedy: ``[solver]``.
 
     ``local_search`` drops redundant sites and tries 1-out/1-in swaps (capped by
     ``max_rounds`` and ``max_swap_evaluations`` so results are deterministic); ``bound``
     proves a lower bound on the optimal cost with the LP relaxation (HiGHS, at most
     ``bound_time_limit_s`` seconds); ``exact`` solves the integer programme (HiGHS MILP,
     at most ``exact_time_limit_s`` seconds) and keeps its plan when it is cheaper.
+    ``effort`` is "fast" or "thorough".
     """
 
-    local_search: bool = True
-    max_rounds: int = 10
-    max_swap_evaluations: int = 20_000
-    bound: bool = True
-    bound_time_limit_s: float = 10.0
-    exact: bool = False
-    exact_time_limit_s: float = 60.0
+    local_search: bool = setting(True, hint="write local_search = true or false, without quotes")
+    max_rounds: int = setting(10, lo=0, hi=10_000, example="max_rounds = 10")
+    max_swap_evaluations: int = setting(20_000, lo=0, hi=1_000_000_000, example="max_swap_evaluations = 20000")
+    bound: bool = setting(True, hint="write bound = true or false, without quotes")
+    bound_time_limit_s: float = setting(10.0, lo=0, lo_open=True, hi=86_400, unit="seconds",
+                                        example="bound_time_limit_s = 10")
+    exact: bool = setting(False, hint="write exact = true or false, without quotes")
+    exact_time_limit_s: float = setting(60.0, lo=0, lo_open=True, hi=86_400, unit="seconds",
+                                        example="exact_time_limit_s = 60")
+    effort: str = setting("fast", choices=EFFORTS, hint='e.g. effort = "thorough"')
+
+
+@dataclass(frozen=True)
+class Gapfill:
+    """Generated gap-filling candidates: ``[gapfill]``. Sites on a square lattice of
+    ``spacing_m`` metres, of category ``category`` (radius, cost, wiring and phase
+    from ``[categories.<category>]``), over demand the layers' sites do not reach."""
+
+    category: str = setting(hint='name a [categories.NAME] table, e.g. category = "street"')
+    spacing_m: float = setting(100.0, lo=5, hi=10_000, unit="metres", hint="lattice spacing, e.g. spacing_m = 100")
+
+
+@dataclass(frozen=True)
+class Equity:
+    """District minimum coverage on top of the city-wide target: ``[equity]``
+    ``min_coverage`` for every district and ``[equity.districts]`` per district."""
+
+    min_coverage: float | None = setting(None, noun="a fraction", lo=0, hi=1, hint="e.g. min_coverage = 0.9")
+    districts: dict[str, float] = setting(default_factory=dict, lo=0, hi=1,
+                                          hint='fractions per district name, e.g. "Futian" = 0.95')
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A year-by-year roll-out: ``[rollout]``. Each year installs at most
+    ``budget_per_year`` (cost units) or ``sites_per_year`` new sites, from ``start_year``
+    (to ``end_year`` when given)."""
+
+    start_year: int = setting(lo=1990, hi=2200, hint="a calendar year, e.g. start_year = 2011")
+    end_year: int | None = setting(None, lo=1990, hi=2200, hint="a calendar year, e.g. end_year = 2015")
+    budget_per_year: float | None = setting(None, lo=0, lo_open=True, hi=1e12, hint="cost units a year, e.g. 200")
+    sites_per_year: int | None = setting(None, lo=1, hi=10_000_000, hint="new sites a year, e.g. 800")
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """Everything a planning run needs.
+    """Everything a planning run needs: the top level of a scenario file.
 
     ``target`` is the fraction (0–1] of total demand to cover, measured by ``metric``
     ("population" or "area"). ``cell_size_m`` is the side of a demand cell in metres.
+    ``language`` ("en" or "zh") is the default language of the map and summary.
     """
 
-    study_area: LayerSource
-    sites: tuple[SiteLayer, ...]
-    categories: dict[str, Category]
-    name: str = "scenario"
-    target: float = 0.99
-    metric: str = "population"
-    cell_size_m: float = 100.0
+    study_area: LayerSource = setting(example='[study_area] path = "boundary.gpkg"')
+    sites: tuple[SiteLayer, ...] = setting(example='[[sites]] path = "schools.csv"')
+    categories: dict[str, Category] = setting(example="[categories.school] radius_m = 100")
+    name: str = setting("scenario", always=True, example='name = "Shenzhen"')
+    target: float = setting(0.99, noun="a fraction", lo=0, lo_open=True, hi=1, always=True, hint="e.g. target = 0.99")
+    metric: str = setting("population", choices=METRICS, always=True, hint='e.g. metric = "area"')
+    cell_size_m: float = setting(100.0, lo=1, hi=10_000, unit="metres", always=True,
+                                 hint="the side of a demand cell, e.g. cell_size_m = 100")
     districts: LayerSource | None = None
-    district_name_column: str = "name"
+    district_name_column: str = setting("name", table="districts", key="name_column", example='name_column = "name"')
     population: LayerSource | None = None
-    population_column: str = "population"
-    budget: Budget = field(default_factory=Budget)
-    forced: tuple[str, ...] = ()
-    forbidden: tuple[str, ...] = ()
-    network: Network = field(default_factory=Network)
-    solver: Solver = field(default_factory=Solver)
-    source_file: Path | None = None
+    population_column: str = setting("population", table="population", key="column",
+                                      example='column = "population"')
+    budget: Budget = setting(default_factory=Budget)
+    forced: tuple[str, ...] = setting((), example='forced = ["LB-FT-051"]')
+    forbidden: tuple[str, ...] = setting((), example='forbidden = ["SC-002"]')
+    network: Network = setting(default_factory=Network)
+    solver: Solver = setting(default_factory=Solver)
+    language: str = setting("en", choices=LANGUAGES, hint='e.g. language = "zh"')
+    gapfill: Gapfill | None = None
+    equity: Equity = setting(default_factory=Equity)
+    rollout: Rollout | None = None
+    source_file: Path | None = setting(None, toml=False)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -181,82 +313,80 @@ class Scenario:
         categories[name] = dataclasses.replace(categories[name], **changes)
         return self.replace(categories=categories)
 
+    def with_overrides(self, labels: Mapping[str, str] | None = None, **changes: Any) -> Scenario:
+        """A copy with settings given by name, wherever they live in the file (``target``,
+        ``cell_size_m``, ``max_sites``, ``max_cost``, ``local_search``, ``bound``, ``exact``,
+        ``effort``, ``language``, …). ``None`` values are ignored. Each value is checked
+        on its own first, and an error names ``labels[key]`` (e.g. the command-line flag
+        ``--cell-size``) instead of the file's key."""
+        labels = labels or {}
+        grouped: dict[str, dict[str, Any]] = {}
+        for key, value in changes.items():
+            if value is None:
+                continue
+            owner, f = _override_field(key)
+            spec, label = spec_of(f), labels.get(key, key)
+            if label != key:  # the fix in the caller's terms: "e.g. --cell-size 100", not "cell_size_m = 100"
+                spec = dataclasses.replace(spec, hint=spec.hint.replace(f"{key} = ", f"{label} "),
+                                           example=spec.example.replace(f"{key} = ", f"{label} "))
+            check_value(value, field_types(type(self) if owner is None else _OWNERS[owner])[key], spec, label)
+            grouped.setdefault(owner or "", {})[key] = value
+        top = grouped.pop("", {})
+        for owner, values in grouped.items():
+            top[owner] = dataclasses.replace(getattr(self, owner), **values)
+        return self.replace(**top) if top else self
+
+
+_OWNERS = {"budget": Budget, "solver": Solver}
+
+
+def _override_field(key: str) -> tuple[str | None, dataclasses.Field]:
+    """Which table holds setting ``key``: None for the top level, or "budget"/"solver"."""
+    overridable = {"target", "metric", "cell_size_m", "language", "name"}
+    if key in overridable:
+        return None, next(f for f in dataclasses.fields(Scenario) if f.name == key)
+    for owner, cls in _OWNERS.items():
+        for f in dataclasses.fields(cls):
+            if f.name == key:
+                return owner, f
+    raise TypeError(f"with_overrides: unknown setting {key!r}")
+
 
 def validate(scenario: Scenario) -> None:
-    """Raise :class:`InputError` for settings that cannot work."""
-    where = f"scenario {scenario.source_file}" if scenario.source_file else "scenario"
-    if not (isinstance(scenario.target, (int, float)) and 0 < scenario.target <= 1):
-        raise InputError(f"{where}: target must be a fraction in (0, 1], e.g. 0.99; got {scenario.target!r}")
-    if scenario.metric not in METRICS:
-        raise InputError(f"{where}: metric must be one of {', '.join(METRICS)}; got {scenario.metric!r}")
+    """Raise :class:`InputError` for settings that cannot work: every value type- and
+    range-checked against its declaration, then the rules that tie values together."""
+    where = f"scenario file {scenario.source_file}" if scenario.source_file else "scenario"
+    check(scenario, where)
+    if not scenario.sites:
+        raise InputError(f"{where}: no site layers; add at least one [[sites]] table with a path and a category")
     if scenario.metric == "population" and scenario.population is None:
         raise InputError(
             f"{where}: metric is 'population' but no [population] layer is given; "
             "add one or set metric = \"area\""
         )
-    if not (_is_number(scenario.cell_size_m) and scenario.cell_size_m > 0):
-        raise InputError(f"{where}: cell_size_m must be a positive number of metres; got {scenario.cell_size_m!r}")
-    if not scenario.sites:
-        raise InputError(f"{where}: no site layers; add at least one [[sites]] table")
-    for name, cat in scenario.categories.items():
-        if not (_is_number(cat.radius_m) and cat.radius_m > 0):
-            raise InputError(f"{where}: category {name!r}: radius_m must be a positive number of metres")
-        if not (_is_number(cat.cost) and cat.cost > 0):
-            raise InputError(f"{where}: category {name!r}: cost must be a positive number")
-    for layer in scenario.sites:
-        if (layer.category is None) == (layer.category_column is None):
-            raise InputError(
-                f"{where}: site layer {layer.source.path}: give exactly one of category or category_column"
-            )
-        if layer.category is not None and layer.category not in scenario.categories:
-            raise InputError(
-                f"{where}: site layer {layer.source.path}: category {layer.category!r} is not defined; "
-                f"add [categories.{layer.category}] with radius_m and cost"
-            )
-    budget = scenario.budget
-    if budget.max_sites is not None and (not isinstance(budget.max_sites, int) or budget.max_sites < 0):
-        raise InputError(f"{where}: budget max_sites must be a whole number ≥ 0; got {budget.max_sites!r}")
-    if budget.max_cost is not None and not (_is_number(budget.max_cost) and budget.max_cost >= 0):
-        raise InputError(f"{where}: budget max_cost must be a number ≥ 0; got {budget.max_cost!r}")
-    net = scenario.network
-    for key in ("co_channel_distance_m", "mesh_range_m", "take_up_rate", "concurrency", "users_per_ap"):
-        value = getattr(net, key)
-        if not (_is_number(value) and value >= 0):
-            raise InputError(f"{where}: [network] {key} must be a number ≥ 0; got {value!r}")
-    if net.band not in ("2.4", "5.2", "5.8"):
-        raise InputError(f"{where}: [network] band must be \"2.4\", \"5.2\" or \"5.8\" (GHz); got {net.band!r}")
-    if not (isinstance(net.aps_per_site, int) and net.aps_per_site >= 1):
-        raise InputError(f"{where}: [network] aps_per_site must be a whole number ≥ 1")
-    solver = scenario.solver
-    for key in ("local_search", "bound", "exact"):
-        if not isinstance(getattr(solver, key), bool):
-            raise InputError(f"{where}: [solver] {key} must be true or false")
-    for key in ("max_rounds", "max_swap_evaluations"):
-        if not (isinstance(getattr(solver, key), int) and getattr(solver, key) >= 0):
-            raise InputError(f"{where}: [solver] {key} must be a whole number ≥ 0")
-    for key in ("bound_time_limit_s", "exact_time_limit_s"):
-        if not (_is_number(getattr(solver, key)) and getattr(solver, key) > 0):
-            raise InputError(f"{where}: [solver] {key} must be a positive number of seconds")
+    for i, layer in enumerate(scenario.sites):
+        _check_site_layer(layer, f"{where}: [[sites]] #{i + 1} ({layer.source.path.name})", scenario.categories)
+    if scenario.gapfill is not None and scenario.gapfill.category not in scenario.categories:
+        raise InputError(f"{where}: [gapfill] category {scenario.gapfill.category!r} is not defined; add "
+                         f"[categories.{scenario.gapfill.category}] with radius_m and cost")
+    rollout = scenario.rollout
+    if rollout is not None and rollout.end_year is not None and rollout.end_year < rollout.start_year:
+        raise InputError(f"{where}: [rollout] end_year {rollout.end_year} is before start_year "
+                         f"{rollout.start_year}; give an end_year ≥ start_year")
     both = sorted(set(scenario.forced) & set(scenario.forbidden))
     if both:
         raise InputError(f"{where}: sites both forced and forbidden: {', '.join(both)}; keep each in one list")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _check_site_layer(layer: SiteLayer, here: str, categories: Mapping[str, Category]) -> None:
+    if (layer.category is None) == (layer.category_column is None):
+        raise InputError(f"{here}: give exactly one of category or category_column")
+    if layer.category is not None and layer.category not in categories:
+        raise InputError(f"{here}: category {layer.category!r} is not defined; "
+                         f"add [categories.{layer.category}] with radius_m and cost")
 
 
 # --- reading and writing TOML -------------------------------------------------------
-
-_TOP_KEYS = {
-    "name", "target", "metric", "cell_size_m", "study_area", "districts", "population",
-    "categories", "sites", "budget", "forced", "forbidden", "network", "solver",
-}
-_SOURCE_KEYS = {"path", "layer", "crs", "lon_column", "lat_column"}
-_SITE_KEYS = _SOURCE_KEYS | {"category", "category_column", "id_column", "name_column", "existing"}
-_CATEGORY_KEYS = {"radius_m", "cost", "label", "radio", "wired"}
-_NETWORK_KEYS = {f.name for f in dataclasses.fields(Network)}
-_SOLVER_KEYS = {f.name for f in dataclasses.fields(Solver)}
 
 
 def load_scenario(path: str | os.PathLike) -> Scenario:
@@ -266,98 +396,40 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         with open(path, "rb") as f:
             data = tomllib.load(f)
     except FileNotFoundError:
-        raise InputError(f"scenario file {path} does not exist") from None
+        raise InputError(f"scenario file {path} does not exist; check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"scenario file {path} is a folder; name the .toml file inside it, "
+                         f"e.g. {path / 'scenario.toml'}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"scenario file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                         f"position {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"scenario file {path} is not valid TOML: {exc}") from None
+        raise InputError(f"scenario file {path} is not valid TOML: {exc}; fix that line "
+                         '(see the README, "Scenario file")') from None
+    except OSError as exc:
+        raise InputError(f"scenario file {path} cannot be read: {exc.strerror}; check its permissions") from None
     return scenario_from_dict(data, base_dir=path.resolve().parent, source_file=path)
 
 
-def scenario_from_dict(data: dict, base_dir: Path | None = None, source_file: Path | None = None) -> Scenario:
-    """Build a :class:`Scenario` from the structure of a scenario file."""
+def scenario_from_dict(data: Mapping[str, Any], base_dir: str | os.PathLike | None = None,
+                       source_file: Path | None = None) -> Scenario:
+    """Build a :class:`Scenario` from the structure of a scenario file (a dict as
+    :mod:`tomllib` returns it); relative paths are taken from ``base_dir``."""
     where = f"scenario file {source_file}" if source_file else "scenario"
-    base_dir = Path(base_dir) if base_dir else Path.cwd()
-    _check_keys(data, _TOP_KEYS, where)
-
-    def source(table: Any, key: str, keys: set[str] = _SOURCE_KEYS) -> LayerSource:
-        if isinstance(table, str):
-            table = {"path": table}
-        if not isinstance(table, dict) or "path" not in table:
-            raise InputError(f"{where}: [{key}] needs a path, e.g. path = \"layer.gpkg\"")
-        _check_keys(table, keys, f"{where} [{key}]")
-        return LayerSource(
-            path=(base_dir / table["path"]).resolve(),
-            layer=table.get("layer"),
-            crs=table.get("crs"),
-            lon_column=table.get("lon_column"),
-            lat_column=table.get("lat_column"),
-        )
-
-    if "study_area" not in data:
-        raise InputError(f"{where}: missing [study_area] with the path of the study-area polygon layer")
-    categories = {name: _category(name, table, where) for name, table in data.get("categories", {}).items()}
-    sites = []
-    for i, table in enumerate(data.get("sites", [])):
-        key = f"sites #{i + 1}"
-        src = source(table, key, _SITE_KEYS)
-        sites.append(SiteLayer(
-            source=src,
-            category=table.get("category"),
-            category_column=table.get("category_column"),
-            id_column=table.get("id_column"),
-            name_column=table.get("name_column"),
-            existing=bool(table.get("existing", False)),
-        ))
-    districts = data.get("districts")
-    population = data.get("population")
-    budget = data.get("budget", {})
-    _check_keys(budget, {"max_sites", "max_cost"}, f"{where} [budget]")
-    network = data.get("network", {})
-    _check_keys(network, _NETWORK_KEYS, f"{where} [network]")
-    solver = data.get("solver", {})
-    _check_keys(solver, _SOLVER_KEYS, f"{where} [solver]")
-    if isinstance(network.get("band"), (int, float)):
-        network = {**network, "band": f"{network['band']:g}"}
-    return Scenario(
-        name=data.get("name", source_file.stem if source_file else "scenario"),
-        target=data.get("target", 0.99),
-        metric=data.get("metric", "population" if population else "area"),
-        cell_size_m=data.get("cell_size_m", 100.0),
-        study_area=source(data["study_area"], "study_area"),
-        districts=source(districts, "districts", _SOURCE_KEYS | {"name_column"}) if districts else None,
-        district_name_column=(districts or {}).get("name_column", "name") if isinstance(districts, dict) else "name",
-        population=source(population, "population", _SOURCE_KEYS | {"column"}) if population else None,
-        population_column=(population or {}).get("column", "population") if isinstance(population, dict) else "population",
-        sites=tuple(sites),
-        categories=categories,
-        budget=Budget(max_sites=budget.get("max_sites"), max_cost=budget.get("max_cost")),
-        forced=tuple(str(s) for s in data.get("forced", ())),
-        forbidden=tuple(str(s) for s in data.get("forbidden", ())),
-        network=Network(**network),
-        solver=Solver(**solver),
-        source_file=source_file,
-    )
-
-
-def _category(name: str, table: Any, where: str) -> Category:
-    """A [categories.NAME] table: radius_m, or a radio profile whose link budget gives it."""
-    from .radio import profile_from_table, radius_m
-
-    here = f"{where} [categories.{name}]"
-    if not isinstance(table, dict):
-        raise InputError(f"{here} must be a table with radius_m (metres) and cost")
-    _check_keys(table, _CATEGORY_KEYS, here)
-    radio = profile_from_table(table["radio"], f"{here}.radio") if "radio" in table else None
-    if radio is None and "radius_m" not in table:
-        raise InputError(f"{here} needs radius_m (metres), or a [categories.{name}.radio] profile")
-    if radio is not None and "radius_m" in table:
-        raise InputError(f"{here}: give radius_m or a radio profile, not both "
-                         "(a fixed radius with a profile goes in the radio table: radius_m = …)")
-    radius = radius_m(radio, f"{here}.radio").radius_m if radio is not None else table["radius_m"]
-    wired = table.get("wired", True)
-    if not isinstance(wired, bool):
-        raise InputError(f"{here}: wired must be true or false")
-    return Category(name=name, radius_m=radius, cost=table.get("cost", 1.0), label=table.get("label"),
-                    radio=radio, wired=wired)
+    ctx = Context(where=where, base_dir=Path(base_dir) if base_dir else Path.cwd())
+    data = dict(require_table(data, where, "a TOML document"))
+    for key, example in (("study_area", '[study_area] path = "boundary.gpkg"'),
+                         ("sites", '[[sites]] path = "schools.csv"'),
+                         ("categories", "[categories.school] radius_m = 100")):
+        if key not in data:
+            raise InputError(f"{where}: missing {key}; add it, e.g. {example}")
+    data.setdefault("name", source_file.stem if source_file else "scenario")
+    data.setdefault("metric", "population" if data.get("population") else "area")
+    given = {"source_file": source_file}
+    for key, extra in (("districts", ("name_column",)), ("population", ("column",))):
+        if data.get(key) is not None:
+            given[key] = LayerSource.from_toml(data[key], ctx, f"[{key}]", extra)
+    return _read_table(Scenario, data, ctx, "", **given)
 
 
 def scenario_to_dict(scenario: Scenario, relative_to: Path | None = None) -> dict:
@@ -368,61 +440,14 @@ def scenario_to_dict(scenario: Scenario, relative_to: Path | None = None) -> dic
             return str(path)
         return Path(os.path.relpath(path, relative_to)).as_posix()
 
-    def source(src: LayerSource, **extra: Any) -> dict:
-        out = {"path": rel(src.path)}
-        for key in ("layer", "crs", "lon_column", "lat_column"):
-            if getattr(src, key) is not None:
-                out[key] = getattr(src, key)
-        out.update({k: v for k, v in extra.items() if v is not None})
-        return out
-
-    data: dict[str, Any] = {
-        "name": scenario.name,
-        "target": scenario.target,
-        "metric": scenario.metric,
-        "cell_size_m": scenario.cell_size_m,
-    }
-    if scenario.forced:
-        data["forced"] = list(scenario.forced)
-    if scenario.forbidden:
-        data["forbidden"] = list(scenario.forbidden)
-    data["study_area"] = source(scenario.study_area)
-    if scenario.districts:
-        data["districts"] = source(scenario.districts, name_column=scenario.district_name_column)
-    if scenario.population:
-        data["population"] = source(scenario.population, column=scenario.population_column)
-    budget = {k: v for k, v in dataclasses.asdict(scenario.budget).items() if v is not None}
-    if budget:
-        data["budget"] = budget
-    if scenario.network != Network():
-        data["network"] = {k: v for k, v in dataclasses.asdict(scenario.network).items()
-                           if v != getattr(Network(), k)}
-    if scenario.solver != Solver():
-        data["solver"] = {k: v for k, v in dataclasses.asdict(scenario.solver).items()
-                          if v != getattr(Solver(), k)}
-    data["categories"] = {name: _category_table(c) for name, c in scenario.categories.items()}
-    data["sites"] = [
-        source(s.source, category=s.category, category_column=s.category_column, id_column=s.id_column,
-               name_column=s.name_column, existing=s.existing or None)
-        for s in scenario.sites
-    ]
-    return data
+    data = write_table(scenario, rel)
+    data["study_area"] = write_value(scenario.study_area, rel)  # always a table, even with only a path
+    order = [*_FILE_ORDER, *data]  # the layers first, as a person writes the file; the rest as declared
+    return {key: data[key] for key in dict.fromkeys(order) if key in data}
 
 
-def _category_table(category: Category) -> dict:
-    table: dict[str, Any] = {}
-    if category.radio is None:
-        table["radius_m"] = category.radius_m
-    table["cost"] = category.cost
-    if category.label is not None:
-        table["label"] = category.label
-    if not category.wired:
-        table["wired"] = False
-    if category.radio is not None:
-        defaults = type(category.radio)()
-        table["radio"] = {k: v for k, v in dataclasses.asdict(category.radio).items()
-                          if v is not None and v != getattr(defaults, k)} or {"band": category.radio.band}
-    return table
+_FILE_ORDER = ("name", "language", "target", "metric", "cell_size_m", "forced", "forbidden",
+               "study_area", "districts", "population", "budget")
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike, relative_to: str | os.PathLike | None = None) -> None:
@@ -436,9 +461,3 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike, relative_to: str 
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _check_keys(table: dict, allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")

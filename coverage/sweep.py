@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
-
-import pandas as pd
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .scenario import Budget
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from .planning import Plan
 
 COLUMNS = ["coverage_population", "coverage_area", "coverage", "target_met", "n_new", "total_cost", "stop_reason"]
@@ -24,6 +25,8 @@ COLUMNS = ["coverage_population", "coverage_area", "coverage", "target_met", "n_
 
 def sweep_targets(plan: Plan, targets: Sequence[float]) -> pd.DataFrame:
     """One greedy plan per target; adds the marginal cost per percentage point."""
+    import pandas as pd
+
     rows = [_row(plan.replan(target=float(t), solver=_fast(plan)), target=float(t)) for t in sorted(targets)]
     table = pd.DataFrame(rows)
     step = table["target"].diff() * 100
@@ -34,6 +37,8 @@ def sweep_targets(plan: Plan, targets: Sequence[float]) -> pd.DataFrame:
 def sweep_budgets(plan: Plan, max_sites: Sequence[int] | None = None,
                   max_cost: Sequence[float] | None = None) -> pd.DataFrame:
     """One greedy plan per budget (number of new sites, or total cost of new sites)."""
+    import pandas as pd
+
     if (max_sites is None) == (max_cost is None):
         raise InputError("sweep one budget at a time: max_sites or max_cost")
     if max_sites is not None:
@@ -45,6 +50,8 @@ def sweep_budgets(plan: Plan, max_sites: Sequence[int] | None = None,
 
 def sweep_radius(plan: Plan, category: str, radii_m: Sequence[float]) -> pd.DataFrame:
     """One greedy plan per coverage radius (metres) of ``category``."""
+    import pandas as pd
+
     rows = []
     for radius in sorted(radii_m):
         variant = plan.scenario.with_category(category, radius_m=float(radius))
@@ -65,18 +72,83 @@ def _row(result: Plan, **setting) -> dict:
     return {**setting, **{key: summary[key] for key in COLUMNS}, "n_selected": summary["n_selected"]}
 
 
-def parse_range(text: str, what: str) -> list[float]:
-    """Values from "a,b,c" or "start:stop:step" (stop included when on the step)."""
+MAX_SWEEP_RUNS = 200
+
+
+def parse_range(text: str, what: str, max_runs: int = MAX_SWEEP_RUNS) -> list[float]:
+    """Values from "a,b,c" or "start:stop:step" (stop included when on the step).
+
+    ``what`` (e.g. the flag ``--target``) is named in errors. A range longer than
+    ``max_runs`` values is refused before anything runs: each value is a full re-plan.
+    """
+    bad = InputError(f"{what} {text!r}: give values as a,b,c or start:stop:step, e.g. 0.90:0.99:0.01")
     try:
         if ":" in text:
             start, stop, step = (float(x) for x in text.split(":"))
-            if step <= 0 or stop < start:
-                raise ValueError
-            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            if not all(math.isfinite(v) for v in (start, stop, step)) or step <= 0 or stop < start:
+                raise bad
+            n = math.floor((stop - start) / step + 1e-9) + 1
+            _check_length(n, text, what, max_runs)
             return [round(start + i * step, 10) for i in range(n)]
-        return [float(x) for x in text.split(",") if x.strip()]
+        values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise InputError(f"{what} {text!r}: give values as a,b,c or start:stop:step, e.g. 0.90:0.99:0.01") from None
+        raise bad from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise bad
+    _check_length(len(values), text, what, max_runs)
+    return values
+
+
+def _check_length(n: int, text: str, what: str, max_runs: int) -> None:
+    if n > max_runs:
+        raise InputError(f"{what} {text!r} is {n:,} runs, each a full re-plan; at most {max_runs} are allowed: "
+                         "use a larger step or a shorter range")
+
+
+def parse_target_sweep(text: str, flag: str = "--target") -> list[float]:
+    """Targets (fractions in (0, 1]) from a range text such as 0.90:0.99:0.01."""
+    from .scenario import Scenario
+    from .schema import check_field
+
+    values = parse_range(text, flag)
+    for v in values:
+        check_field(Scenario, "target", v, f"{flag} {text!r}: targets are fractions; each")
+    return values
+
+
+def parse_budget_sweep(text: str, flag: str = "--budget") -> tuple[str, list[float]]:
+    """``("max_sites", [...])`` or ``("max_cost", [...])`` from sites=RANGE or cost=RANGE."""
+    from .schema import check_field
+
+    kind, _, rest = text.partition("=")
+    if kind not in ("sites", "cost") or not rest:
+        raise InputError(f"{flag} {text!r}: give sites=RANGE or cost=RANGE, e.g. sites=100:1000:100")
+    key = "max_sites" if kind == "sites" else "max_cost"
+    values = parse_range(rest, flag)
+    if kind == "sites":
+        if not all(float(v).is_integer() for v in values):
+            raise InputError(f"{flag} {text!r}: site counts are whole numbers, e.g. sites=100:1000:100")
+        values = [int(v) for v in values]
+    for v in values:
+        check_field(Budget, key, v, f"{flag} {text!r}: each {kind} budget")
+    return key, values
+
+
+def parse_radius_sweep(text: str, categories, flag: str = "--radius") -> tuple[str, list[float]]:
+    """``(category, radii)`` from CATEGORY=RANGE (metres); ``categories`` are the scenario's."""
+    from .scenario import Category
+    from .schema import check_field
+
+    category, _, rest = text.partition("=")
+    if not rest:
+        raise InputError(f"{flag} {text!r}: give CATEGORY=RANGE in metres, e.g. school=60:160:20")
+    if category not in categories:
+        raise InputError(f"{flag} {text!r}: unknown category {category!r}; the scenario has: "
+                         f"{', '.join(sorted(categories))}")
+    values = parse_range(rest, flag)
+    for v in values:
+        check_field(Category, "radius_m", v, f"{flag} {text!r}: each radius")
+    return category, values
 
 
 def plot_sweep(table: pd.DataFrame, x: str, path: str | Path, title: str = "") -> Path:
