@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .analyse import QUALITY_KEYS
 from .errors import InputError
 from .layers import WGS84, read_points
 from .scenario import LayerSource
@@ -56,7 +55,9 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = ()) -> Plan:
     n_pre = sum(1 for r in plan.solution.order[: plan.solution.n_preselected].tolist() if r not in dropped)
     solution = evaluate_order(problem.matrix, kept + add_rows.tolist(), n_preselected=n_pre)
     allowed = np.concatenate([plan.allowed, np.ones(len(new), dtype=bool)])
-    return Plan(problem=problem, scenario=plan.scenario, solution=solution, allowed=allowed, kind="what-if")
+    layers = tuple(Path(a) for a in add if isinstance(a, (str, Path)) and not isinstance(a, str))
+    return Plan(problem=problem, scenario=plan.scenario, solution=solution, allowed=allowed, kind="what-if",
+                inputs=tuple(getattr(plan, "inputs", ())) + layers)
 
 
 def _as_list(value) -> list:
@@ -152,43 +153,7 @@ def _from_layer(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
 
 
 def load_plan(folder) -> Plan:
-    """Rebuild a Plan from a folder written by ``hotspots plan`` (or ``whatif``).
+    """Rebuild a Plan from a plan folder (see :meth:`coverage.planning.Plan.from_folder`)."""
+    from .planning import Plan
 
-    The folder's scenario.toml is prepared again (same inputs give the same demand and
-    matrix) and its selected sites are taken in rank order, what-if sites included.
-    Logs a warning when the coverage no longer matches the saved summary, i.e. when
-    the input layers changed since the plan was made.
-    """
-    import dataclasses
-    import json
-    import logging
-
-    from .planning import Plan, _mask, _selection_sets, prepare
-    from .scenario import load_scenario
-
-    folder = Path(folder)
-    for name in ("scenario.toml", "summary.json", "selected_sites.csv"):
-        if not (folder / name).exists():
-            raise InputError(f"{folder} is not a plan folder ({name} is missing); run `hotspots plan --out DIR` first")
-    saved = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    scenario = load_scenario(folder / "scenario.toml")
-    problem = prepare(scenario)
-    selected = pd.read_csv(folder / "selected_sites.csv", dtype={"site_id": str, "name": str})
-    added = selected[selected["source"] == NEW_SOURCE]
-    if len(added):
-        records = added[["site_id", "name", "lon", "lat", "category"]].to_dict(orient="records")
-        problem = problem.with_new_sites(new_sites_table(problem, records))
-    order = problem.site_index(selected["site_id"].tolist())
-    n_pre = int((selected["existing"].astype(bool) | selected["forced"].astype(bool)).sum())
-    solution = evaluate_order(problem.matrix, order, n_preselected=n_pre)
-    solution = dataclasses.replace(solution, stop_reason=saved.get("stop_reason", "evaluated"))
-    preselected, allowed = _selection_sets(problem.sites, scenario)
-    usable = allowed | _mask(len(problem.sites), preselected)
-    result = Plan(problem=problem, scenario=scenario, solution=solution, allowed=usable,
-                  kind=saved.get("kind", "greedy"),
-                  quality={k: saved[k] for k in QUALITY_KEYS if saved.get(k) is not None})
-    if abs(result.coverage - saved.get("coverage", result.coverage)) > 1e-9:
-        logging.getLogger(__name__).warning(
-            "%s: coverage is now %.4f %% but was saved as %.4f %%; the input layers have changed since",
-            folder, 100 * result.coverage, 100 * saved["coverage"])
-    return result
+    return Plan.from_folder(folder)
