@@ -18,6 +18,7 @@ import numpy as np
 
 from . import analyse
 from .engineering import SITE_COLUMNS
+from .gpkgstyles import add_styles
 from .layers import WGS84
 from .planfolder import (
     CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, SCENARIO, SELECTED_LAYER, SITES_CSV,
@@ -91,6 +92,8 @@ def write_geopackage(plan: Plan, path: Path) -> None:
                  path, CELLS_LAYER)
     _write_layer(districts_layer(plan), path, DISTRICTS_LAYER)
     _write_layer(plan.study_area[[plan.study_area.geometry.name]], path, STUDY_AREA_LAYER)
+    categories = plan.scenario.categories
+    add_styles(path, sorted(categories), {name: c.display_name for name, c in categories.items()})
 
 
 def candidates_table(plan: Plan) -> gpd.GeoDataFrame:

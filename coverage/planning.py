@@ -278,17 +278,20 @@ class Plan:
         scenario = self.scenario.replace(**changes)
         return solve(self.problem.with_scenario(scenario))
 
-    def evaluate(self, add=(), remove=()) -> Plan:
+    def evaluate(self, add=(), remove=(), crs: str | None = None) -> Plan:
         """Coverage of this plan's sites with some added or removed, without re-optimising.
 
         ``add`` takes site ids, new sites as ``(lon, lat, category)`` tuples or dicts
         with ``lon``, ``lat``, ``category`` (and optional ``site_id``, ``name``), or a
         GeoDataFrame of points with a ``category`` column. ``remove`` takes site ids.
-        Added sites go last in the order; the result is a what-if Plan.
+        Added sites go last in the order; the result is a what-if Plan. ``crs`` declares
+        the coordinates of added sites and layers: ``"gcj02"`` (Amap, Tencent), ``"bd09"``
+        (Baidu) or any pyproj CRS such as ``"EPSG:32649"``; default WGS84 longitude/latitude
+        (a layer file or GeoDataFrame otherwise keeps its own CRS).
         """
         from .whatif import evaluate
 
-        return evaluate(self, add=add, remove=remove)
+        return evaluate(self, add=add, remove=remove, crs=crs)
 
     def diff(self, other: Plan):
         """What changes from this plan to ``other``: coverage, districts, categories, sites, cells."""

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Iterable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from .errors import InputError
-from .layers import WGS84, read_points
+from .layers import CHINESE_SYSTEMS, WGS84, from_chinese, read_points
 from .scenario import LayerSource
 from .solve import evaluate_order
 
@@ -28,14 +29,17 @@ if TYPE_CHECKING:  # pragma: no cover
 NEW_SOURCE = "what-if"
 
 
-def evaluate(plan: Plan, add=(), remove: Iterable[str] = ()) -> Plan:
-    """A what-if Plan: ``plan``'s sites minus ``remove`` plus ``add`` (see module doc)."""
+def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = None) -> Plan:
+    """A what-if Plan: ``plan``'s sites minus ``remove`` plus ``add`` (see module doc).
+
+    ``crs`` declares the coordinates of added sites and layers (see :meth:`Plan.evaluate`).
+    """
     from .planning import Plan
 
     add = _as_list(add)
     remove = [remove] if isinstance(remove, str) else [str(s) for s in (remove or [])]
     ids = [a for a in add if isinstance(a, str)]
-    new = new_sites_table(plan.problem, [a for a in add if not isinstance(a, str)])
+    new = new_sites_table(plan.problem, [a for a in add if not isinstance(a, str)], crs=crs)
     problem = plan.problem.with_new_sites(new) if len(new) else plan.problem
     add_rows = problem.site_index(ids + new["site_id"].tolist())
     remove_rows = problem.site_index(remove)
@@ -71,18 +75,23 @@ def _as_list(value) -> list:
     return list(value)
 
 
-def new_sites_table(problem: Problem, items: list) -> gpd.GeoDataFrame:
-    """New candidate sites from tuples, dicts, GeoDataFrames or layer files, in the metric CRS."""
+def new_sites_table(problem: Problem, items: list, crs: str | None = None) -> gpd.GeoDataFrame:
+    """New candidate sites from tuples, dicts, GeoDataFrames or layer files, in the metric CRS.
+
+    ``crs`` declares the coordinates of the items (default: WGS84 degrees; see
+    :meth:`coverage.planning.Plan.evaluate`).
+    """
     frames = []
     for item in items:
         if isinstance(item, gpd.GeoDataFrame):
-            frames.append(_from_layer(item, "added layer"))
+            frames.append(_from_layer(_declared(item, crs), "added layer"))
         elif isinstance(item, Path):
-            frames.append(_from_layer(read_points(LayerSource(path=item), "added sites", ("category",)), str(item)))
+            layer = read_points(LayerSource(path=item, crs=crs), "added sites", ("category",))
+            frames.append(_from_layer(layer, str(item)))
         elif isinstance(item, (tuple, list)):
-            frames.append(_from_record(dict(zip(("lon", "lat", "category", "name"), item)), item))
+            frames.append(_from_record(dict(zip(("lon", "lat", "category", "name"), item)), item, crs))
         elif isinstance(item, dict):
-            frames.append(_from_record(item, item))
+            frames.append(_from_record(item, item, crs))
         else:
             raise InputError(f"cannot add {item!r}: give a site id, (lon, lat, category), a dict or a layer")
     if not frames:
@@ -113,18 +122,38 @@ def new_site_id(row) -> str:
     return f"NEW-{row['category']}-{row.geometry.x:.5f}-{row.geometry.y:.5f}"
 
 
-def _from_record(record: dict, shown) -> gpd.GeoDataFrame:
+def _from_record(record: dict, shown, crs: str | None = None) -> gpd.GeoDataFrame:
     for key in ("lon", "lat", "category"):
         if key not in record:
             raise InputError(f"added site {shown!r} needs {key}; give (lon, lat, category)")
     lon, lat = _degrees(record["lon"], shown, "longitude"), _degrees(record["lat"], shown, "latitude")
+    frame = gpd.GeoDataFrame({
+        "site_id": [record.get("site_id")], "name": [record.get("name")], "category": [str(record["category"])],
+    }, geometry=[shapely.Point(lon, lat)], crs=WGS84)
+    if crs is not None and crs.lower() not in CHINESE_SYSTEMS and not _crs(crs, shown).is_geographic:
+        return frame.set_crs(_crs(crs, shown), allow_override=True).to_crs(WGS84)
     if abs(lat) > 90 and abs(lon) <= 90:
         raise InputError(f"added site {shown!r}: coordinates look swapped; give longitude first, then latitude")
     if abs(lon) > 180 or abs(lat) > 90:
-        raise InputError(f"added site {shown!r}: ({lon}, {lat}) is not a WGS84 longitude/latitude")
-    return gpd.GeoDataFrame({
-        "site_id": [record.get("site_id")], "name": [record.get("name")], "category": [str(record["category"])],
-    }, geometry=[shapely.Point(lon, lat)], crs=WGS84)
+        raise InputError(f"added site {shown!r}: ({lon}, {lat}) is not a longitude/latitude in degrees")
+    return _declared(frame, crs)
+
+
+def _crs(text: str, shown) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError:
+        raise InputError(f"added site {shown!r}: crs {text!r} is not a coordinate system; use \"gcj02\", "
+                         "\"bd09\" or an EPSG code such as \"EPSG:4326\"") from None
+
+
+def _declared(gdf: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
+    """``gdf`` with its coordinates read in the declared ``crs``, returned in WGS84."""
+    if crs is None:
+        return gdf
+    if crs.lower() in CHINESE_SYSTEMS:
+        return from_chinese(gdf.set_crs(WGS84, allow_override=True), crs.lower())
+    return gdf.set_crs(_crs(crs, "added layer"), allow_override=True).to_crs(WGS84)
 
 
 def _degrees(value, shown, what: str) -> float:
