@@ -326,15 +326,24 @@ def _main_thread() -> bool:
 
 @contextmanager
 def _signals_deferred():
-    """Hold back SIGINT and SIGTERM (delivered on exit); yields a ``pending()`` check."""
-    if not (hasattr(signal, "pthread_sigmask") and _main_thread()):
+    """Hold back SIGINT and SIGTERM until the block ends; yields a ``pending()`` check.
+
+    Python runs signal handlers in the main thread only, so while the block runs the
+    handlers just note the signal; at its end the original handlers are restored and
+    the signal is raised again, and they act as they would have.
+    """
+    if not _main_thread():
         yield lambda: False
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    received: list[int] = []
+    old = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in _DEFERRED}
     try:
-        yield lambda: bool(signal.sigpending() & set(_DEFERRED))
+        yield lambda: bool(received)
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+        if received:
+            signal.raise_signal(received[0])
 
 
 class Terminated(SystemExit):
