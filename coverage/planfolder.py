@@ -94,11 +94,15 @@ def csv_text(frame: pd.DataFrame) -> str:
     Lines end in CRLF (RFC 4180), so a carriage return inside a name is quoted too and
     the file has exactly one record per row for ``csv`` and pandas alike.
     """
-    out = frame.copy()
+    out = pd.DataFrame(frame).copy()
     for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+        if _is_text(out[column]):
             out[column] = out[column].map(neutralise)
     return out.to_csv(index=False, lineterminator="\r\n")
+
+
+def _is_text(column: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(column.dtype) or pd.api.types.is_string_dtype(column.dtype)
 
 
 def write_csv(frame: pd.DataFrame, path, bom: bool = True) -> Path:
@@ -114,7 +118,7 @@ def read_csv(path, **kwargs) -> pd.DataFrame:
     """Read a CSV the tool wrote (BOM or not), undoing :func:`neutralise` on text cells."""
     frame = pd.read_csv(path, encoding="utf-8-sig", **kwargs)
     for column in frame.columns:
-        if frame[column].dtype == object:
+        if _is_text(frame[column]):
             frame[column] = frame[column].map(restore)
     return frame
 
