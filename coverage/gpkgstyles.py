@@ -41,8 +41,8 @@ def add_styles(gpkg: Path, categories: list[str], labels: dict[str, str] | None 
         "selected_sites": _categorized("category", sites, "marker"),
         "candidates": _categorized("category", sites, "marker", size=1.6, alpha=0.5),
         "districts": _graduated("coverage", breaks, ramp),
-        "demand_cells": _categorized('if("covered", 1, 0)', [("1", "covered", COVERED), ("0", "not covered", UNCOVERED)],
-                                     "fill", alpha=0.45),
+        "demand_cells": _categorized('if("covered", 1, 0)',
+                                     [("1", "covered", COVERED), ("0", "not covered", UNCOVERED)], "fill", alpha=0.45),
         "study_area": _single(_symbol("fill", "#000000", alpha=0.0, outline="#333333")),
     }
     with sqlite3.connect(gpkg) as db:
@@ -137,5 +137,6 @@ def _graduated(attr: str, breaks: list[float], colours: list[str]) -> tuple[str,
 
 
 def _single(symbol: str) -> tuple[str, str]:
-    renderer = f"<renderer-v2 type=\"singleSymbol\" forceraster=\"0\" symbollevels=\"0\"><symbols>{symbol}</symbols></renderer-v2>"
+    renderer = (f"<renderer-v2 type=\"singleSymbol\" forceraster=\"0\" symbollevels=\"0\">"
+                f"<symbols>{symbol}</symbols></renderer-v2>")
     return _qml(renderer), _sld([("", "study area", "#ffffff")], "fill")

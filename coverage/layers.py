@@ -221,8 +221,9 @@ def _read_csv(source: LayerSource, path: Path, what: str, header: int) -> pd.Dat
     except (ValueError, pd.errors.ParserError) as exc:
         reason = " ".join(str(exc).split())
         if "header=" in reason:
-            raise InputError(f"{what} table {path}: header_row = {header}, but the file has only "
-                             f"{len(text.splitlines())} line(s); set header_row to the row of the column names") from None
+            lines = len(text.splitlines())
+            raise InputError(f"{what} table {path}: header_row = {header}, but the file has only {lines} line(s); "
+                             "set header_row to the row of the column names") from None
         raise InputError(f"cannot read {what} table {path}: {reason}; check the separators and quotes "
                          f"(or header_row, now {header})") from None
 

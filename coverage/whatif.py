@@ -59,7 +59,7 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = N
     n_pre = sum(1 for r in plan.solution.order[: plan.solution.n_preselected].tolist() if r not in dropped)
     solution = evaluate_order(problem.matrix, kept + add_rows.tolist(), n_preselected=n_pre)
     allowed = np.concatenate([plan.allowed, np.ones(len(new), dtype=bool)])
-    layers = tuple(Path(a) for a in add if isinstance(a, (str, Path)) and not isinstance(a, str))
+    layers = tuple(a for a in add if isinstance(a, Path))  # inputs of the what-if: never overwritten by its outputs
     return Plan(problem=problem, scenario=plan.scenario, solution=solution, allowed=allowed, kind="what-if",
                 inputs=tuple(getattr(plan, "inputs", ())) + layers)
 

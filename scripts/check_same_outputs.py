@@ -1,9 +1,10 @@
 """Check that two plan folders hold the same plan (issue #12: a restructure changes no output).
 
-Compares ``summary.json`` (less ``runtime_s`` and the ``seconds`` timings nested in it), ``selected_sites.csv`` byte for byte after
-decoding, and every table of ``plan.gpkg`` (attributes and WKB geometry) except the QGIS
-``layer_styles`` table. Prints what
-differs and exits 1, or prints "same" and exits 0::
+Compares ``summary.json`` (less ``runtime_s`` and the ``seconds`` timings nested in it),
+the text of ``selected_sites.csv`` (BOM and line endings aside), and every table of
+``plan.gpkg`` (attributes and WKB geometry) except the QGIS ``layer_styles`` table, which
+is presentation, not plan content. Prints what differs and exits 1, or prints "same" and
+exits 0::
 
     python scripts/check_same_outputs.py out/before out/after
 """

@@ -17,7 +17,7 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
+from collections.abc import Callable
 
 import geopandas as gpd
 import pandas as pd
@@ -277,7 +277,7 @@ CLI_CASES = [
     Case("gpkg-missing-layer",
          lambda w: (edit_scenario(w, 'path = "districts.gpkg"', 'path = "districts.gpkg"\nlayer = "wards"'),
                     plan_args(w))[1], ("districts.gpkg", "no layer 'wards'", "its layers: districts", "layer =")),
-    Case("gpkg-no-crs", lambda w: (gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(X0, Y0, X0 + 2000, Y0 + 1000)])
+    Case("gpkg-no-crs", lambda w: (gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(X0, Y0, X0 + 20, Y0 + 10)])
                                    .to_file(w.city / "boundary.gpkg"), plan_args(w))[1],
          ("boundary.gpkg", "no coordinate reference system", "crs =")),
     Case("study-area-points", lambda w: (gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0)], crs=UTM)

@@ -4,7 +4,6 @@ replacement, and input tables as Chinese offices have them (issues #11, #12, #16
 from __future__ import annotations
 
 import csv
-import io
 import sqlite3
 
 import geopandas as gpd
