@@ -213,8 +213,7 @@ def _read_csv(source: LayerSource, path: Path, what: str, header: int) -> pd.Dat
     text, _ = decode_table(path, what, getattr(source, "encoding", None))
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=header - 1,
-                           skip_blank_lines=False)
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=header - 1)
     except pd.errors.EmptyDataError:
         raise InputError(f"{what} table {path} is empty: it has no header row; add the column names "
                          "(e.g. name,lon,lat) and the rows") from None

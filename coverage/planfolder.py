@@ -234,8 +234,8 @@ def replacing_folder(out_dir, inputs: Iterable = (), *, names: Iterable[str] = O
             tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=where.parent))
             tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; an output folder is not
             yield tmp
-            _swap_in(tmp, where)
-            tmp = None
+            if _swap_in(tmp, where):
+                tmp = created = None  # the temporary folder became the output folder
         except OSError as exc:
             raise InputError(f"cannot write output folder {out}: {exc.strerror or exc}; "
                              f"choose a writable {flag} folder with free space") from None
@@ -243,8 +243,8 @@ def replacing_folder(out_dir, inputs: Iterable = (), *, names: Iterable[str] = O
             with _signals_deferred():
                 if tmp is not None:
                     shutil.rmtree(tmp, ignore_errors=True)
-                    for folder in reversed(created):
-                        _remove_if_empty(folder)
+                for folder in reversed(created or []):
+                    _remove_if_empty(folder)
 
 
 def write_folder(out_dir, files: dict, inputs: Iterable = (), **options) -> Path:
@@ -260,29 +260,44 @@ def write_folder(out_dir, files: dict, inputs: Iterable = (), **options) -> Path
     return Path(out_dir)
 
 
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` to ``out`` (moving an old ``out`` aside) with signals held back.
+def _swap_in(tmp: Path, out: Path) -> bool:
+    """Put the files of ``tmp`` in place as ``out``, with SIGINT and SIGTERM held back.
 
-    A signal that arrived during the swap undoes it before it is delivered, so an
-    interrupted run leaves ``out`` as it was.
+    A new ``out`` is ``tmp`` renamed (returns True). An existing ``out`` keeps its
+    identity (permissions, the shell's current folder): its entries are moved into
+    ``tmp`` and the new ones moved in, each a rename (returns False; ``tmp`` then holds
+    the old entries, for the caller to delete). Any error, or a signal that arrived
+    meanwhile, undoes every move before it is raised, so ``out`` is as it was.
     """
-    old = out.with_name(f"{TEMP_PREFIX}old-{uuid.uuid4().hex[:8]}") if out.exists() else None
     with _signals_deferred() as pending:
-        if old is not None:
-            os.rename(out, old)
-        try:
+        if not out.exists():
             os.rename(tmp, out)
-        except OSError:
-            if old is not None:
-                os.rename(old, out)
+            if pending():
+                os.rename(out, tmp)
+                return False
+            return True
+        moved: list[tuple[Path, Path]] = []
+        try:
+            new = sorted(tmp.iterdir())
+            old = tmp / f"{TEMP_PREFIX}old"
+            old.mkdir()
+            for entry in sorted(out.iterdir()):
+                os.rename(entry, old / entry.name)
+                moved.append((entry, old / entry.name))
+            for entry in new:
+                os.rename(entry, out / entry.name)
+                moved.append((entry, out / entry.name))
+        except BaseException:
+            _undo(moved)
             raise
         if pending():
-            os.rename(out, tmp)
-            if old is not None:
-                os.rename(old, out)
-            return
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _undo(moved)
+        return False
+
+
+def _undo(moved: list[tuple[Path, Path]]) -> None:
+    for source, target in reversed(moved):
+        os.rename(target, source)
 
 
 def _umask() -> int:

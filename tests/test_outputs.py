@@ -4,7 +4,9 @@ replacement, and input tables as Chinese offices have them (issues #11, #12, #16
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -197,3 +199,48 @@ def test_mixed_population_points_and_polygons_allocated_by_area():
                                   geometry=[shapely.box(0, 0, 200, 200), shapely.Point(150, 150)], crs=UTM)
     people = allocate_population(cells, population, "population")
     assert people.tolist() == pytest.approx([100, 100, 100, 107])
+
+
+def test_out_is_the_current_folder(toy_scenario, tmp_path, monkeypatch):
+    """`cd out && hotspots plan ... --out .`: the folder keeps its identity, twice over."""
+    out = tmp_path / "here"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    inode = os.stat(".").st_ino
+    for _ in range(2):  # new (empty) folder, then a previous output replaced
+        assert main(["-q", "plan", str(toy_scenario), "--out", ".", "--no-map"]) == 0
+        assert os.stat(".").st_ino == inode and Path("summary.json").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["plan.gpkg", "scenario.toml", "selected_sites.csv",
+                                                     "summary.json"]
+    assert not list(tmp_path.glob(".hotspots-*"))
+
+
+def test_late_exception_leaves_no_output(toy_plan, tmp_path, monkeypatch):
+    """A bug in a late stage (not an input error) propagates, and still nothing is left."""
+    import coverage.outputs as outputs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("late failure")
+
+    monkeypatch.setattr(outputs, "add_styles", broken)
+    with pytest.raises(RuntimeError):
+        toy_plan.write(tmp_path / "new" / "deeper", map=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # not even the missing parent
+
+
+def test_styles_escape_hostile_category_names(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from coverage.gpkgstyles import add_styles
+
+    path = tmp_path / "t.gpkg"
+    gpd.GeoDataFrame({"category": ["x"]}, geometry=[shapely.Point(0, 0)], crs=4326).to_file(
+        path, layer="selected_sites")
+    hostile = ['<b onmouseover="x">', "a&b", "{{7*7}}", "'\"]]>"]
+    add_styles(path, hostile, {h: h + " label" for h in hostile})
+    with sqlite3.connect(path) as db:
+        qml, sld = db.execute("SELECT styleQML, styleSLD FROM layer_styles").fetchone()
+    db.close()
+    root = ET.fromstring(qml.split("'SYSTEM'>", 1)[1])
+    assert sorted(c.get("value") for c in root.iter("category")) == sorted(hostile)
+    ET.fromstring(sld)
