@@ -331,6 +331,10 @@ CLI_CASES = [
     Case("ctrl-c-scenario", with_previous(interrupt("coverage.outputs", "save_scenario")), ("interrupted",), 130),
     Case("ctrl-c-qgis-styles", with_previous(interrupt("coverage.outputs", "add_styles")), ("interrupted",), 130),
     Case("ctrl-c-during-swap", signal_during_swap, ("interrupted",), 130),
+    Case("ctrl-c-drawing-map", lambda w: (previous_plan(w), w.monkeypatch.setattr("coverage.maps.render_map", _raise_ki),
+                                          plan_args(w)[:-1])[2], ("interrupted",), 130),
+    Case("late-network-input-error", with_previous(interrupt("coverage.engineering", "network_report", lambda: InputError(
+        "[network] mesh_range_m: no wired site; set wired = true for a category"))), ("[network]", "wired = true")),
     Case("sigterm-while-writing", sigterm_while_writing, (), 143),
     Case("ctrl-c-whatif-write", lambda w: (w.monkeypatch.setattr("coverage.outputs.write_geopackage", _raise_ki),
                                            whatif(lambda w, base: w.out, "--remove", "SC-001")(w))[1],
