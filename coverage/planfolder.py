@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import tempfile
 import threading
 import uuid
 from contextlib import contextmanager, suppress
@@ -231,8 +230,8 @@ def replacing_folder(out_dir, inputs: Iterable = (), *, names: Iterable[str] = O
     with _sigterm_raises():
         try:
             created = _make_parents(where.parent)
-            tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=where.parent))
-            tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; an output folder is not
+            tmp = where.parent / f"{TEMP_PREFIX}{where.name[:64]}-{uuid.uuid4().hex[:12]}"
+            tmp.mkdir()  # with the umask's permissions, as the output folder should have (mkdtemp: private)
             yield tmp
             if _swap_in(tmp, where):
                 tmp = created = None  # the temporary folder became the output folder
@@ -298,12 +297,6 @@ def _swap_in(tmp: Path, out: Path) -> bool:
 def _undo(moved: list[tuple[Path, Path]]) -> None:
     for source, target in reversed(moved):
         os.rename(target, source)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _inside(path: Path, folder: Path) -> bool:
