@@ -21,7 +21,7 @@ from .engineering import SITE_COLUMNS
 from .gpkgstyles import add_styles
 from .layers import WGS84
 from .planfolder import (
-    CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, SCENARIO, SELECTED_LAYER, SITES_CSV,
+    CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, OUTPUT_NAMES, SCENARIO, SELECTED_LAYER, SITES_CSV,
     STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, csv_text,
 )
 from .progress import stage
@@ -49,6 +49,9 @@ def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None =
     atomic step (e.g. a what-if's diff.json). ``out_dir`` must be new, empty or a
     previous output folder of the tool, and must not hold any input of the run.
     """
+    unknown = sorted(set(extra or ()) - OUTPUT_NAMES)
+    if unknown:
+        raise ValueError(f"extra files must have names of coverage.planfolder.OUTPUT_NAMES, not {unknown[0]!r}")
     options = dict(map_options or {})
     if offline is not None:
         options.setdefault("offline", offline)

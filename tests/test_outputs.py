@@ -4,6 +4,7 @@ replacement, and input tables as Chinese offices have them (issues #11, #12, #16
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -244,3 +245,25 @@ def test_styles_escape_hostile_category_names(tmp_path):
     root = ET.fromstring(qml.split("'SYSTEM'>", 1)[1])
     assert sorted(c.get("value") for c in root.iter("category")) == sorted(hostile)
     ET.fromstring(sld)
+
+
+def test_gbk_site_table_planned_end_to_end(tmp_path):
+    """A GBK CSV as Excel on Chinese Windows saves it: read without a declaration, names intact."""
+    scenario = write_toy_city(tmp_path / "city")
+    path = tmp_path / "city" / "schools.csv"
+    table = pd.read_csv(path, dtype=str)
+    table["name"] = [f"第{i}中学" for i in range(len(table))]
+    path.write_bytes(table.to_csv(index=False).encode("gbk"))
+    out = tmp_path / "out"
+    assert main(["-q", "plan", str(scenario), "--out", str(out), "--no-map"]) == 0
+    written = pd.read_csv(out / "selected_sites.csv", encoding="utf-8-sig")
+    schools = written[written["category"] == "school"]
+    assert len(schools) and schools["name"].str.match(r"第\d+中学").all()
+
+
+def test_extra_files_written_in_the_same_step(toy_plan, tmp_path):
+    out = toy_plan.write(tmp_path / "w", map=False, extra={"diff.json": {"sites_added": ["=X"]}})
+    assert json.loads((out / "diff.json").read_text(encoding="utf-8")) == {"sites_added": ["=X"]}
+    with pytest.raises(ValueError, match="note.txt"):  # only names the tool owns, or the folder is not its own
+        toy_plan.write(tmp_path / "x", map=False, extra={"note.txt": "a"})
+    assert not (tmp_path / "x").exists()
