@@ -7,16 +7,14 @@ Coverage figures are fractions in [0, 1]; population in persons; area in m².
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .planfolder import GEOPACKAGE, SITES_CSV, SUMMARY, PlanFolder, same_grid
 from .report import table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,20 +110,11 @@ def view_of_plan(plan: Plan, label: str | None = None) -> PlanView:
 
 
 def view_of_folder(folder: str | os.PathLike) -> PlanView:
-    """The comparison view of a folder written by ``hotspots plan``."""
-    import pyogrio
-
-    folder = Path(folder)
-    try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        sites = pd.read_csv(folder / "selected_sites.csv", dtype={"site_id": str})
-        cells = pyogrio.read_dataframe(folder / "plan.gpkg", layer="demand_cells", read_geometry=False,
-                                       columns=["cell_id", "population", "area_m2", "covered"])
-    except FileNotFoundError as exc:
-        raise InputError(f"{folder} is not a complete plan folder ({Path(exc.filename).name} is missing); "
-                         "run `hotspots plan --out DIR` first") from None
+    """The comparison view of a folder written by ``hotspots plan`` (read with :class:`PlanFolder`)."""
+    saved = PlanFolder(folder, require=(SUMMARY, SITES_CSV, GEOPACKAGE))
+    cells = saved.cell_table[["cell_id", "population", "area_m2", "covered"]].copy()
     cells["covered"] = cells["covered"].astype(bool)
-    return PlanView(str(folder), summary, sites, cells)
+    return PlanView(str(saved.path), saved.summary, saved.sites_table, cells)
 
 
 def diff_plans(a, b) -> PlanDiff:
@@ -169,7 +158,7 @@ def diff_views(a: PlanView, b: PlanView) -> PlanDiff:
     removed = [s for s in ids_a if s not in in_b]
 
     gained = lost = pop_gained = pop_lost = None
-    if _same_grid(a, b):
+    if same_grid(a, b):
         was, now = a.cells["covered"].to_numpy(bool), b.cells["covered"].to_numpy(bool)
         gained, lost = int((now & ~was).sum()), int((was & ~now).sum())
         population = a.cells["population"].to_numpy(dtype=float)
@@ -180,12 +169,6 @@ def diff_views(a: PlanView, b: PlanView) -> PlanDiff:
         categories=c.reset_index(), sites_added=added, sites_removed=removed,
         cells_gained=gained, cells_lost=lost, population_gained=pop_gained, population_lost=pop_lost,
     )
-
-
-def _same_grid(a: PlanView, b: PlanView) -> bool:
-    keys = ("cell_size_m", "crs_metric", "n_cells")
-    return (all(a.summary.get(k) == b.summary.get(k) for k in keys)
-            and np.array_equal(a.cells["cell_id"].to_numpy(), b.cells["cell_id"].to_numpy()))
 
 
 def _plain(value):

@@ -114,24 +114,29 @@ def allocate_population(cells: gpd.GeoDataFrame, population: gpd.GeoDataFrame, c
 
     Polygons (census blocks, a population grid) share their count among the cells in
     proportion to the overlapping area; points (addresses, buildings) add their count
-    to the cell that contains them. What falls outside the study area is logged.
+    to the cell that contains them; a layer mixing both is allocated feature by feature
+    by each one's type. What falls outside the study area is logged.
     """
     counts = _counts(population, column, where)
     geoms = np.asarray(population.geometry.array)
     cell_geoms = np.asarray(cells.geometry.array)
     tree = shapely.STRtree(cell_geoms)
-    if population.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-        src, cell = _overlapping_pairs(tree, geoms)
+    # A layer may mix both kinds: each feature is allocated by its own geometry type.
+    polygonal = np.flatnonzero(population.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy())
+    points = np.setdiff1d(np.arange(len(geoms)), polygonal)
+    people = np.zeros(len(cells))
+    if len(polygonal):
+        src, cell = _overlapping_pairs(tree, geoms[polygonal])
+        src = polygonal[src]
         overlap = cells["area_m2"].to_numpy()[cell]  # cells wholly inside a polygon
         partial = ~shapely.contains_properly(geoms[src], cell_geoms[cell])
         overlap[partial] = intersection_area(geoms[src[partial]], cell_geoms[cell[partial]])
-        share = counts[src] * overlap / shapely.area(geoms)[src]
-    else:
-        src, cell = tree.query(geoms, predicate="intersects")
+        people += np.bincount(cell, weights=counts[src] * overlap / shapely.area(geoms)[src], minlength=len(cells))
+    if len(points):
+        src, cell = tree.query(geoms[points], predicate="intersects")
         first = np.unique(src, return_index=True)[1]  # a point on a shared edge counts once
-        src, cell = src[first], cell[first]
-        share = counts[src]
-    people = np.bincount(cell, weights=share, minlength=len(cells))
+        src, cell = points[src[first]], cell[first]
+        people += np.bincount(cell, weights=counts[src], minlength=len(cells))
     lost = counts.sum() - people.sum()
     if counts.sum() > 0 and lost > 1e-6 * counts.sum():
         log.warning(

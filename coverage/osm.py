@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import unicodedata
 import urllib.error
 import urllib.parse
@@ -45,6 +44,7 @@ import pandas as pd
 import shapely
 
 from .errors import InputError
+from .planfolder import check_output_folder, replacing_folder, write_text
 from .scenario import Category, LayerSource, Scenario, SiteLayer, scenario_to_dict
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,9 @@ CATEGORY_TAGS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ),
 }
 LAYER_NAMES = {"school": "schools", "library": "libraries", "transport_hub": "transport_hubs"}
+#: Every file an import writes: a folder holding only these (and scenario.toml) is a previous import.
+FOLDER_NAMES = frozenset({"boundary.geojson", "scenario.toml"}
+                         | {f"{n}{suffix}.geojson" for n in LAYER_NAMES.values() for suffix in ("", "_footprints")})
 
 # Same settings as the bundled Shenzhen scenario (outdoor 2.4 GHz, 20 dBm EIRP, -67 dBm
 # design target): radius in metres, cost in relative units (1.0 = one access point on a
@@ -125,6 +128,8 @@ def import_osm(
     if boundary is None and _looks_like_file(place):
         boundary = place
         place_text = Path(place).stem
+    inputs = [p for p in (boundary, population, cache_dir) if p is not None]
+    check_output_folder(out_dir, inputs, names=FOLDER_NAMES, products=("scenario.toml",))
     if population is not None and not Path(population).exists():
         raise InputError(f"population layer {population} does not exist")
     timeout_s = _check_timeout(timeout_s)
@@ -148,7 +153,8 @@ def import_osm(
             "check the boundary (or pass --boundary FILE)"
         )
     _report(progress, f"Writing {out_dir}")
-    scenario_path = write_folder(out_dir, place_text, area, sites, footprints, answer, population, population_column)
+    scenario_path = write_folder(out_dir, place_text, area, sites, footprints, answer, population, population_column,
+                                 inputs=inputs)
     _report(progress, f"  done: {scenario_path}")
     return scenario_path
 
@@ -548,9 +554,11 @@ def site_layers(features: gpd.GeoDataFrame, area: shapely.Geometry,
 
 def write_folder(out_dir: Path, place: str, area: gpd.GeoDataFrame, sites: gpd.GeoDataFrame,
                  footprints: gpd.GeoDataFrame, answer: dict, population=None,
-                 population_column: str = "population") -> Path:
-    """Write the layers and scenario.toml atomically into ``out_dir``; return the scenario path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+                 population_column: str = "population", inputs=()) -> Path:
+    """Write the layers and scenario.toml as the folder ``out_dir``, whole and atomically
+    (:func:`coverage.planfolder.replacing_folder`: a previous import is replaced, a folder
+    holding other files or one of ``inputs`` is refused); return the scenario path."""
+    out_dir = Path(out_dir)
     final = out_dir.resolve()
     files: dict[str, gpd.GeoDataFrame] = {"boundary.geojson": area}
     layers = []
@@ -566,16 +574,10 @@ def write_folder(out_dir: Path, place: str, area: gpd.GeoDataFrame, sites: gpd.G
             files[f"{name}_footprints.geojson"] = shapes
     scenario = _scenario(place, final, layers, population, population_column)
     text = _scenario_text(scenario, final, answer)
-    try:
-        with tempfile.TemporaryDirectory(prefix=".import-osm-", dir=out_dir) as tmp:
-            tmp = Path(tmp)
-            for filename, gdf in files.items():
-                gdf.to_file(tmp / filename, driver="GeoJSON", engine="pyogrio")
-            (tmp / "scenario.toml").write_text(text, encoding="utf-8")
-            for filename in [*files, "scenario.toml"]:  # the scenario last: it points at the rest
-                os.replace(tmp / filename, out_dir / filename)
-    except OSError as exc:
-        raise InputError(f"cannot write the OpenStreetMap folder {out_dir}: {exc.strerror or exc}") from None
+    with replacing_folder(out_dir, inputs, names=FOLDER_NAMES, products=("scenario.toml",)) as tmp:
+        for filename, gdf in files.items():
+            gdf.to_file(tmp / filename, driver="GeoJSON", engine="pyogrio")
+        (tmp / "scenario.toml").write_text(text, encoding="utf-8")
     return out_dir / "scenario.toml"
 
 
@@ -646,9 +648,7 @@ def _looks_like_file(place) -> bool:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, text)
 
 
 def _report(progress: Progress | None, message: str) -> None:

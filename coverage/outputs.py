@@ -1,17 +1,15 @@
-"""Write a plan to a folder: summary.json, plan.gpkg, selected_sites.csv, map.html.
+"""Write a plan to a folder: summary.json, plan.gpkg, selected_sites.csv, scenario.toml, map.html.
 
-Everything is first written into a hidden temporary folder beside the outputs and
-moved into place only when all of it succeeded, so a failed run never leaves a
-half-written file. Geometry is written in WGS84 (EPSG:4326). The file contract is
-in docs/outputs.md.
+What goes into a plan folder; the file names, the atomic folder writer and the CSV
+rules are :mod:`coverage.planfolder`'s. The whole folder is written into a hidden
+temporary folder and swapped in only when all of it succeeded, so a failed or
+interrupted run leaves the output folder as it was. Geometry is written in WGS84
+(EPSG:4326). The file contract is in docs/outputs.md.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +17,13 @@ import geopandas as gpd
 import numpy as np
 
 from . import analyse
-from .errors import InputError
 from .engineering import SITE_COLUMNS
+from .gpkgstyles import add_styles
 from .layers import WGS84
+from .planfolder import (
+    CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, OUTPUT_NAMES, SCENARIO, SELECTED_LAYER, SITES_CSV,
+    STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, csv_text,
+)
 from .progress import stage
 from .scenario import save_scenario
 
@@ -30,63 +32,71 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-SUMMARY = "summary.json"
-GEOPACKAGE = "plan.gpkg"
-SITES_CSV = "selected_sites.csv"
-SCENARIO = "scenario.toml"
-MAP = "map.html"
-
 SELECTED_COLUMNS = [
     "site_id", "name", "category", "source", "existing", "forced", "district", "radius_m", "cost", "rank",
     "marginal_gain", "marginal_population", "marginal_area_m2", "cumulative_coverage",
 ] + SITE_COLUMNS
 
 
-def write_plan(plan: Plan, out_dir, map: bool = True, offline: bool = False) -> Path:
-    """Write all outputs of ``plan`` into ``out_dir`` (created if needed); return it."""
-    out_dir = Path(out_dir)
-    _check_not_an_input(plan, out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output folder {out_dir}: {exc.strerror}") from None
-    with tempfile.TemporaryDirectory(prefix=".hotspots-", dir=out_dir) as tmp:
-        tmp = Path(tmp)
+def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None = None, *, bom: bool = True,
+               extra: dict | None = None, offline: bool | None = None) -> Path:
+    """Write all outputs of ``plan`` as the folder ``out_dir``; return it.
+
+    ``map_options`` are passed to ``render_map(folder, out, **map_options)``
+    (``offline=`` is the older spelling of ``map_options={"offline": ...}``). ``bom``:
+    CSVs in UTF-8 with a byte-order mark (for Excel), or plain UTF-8. ``extra`` maps
+    more file names to their content (str, bytes or JSON data), written in the same
+    atomic step (e.g. a what-if's diff.json). ``out_dir`` must be new, empty or a
+    previous output folder of the tool, and must not hold any input of the run.
+    """
+    unknown = sorted(set(extra or ()) - OUTPUT_NAMES)
+    if unknown:
+        raise ValueError(f"extra files must have names of coverage.planfolder.OUTPUT_NAMES, not {unknown[0]!r}")
+    options = dict(map_options or {})
+    if offline is not None:
+        options.setdefault("offline", offline)
+    with replacing_folder(out_dir, plan_inputs(plan)) as tmp:
         with stage(f"Writing {out_dir}") as st:
-            write_summary(plan.summary(), tmp / SUMMARY)
+            (tmp / SUMMARY).write_text(json_text(plan.summary()), encoding="utf-8")
             write_geopackage(plan, tmp / GEOPACKAGE)
-            write_sites_csv(plan, tmp / SITES_CSV)
-            save_scenario(plan.scenario, tmp / SCENARIO, relative_to=out_dir)
+            write_sites_csv(plan, tmp / SITES_CSV, bom=bom)
+            save_scenario(plan.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
+            for name, content in (extra or {}).items():
+                data = content if isinstance(content, bytes) else (
+                    content if isinstance(content, str) else json_text(content)).encode("utf-8")
+                (tmp / name).write_bytes(data)
             st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}"
         if map:
             from .maps import render_map
 
             with stage("Drawing the map") as st:
-                render_map(tmp, tmp / MAP, offline=offline)
+                render_map(tmp, tmp / MAP, **options)
                 st.result = MAP
-        for item in sorted(tmp.iterdir()):
-            os.replace(item, out_dir / item.name)
-    return out_dir
+    return Path(out_dir)
 
 
-def write_summary(summary: dict, path: Path) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2, ensure_ascii=False, default=_json_default)
-        f.write("\n")
+def plan_inputs(plan: Plan) -> list[Path]:
+    """Every file or folder ``plan`` was made from: scenario file, layers, a base plan folder."""
+    scenario = plan.scenario
+    inputs = [scenario.source_file, scenario.study_area.path] + [s.source.path for s in scenario.sites]
+    inputs += [src.path for src in (scenario.districts, scenario.population) if src is not None]
+    return [Path(p) for p in [*inputs, *getattr(plan, "inputs", ())] if p is not None]
 
 
 def write_geopackage(plan: Plan, path: Path) -> None:
     """Layers selected_sites, candidates, demand_cells, districts, study_area (EPSG:4326)."""
     selected = plan.table(network=True)
-    _write_layer(selected[SELECTED_COLUMNS + ["geometry"]], path, "selected_sites")
-    _write_layer(candidates_table(plan), path, "candidates")
+    _write_layer(selected[SELECTED_COLUMNS + ["geometry"]], path, SELECTED_LAYER)
+    _write_layer(candidates_table(plan), path, CANDIDATES_LAYER)
     cells = plan.cells.assign(covered=plan.covered, reachable=plan.reachable)
     if "population" not in cells.columns:
         cells["population"] = np.nan
     _write_layer(cells[["cell_id", "district", "population", "area_m2", "covered", "reachable", "geometry"]],
-                 path, "demand_cells")
-    _write_layer(districts_layer(plan), path, "districts")
-    _write_layer(plan.study_area[[plan.study_area.geometry.name]], path, "study_area")
+                 path, CELLS_LAYER)
+    _write_layer(districts_layer(plan), path, DISTRICTS_LAYER)
+    _write_layer(plan.study_area[[plan.study_area.geometry.name]], path, STUDY_AREA_LAYER)
+    categories = plan.scenario.categories
+    add_styles(path, sorted(categories), {name: c.display_name for name, c in categories.items()})
 
 
 def candidates_table(plan: Plan) -> gpd.GeoDataFrame:
@@ -110,34 +120,20 @@ def districts_layer(plan: Plan) -> gpd.GeoDataFrame:
     return districts
 
 
-def write_sites_csv(plan: Plan, path: Path) -> None:
+def sites_csv_table(plan: Plan):
+    """selected_sites.csv as a table: the selected sites with lon/lat (WGS84), rank order."""
     selected = plan.table(network=True).to_crs(WGS84)
     table = selected[SELECTED_COLUMNS].copy()
     table.insert(3, "lon", selected.geometry.x.round(7))
     table.insert(4, "lat", selected.geometry.y.round(7))
-    table.to_csv(path, index=False, encoding="utf-8")
+    return table
+
+
+def write_sites_csv(plan: Plan, path: Path, bom: bool = True) -> None:
+    """Write selected_sites.csv (see :func:`coverage.planfolder.csv_text`)."""
+    text = csv_text(sites_csv_table(plan))
+    Path(path).write_bytes(text.encode("utf-8-sig" if bom else "utf-8"))
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     gdf.to_crs(WGS84).to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
-
-
-def _check_not_an_input(plan: Plan, out_dir: Path) -> None:
-    """Refuse to write outputs over a file the scenario reads."""
-    scenario = plan.scenario
-    inputs = [scenario.study_area.path] + [s.source.path for s in scenario.sites]
-    inputs += [src.path for src in (scenario.districts, scenario.population) if src is not None]
-    targets = {(out_dir / name).resolve() for name in (SUMMARY, GEOPACKAGE, SITES_CSV, SCENARIO, MAP)}
-    clash = sorted(str(p) for p in inputs if Path(p).resolve() in targets)
-    if clash:
-        raise InputError(f"output folder {out_dir} would overwrite input {clash[0]}; choose another --out folder")
-
-
-def _json_default(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")

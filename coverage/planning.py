@@ -142,6 +142,7 @@ class Plan:
     runtime_s: float = 0.0
     kind: str = "greedy"
     quality: dict = field(default_factory=dict)  # greedy / improved / bound figures, see solve()
+    inputs: tuple = ()  # files or folders read besides the scenario's layers (a base plan, added layers)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # the problem's data, for convenience
@@ -224,11 +225,51 @@ class Plan:
                                       for b, c in report.sections["channels"].items())
         return self._cache["network"]
 
-    def write(self, out_dir, map: bool = True, offline: bool = False):
-        """Write summary.json, plan.gpkg, selected_sites.csv, scenario.toml (and map.html) to ``out_dir``."""
+    def write(self, out_dir, map: bool = True, map_options: dict | None = None, *, bom: bool = True,
+              extra: dict | None = None, offline: bool | None = None):
+        """Write summary.json, plan.gpkg, selected_sites.csv, scenario.toml (and map.html) as ``out_dir``.
+
+        The folder is written whole and atomically; see :func:`coverage.outputs.write_plan`
+        for ``map_options`` (passed to the map), ``bom`` (CSV byte-order mark) and ``extra``.
+        """
         from .outputs import write_plan
 
-        return write_plan(self, out_dir, map=map, offline=offline)
+        return write_plan(self, out_dir, map=map, map_options=map_options, bom=bom, extra=extra, offline=offline)
+
+    @classmethod
+    def from_folder(cls, folder) -> Plan:
+        """Rebuild a Plan from a folder written by ``hotspots plan`` (or ``whatif``).
+
+        The folder's scenario.toml is prepared again (same inputs give the same demand and
+        matrix) and its selected sites are taken in rank order, what-if sites included.
+        Logs a warning when the coverage no longer matches the saved summary, i.e. when
+        the input layers changed since the plan was made.
+        """
+        from .planfolder import SCENARIO, SITES_CSV, SUMMARY, PlanFolder
+        from .solve import evaluate_order
+        from .whatif import NEW_SOURCE, new_sites_table
+
+        saved = PlanFolder(folder, require=(SCENARIO, SUMMARY, SITES_CSV))
+        problem = prepare(saved.scenario)
+        selected = saved.sites_table
+        added = selected[selected["source"] == NEW_SOURCE]
+        if len(added):
+            records = added[["site_id", "name", "lon", "lat", "category"]].to_dict(orient="records")
+            problem = problem.with_new_sites(new_sites_table(problem, records))
+        order = problem.site_index(selected["site_id"].tolist())
+        n_pre = int((_as_bool(selected["existing"]) | _as_bool(selected["forced"])).sum())
+        summary = saved.summary
+        solution = replace(evaluate_order(problem.matrix, order, n_preselected=n_pre),
+                           stop_reason=summary.get("stop_reason", "evaluated"))
+        preselected, allowed = _selection_sets(problem.sites, saved.scenario)
+        result = cls(problem=problem, scenario=saved.scenario, solution=solution,
+                     allowed=allowed | _mask(len(problem.sites), preselected), kind=summary.get("kind", "greedy"),
+                     quality={k: summary[k] for k in analyse.QUALITY_KEYS if summary.get(k) is not None},
+                     inputs=(saved.path,))
+        if abs(result.coverage - summary.get("coverage", result.coverage)) > 1e-9:
+            log.warning("%s: coverage is now %.4f %% but was saved as %.4f %%; the input layers have changed since",
+                        saved.path, 100 * result.coverage, 100 * summary["coverage"])
+        return result
 
     def replan(self, **changes) -> Plan:
         """Optimise again with some scenario settings changed (``target=0.95``, ``budget=…``).
@@ -238,17 +279,20 @@ class Plan:
         scenario = self.scenario.replace(**changes)
         return solve(self.problem.with_scenario(scenario))
 
-    def evaluate(self, add=(), remove=()) -> Plan:
+    def evaluate(self, add=(), remove=(), crs: str | None = None) -> Plan:
         """Coverage of this plan's sites with some added or removed, without re-optimising.
 
         ``add`` takes site ids, new sites as ``(lon, lat, category)`` tuples or dicts
         with ``lon``, ``lat``, ``category`` (and optional ``site_id``, ``name``), or a
         GeoDataFrame of points with a ``category`` column. ``remove`` takes site ids.
-        Added sites go last in the order; the result is a what-if Plan.
+        Added sites go last in the order; the result is a what-if Plan. ``crs`` declares
+        the coordinates of added sites and layers: ``"gcj02"`` (Amap, Tencent), ``"bd09"``
+        (Baidu) or any pyproj CRS such as ``"EPSG:32649"``; default WGS84 longitude/latitude
+        (a layer file or GeoDataFrame otherwise keeps its own CRS).
         """
         from .whatif import evaluate
 
-        return evaluate(self, add=add, remove=remove)
+        return evaluate(self, add=add, remove=remove, crs=crs)
 
     def diff(self, other: Plan):
         """What changes from this plan to ``other``: coverage, districts, categories, sites, cells."""
@@ -427,6 +471,13 @@ def _districts_or_whole_area(districts, area, crs, column) -> gpd.GeoDataFrame:
     if districts is not None:
         return districts.to_crs(crs)
     return gpd.GeoDataFrame({column: [NO_DISTRICT]}, geometry=[area], crs=crs)
+
+
+def _as_bool(column: pd.Series) -> np.ndarray:
+    """A CSV column of True/False (as written by pandas) as booleans."""
+    if column.dtype == bool:
+        return column.to_numpy()
+    return column.astype(str).str.strip().str.lower().isin(("true", "1")).to_numpy()
 
 
 def _mask(n: int, rows) -> np.ndarray:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Iterable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
-from .analyse import QUALITY_KEYS
 from .errors import InputError
-from .layers import WGS84, read_points
+from .layers import CHINESE_SYSTEMS, WGS84, from_chinese, read_points
 from .scenario import LayerSource
 from .solve import evaluate_order
 
@@ -29,14 +29,17 @@ if TYPE_CHECKING:  # pragma: no cover
 NEW_SOURCE = "what-if"
 
 
-def evaluate(plan: Plan, add=(), remove: Iterable[str] = ()) -> Plan:
-    """A what-if Plan: ``plan``'s sites minus ``remove`` plus ``add`` (see module doc)."""
+def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = None) -> Plan:
+    """A what-if Plan: ``plan``'s sites minus ``remove`` plus ``add`` (see module doc).
+
+    ``crs`` declares the coordinates of added sites and layers (see :meth:`Plan.evaluate`).
+    """
     from .planning import Plan
 
     add = _as_list(add)
     remove = [remove] if isinstance(remove, str) else [str(s) for s in (remove or [])]
     ids = [a for a in add if isinstance(a, str)]
-    new = new_sites_table(plan.problem, [a for a in add if not isinstance(a, str)])
+    new = new_sites_table(plan.problem, [a for a in add if not isinstance(a, str)], crs=crs)
     problem = plan.problem.with_new_sites(new) if len(new) else plan.problem
     add_rows = problem.site_index(ids + new["site_id"].tolist())
     remove_rows = problem.site_index(remove)
@@ -56,7 +59,9 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = ()) -> Plan:
     n_pre = sum(1 for r in plan.solution.order[: plan.solution.n_preselected].tolist() if r not in dropped)
     solution = evaluate_order(problem.matrix, kept + add_rows.tolist(), n_preselected=n_pre)
     allowed = np.concatenate([plan.allowed, np.ones(len(new), dtype=bool)])
-    return Plan(problem=problem, scenario=plan.scenario, solution=solution, allowed=allowed, kind="what-if")
+    layers = tuple(a for a in add if isinstance(a, Path))  # inputs of the what-if: never overwritten by its outputs
+    return Plan(problem=problem, scenario=plan.scenario, solution=solution, allowed=allowed, kind="what-if",
+                inputs=tuple(getattr(plan, "inputs", ())) + layers)
 
 
 def _as_list(value) -> list:
@@ -70,18 +75,23 @@ def _as_list(value) -> list:
     return list(value)
 
 
-def new_sites_table(problem: Problem, items: list) -> gpd.GeoDataFrame:
-    """New candidate sites from tuples, dicts, GeoDataFrames or layer files, in the metric CRS."""
+def new_sites_table(problem: Problem, items: list, crs: str | None = None) -> gpd.GeoDataFrame:
+    """New candidate sites from tuples, dicts, GeoDataFrames or layer files, in the metric CRS.
+
+    ``crs`` declares the coordinates of the items (default: WGS84 degrees; see
+    :meth:`coverage.planning.Plan.evaluate`).
+    """
     frames = []
     for item in items:
         if isinstance(item, gpd.GeoDataFrame):
-            frames.append(_from_layer(item, "added layer"))
+            frames.append(_from_layer(_declared(item, crs), "added layer"))
         elif isinstance(item, Path):
-            frames.append(_from_layer(read_points(LayerSource(path=item), "added sites", ("category",)), str(item)))
+            layer = read_points(LayerSource(path=item, crs=crs), "added sites", ("category",))
+            frames.append(_from_layer(layer, str(item)))
         elif isinstance(item, (tuple, list)):
-            frames.append(_from_record(dict(zip(("lon", "lat", "category", "name"), item)), item))
+            frames.append(_from_record(dict(zip(("lon", "lat", "category", "name"), item)), item, crs))
         elif isinstance(item, dict):
-            frames.append(_from_record(item, item))
+            frames.append(_from_record(item, item, crs))
         else:
             raise InputError(f"cannot add {item!r}: give a site id, (lon, lat, category), a dict or a layer")
     if not frames:
@@ -112,18 +122,38 @@ def new_site_id(row) -> str:
     return f"NEW-{row['category']}-{row.geometry.x:.5f}-{row.geometry.y:.5f}"
 
 
-def _from_record(record: dict, shown) -> gpd.GeoDataFrame:
+def _from_record(record: dict, shown, crs: str | None = None) -> gpd.GeoDataFrame:
     for key in ("lon", "lat", "category"):
         if key not in record:
             raise InputError(f"added site {shown!r} needs {key}; give (lon, lat, category)")
     lon, lat = _degrees(record["lon"], shown, "longitude"), _degrees(record["lat"], shown, "latitude")
+    frame = gpd.GeoDataFrame({
+        "site_id": [record.get("site_id")], "name": [record.get("name")], "category": [str(record["category"])],
+    }, geometry=[shapely.Point(lon, lat)], crs=WGS84)
+    if crs is not None and crs.lower() not in CHINESE_SYSTEMS and not _crs(crs, shown).is_geographic:
+        return frame.set_crs(_crs(crs, shown), allow_override=True).to_crs(WGS84)
     if abs(lat) > 90 and abs(lon) <= 90:
         raise InputError(f"added site {shown!r}: coordinates look swapped; give longitude first, then latitude")
     if abs(lon) > 180 or abs(lat) > 90:
-        raise InputError(f"added site {shown!r}: ({lon}, {lat}) is not a WGS84 longitude/latitude")
-    return gpd.GeoDataFrame({
-        "site_id": [record.get("site_id")], "name": [record.get("name")], "category": [str(record["category"])],
-    }, geometry=[shapely.Point(lon, lat)], crs=WGS84)
+        raise InputError(f"added site {shown!r}: ({lon}, {lat}) is not a longitude/latitude in degrees")
+    return _declared(frame, crs)
+
+
+def _crs(text: str, shown) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError:
+        raise InputError(f"added site {shown!r}: crs {text!r} is not a coordinate system; use \"gcj02\", "
+                         "\"bd09\" or an EPSG code such as \"EPSG:4326\"") from None
+
+
+def _declared(gdf: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
+    """``gdf`` with its coordinates read in the declared ``crs``, returned in WGS84."""
+    if crs is None:
+        return gdf
+    if crs.lower() in CHINESE_SYSTEMS:
+        return from_chinese(gdf.set_crs(WGS84, allow_override=True), crs.lower())
+    return gdf.set_crs(_crs(crs, "added layer"), allow_override=True).to_crs(WGS84)
 
 
 def _degrees(value, shown, what: str) -> float:
@@ -152,43 +182,7 @@ def _from_layer(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
 
 
 def load_plan(folder) -> Plan:
-    """Rebuild a Plan from a folder written by ``hotspots plan`` (or ``whatif``).
+    """Rebuild a Plan from a plan folder (see :meth:`coverage.planning.Plan.from_folder`)."""
+    from .planning import Plan
 
-    The folder's scenario.toml is prepared again (same inputs give the same demand and
-    matrix) and its selected sites are taken in rank order, what-if sites included.
-    Logs a warning when the coverage no longer matches the saved summary, i.e. when
-    the input layers changed since the plan was made.
-    """
-    import dataclasses
-    import json
-    import logging
-
-    from .planning import Plan, _mask, _selection_sets, prepare
-    from .scenario import load_scenario
-
-    folder = Path(folder)
-    for name in ("scenario.toml", "summary.json", "selected_sites.csv"):
-        if not (folder / name).exists():
-            raise InputError(f"{folder} is not a plan folder ({name} is missing); run `hotspots plan --out DIR` first")
-    saved = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    scenario = load_scenario(folder / "scenario.toml")
-    problem = prepare(scenario)
-    selected = pd.read_csv(folder / "selected_sites.csv", dtype={"site_id": str, "name": str})
-    added = selected[selected["source"] == NEW_SOURCE]
-    if len(added):
-        records = added[["site_id", "name", "lon", "lat", "category"]].to_dict(orient="records")
-        problem = problem.with_new_sites(new_sites_table(problem, records))
-    order = problem.site_index(selected["site_id"].tolist())
-    n_pre = int((selected["existing"].astype(bool) | selected["forced"].astype(bool)).sum())
-    solution = evaluate_order(problem.matrix, order, n_preselected=n_pre)
-    solution = dataclasses.replace(solution, stop_reason=saved.get("stop_reason", "evaluated"))
-    preselected, allowed = _selection_sets(problem.sites, scenario)
-    usable = allowed | _mask(len(problem.sites), preselected)
-    result = Plan(problem=problem, scenario=scenario, solution=solution, allowed=usable,
-                  kind=saved.get("kind", "greedy"),
-                  quality={k: saved[k] for k in QUALITY_KEYS if saved.get(k) is not None})
-    if abs(result.coverage - saved.get("coverage", result.coverage)) > 1e-9:
-        logging.getLogger(__name__).warning(
-            "%s: coverage is now %.4f %% but was saved as %.4f %%; the input layers have changed since",
-            folder, 100 * result.coverage, 100 * saved["coverage"])
-    return result
+    return Plan.from_folder(folder)

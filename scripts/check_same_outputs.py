@@ -1,8 +1,10 @@
 """Check that two plan folders hold the same plan (issue #12: a restructure changes no output).
 
-Compares ``summary.json`` (less the wall-clock timings ``runtime_s`` and any nested ``seconds``), ``selected_sites.csv`` byte for byte after
-decoding, and every table of ``plan.gpkg`` (attributes and WKB geometry). Prints what
-differs and exits 1, or prints "same" and exits 0::
+Compares ``summary.json`` (less ``runtime_s`` and the ``seconds`` timings nested in it),
+the text of ``selected_sites.csv`` (BOM and line endings aside), and every table of
+``plan.gpkg`` (attributes and WKB geometry) except the QGIS ``layer_styles`` table, which
+is presentation, not plan content. Prints what differs and exits 1, or prints "same" and
+exits 0::
 
     python scripts/check_same_outputs.py out/before out/after
 """
@@ -15,7 +17,9 @@ from pathlib import Path
 
 import pyogrio
 
-IGNORED_SUMMARY_KEYS = {"runtime_s", "seconds"}  # wall-clock timings differ on every run
+#: QGIS styles (coverage/gpkgstyles.py): presentation, not plan content; older folders have none.
+IGNORED_GPKG_TABLES = {"layer_styles"}
+IGNORED_SUMMARY_KEYS = {"runtime_s", "seconds"}  # wall-clock timings, different on every run
 
 
 def _without_timings(value):
@@ -38,6 +42,8 @@ def _gpkg_tables(folder: Path) -> dict:
     path = folder / "plan.gpkg"
     tables = {}
     for name, _ in pyogrio.list_layers(path):
+        if name in IGNORED_GPKG_TABLES:
+            continue
         frame = pyogrio.read_dataframe(path, layer=name)
         tables[name] = frame.to_wkb() if "geometry" in frame.columns else frame
     return tables

@@ -207,7 +207,7 @@ def test_not_a_plan_folder(tmp_path, capsys):
     code, _, err = run(capsys, "whatif", tmp_path, "--out", tmp_path / "w")
     assert code == 2 and "not a plan folder" in err
     code, _, err = run(capsys, "compare", tmp_path, tmp_path)
-    assert code == 2 and "not a complete plan folder" in err
+    assert code == 2 and "not a plan folder" in err and "summary.json" in err
 
 
 def test_example_script_runs(toy_scenario, tmp_path):

@@ -1,0 +1,269 @@
+"""The plan folder: CSVs that round-trip and carry no formulas, BOM, QGIS styles, whole
+replacement, and input tables as Chinese offices have them (issues #11, #12, #16)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from coverage import load_scenario, plan
+from coverage.cli import main
+from coverage.planfolder import (
+    FORMULA_START, PlanFolder, csv_text, neutralise, read_csv, restore, same_grid, write_csv,
+)
+from coverage.planning import Plan
+
+from conftest import UTM, X0, Y0, write_toy_city
+
+HOSTILE = ["line\rbreak", "two\nlines", "=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3", "@SUM(A1)", "\tTab",
+           "'=quoted", "''-two", "plain, with comma", "\"quoted\"", "中文 学校", "'apostrophe"]
+
+
+@pytest.mark.parametrize("value", HOSTILE + ["", "ok"])
+def test_neutralise_round_trips(value):
+    assert restore(neutralise(value)) == value
+    if value[:1] in FORMULA_START:
+        assert neutralise(value).startswith("'")
+
+
+def test_csv_round_trips_through_csv_and_pandas(tmp_path):
+    frame = pd.DataFrame({"name": HOSTILE, "n": np.arange(len(HOSTILE)), "x": np.linspace(-1, 1, len(HOSTILE))})
+    path = write_csv(frame, tmp_path / "t.csv")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel on Chinese Windows reads UTF-8
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == len(HOSTILE) + 1
+    assert not any(cell[:1] in FORMULA_START for row in rows[1:] for cell in row[:1])  # no live formula
+    assert len(pd.read_csv(path, encoding="utf-8-sig")) == len(HOSTILE)
+    back = read_csv(path)
+    assert back["name"].tolist() == HOSTILE and back["n"].tolist() == list(range(len(HOSTILE)))
+    plain = write_csv(frame, tmp_path / "plain.csv", bom=False)
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert csv_text(frame).encode("utf-8") == plain.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def hostile_plan(tmp_path_factory):
+    """The toy city with schools named like formulas and with line breaks, planned and written."""
+    folder = tmp_path_factory.mktemp("hostile")
+    scenario = write_toy_city(folder / "city", n_schools=47)
+    schools = pd.read_csv(folder / "city" / "schools.csv", dtype=str)
+    schools["name"] = [HOSTILE[i % len(HOSTILE)] + f" {i}" for i in range(len(schools))]
+    schools.loc[0, "site_id"] = "=SC-001"
+    schools.loc[1, "site_id"] = "-SC-002"
+    schools.to_csv(folder / "city" / "schools.csv", index=False, lineterminator="\r\n")  # quotes the CRs
+    result = plan(load_scenario(scenario).replace(target=0.999))
+    out = result.write(folder / "out", map=False)
+    return result, out
+
+
+def test_selected_sites_csv_has_one_row_per_site(hostile_plan):
+    result, out = hostile_plan
+    n = len(result.site_ids)
+    with open(out / "selected_sites.csv", newline="", encoding="utf-8-sig") as f:
+        assert len(list(csv.reader(f))) == n + 1
+    assert len(pd.read_csv(out / "selected_sites.csv", encoding="utf-8-sig")) == n
+    table = PlanFolder(out).sites_table
+    assert table["site_id"].tolist() == result.site_ids
+    assert table["name"].tolist() == result.table()["name"].tolist()
+
+
+def test_whatif_reloads_its_own_plan_with_hostile_names(hostile_plan, tmp_path, capsys):
+    result, out = hostile_plan
+    again = Plan.from_folder(out)
+    assert again.site_ids == result.site_ids
+    assert again.coverage == pytest.approx(result.coverage, abs=1e-12)
+    assert main(["-q", "whatif", str(out), "--remove", result.site_ids[-1], "--out", str(tmp_path / "w"),
+                 "--no-map"]) == 0
+
+
+def test_plan_gpkg_opens_styled_in_qgis(hostile_plan):
+    from coverage.maps import category_colours
+
+    result, out = hostile_plan
+    with sqlite3.connect(out / "plan.gpkg") as db:
+        styles = dict(db.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
+        geometry = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+        columns = dict(db.execute("SELECT f_table_name, f_geometry_column FROM layer_styles").fetchall())
+    db.close()
+    assert set(styles) == set(geometry) == {"selected_sites", "candidates", "demand_cells", "districts", "study_area"}
+    assert columns == geometry
+    colours = category_colours(sorted(result.scenario.categories))
+    for category, colour in colours.items():
+        r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        assert f'value="{r},{g},{b},255"' in styles["selected_sites"], category
+    assert 'attr="category"' in styles["selected_sites"] and 'attr="coverage"' in styles["districts"]
+
+
+def test_previous_folder_replaced_whole(toy_scenario, tmp_path):
+    out = tmp_path / "o"
+    assert main(["-q", "plan", str(toy_scenario), "--out", str(out), "--offline"]) == 0
+    assert (out / "map.html").exists()
+    assert main(["-q", "plan", str(toy_scenario), "--out", str(out), "--no-map"]) == 0
+    assert not (out / "map.html").exists()  # no stale map beside the new plan
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"] or not list(tmp_path.glob(".hotspots-*"))
+
+
+def test_reader_is_lazy_and_shares_the_grid_check(toy_plan, tmp_path):
+    out = toy_plan.write(tmp_path / "a", map=False)
+    folder = PlanFolder(out)
+    assert "summary" not in folder.__dict__ and "cells" not in folder.__dict__
+    assert folder.summary["n_selected"] == len(toy_plan.site_ids)
+    assert "cells" not in folder.__dict__
+    assert same_grid(folder, PlanFolder(toy_plan.write(tmp_path / "b", map=False)))
+    assert len(folder.cell_table) == len(toy_plan.cells) and folder.selected.crs.to_epsg() == 4326
+
+
+def test_bom_option(toy_plan, tmp_path):
+    plain = toy_plan.write(tmp_path / "p", map=False, bom=False)
+    assert not (plain / "selected_sites.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+# --- inputs as Chinese offices have them ---------------------------------------------------------
+
+
+def source(path, **keys):
+    from types import SimpleNamespace
+
+    base = dict(path=path, layer=None, crs=None, lon_column=None, lat_column=None, encoding=None, sheet=None,
+                header_row=None)
+    return SimpleNamespace(**{**base, **keys})
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
+def test_csv_encoding_detected(tmp_path, encoding):
+    from coverage.layers import read_points
+
+    path = tmp_path / "s.csv"
+    path.write_bytes("site_id,名称,经度,纬度\nA,福田区图书馆,114.06,22.55\n".encode(encoding))
+    gdf = read_points(source(path), "schools")
+    assert gdf["名称"].tolist() == ["福田区图书馆"]
+    assert gdf.geometry.x.tolist() == [114.06]
+
+
+def test_csv_encoding_declared(tmp_path):
+    from coverage.layers import read_points
+
+    path = tmp_path / "s.csv"
+    path.write_bytes("site_id,name,lon,lat\nA,臺北圖書館,114.06,22.55\n".encode("big5"))
+    assert read_points(source(path, encoding="big5"), "schools")["name"].tolist() == ["臺北圖書館"]
+
+
+def test_excel_title_row_and_named_sheet(tmp_path):
+    from coverage.layers import read_points
+
+    path = tmp_path / "sites.xlsx"
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame([["封面"]]).to_excel(book, sheet_name="说明", index=False, header=False)
+        pd.DataFrame([["深圳市学校名录 2026", "", "", ""], ["site_id", "name", "lon", "lat"],
+                      ["A", "一中", "114.06", "22.55"], ["B", "二中", "114.07", "22.56"]]
+                     ).to_excel(book, sheet_name="名录", index=False, header=False)
+    gdf = read_points(source(path, sheet="名录", header_row=2), "schools")
+    assert gdf["name"].tolist() == ["一中", "二中"]
+
+
+def test_evaluate_with_declared_crs(toy_plan):
+    from coverage.chinacoords import to_wgs84
+
+    x, y = X0 + 700, Y0 + 400
+    lon, lat = gpd.GeoSeries([shapely.Point(x, y)], crs=UTM).to_crs(4326).iloc[0].coords[0]
+    wgs = toy_plan.evaluate(add=[(lon, lat, "school")])
+    # the same place given in GCJ-02 (~500 m off if read as WGS84) is the same site once declared
+    from coverage.chinacoords import wgs84_to_gcj02
+
+    glon, glat = (float(v) for v in np.ravel(wgs84_to_gcj02(lon, lat)))
+    gcj = toy_plan.evaluate(add=[(float(glon), float(glat), "school")], crs="gcj02")
+    back = to_wgs84(np.array([glon]), np.array([glat]), "gcj02")
+    assert abs(float(back[0][0]) - lon) < 1e-5
+    assert gcj.coverage == pytest.approx(wgs.coverage)
+    utm = toy_plan.evaluate(add=[(x, y, "school")], crs=UTM)
+    assert utm.coverage == pytest.approx(wgs.coverage)
+
+
+def test_mixed_population_points_and_polygons_allocated_by_area():
+    from coverage.demand import allocate_population
+
+    cells = gpd.GeoDataFrame({"area_m2": [10_000.0] * 4}, geometry=[
+        shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100),
+        shapely.box(0, 100, 100, 200), shapely.box(100, 100, 200, 200)], crs=UTM)
+    population = gpd.GeoDataFrame({"population": [400.0, 7.0]},
+                                  geometry=[shapely.box(0, 0, 200, 200), shapely.Point(150, 150)], crs=UTM)
+    people = allocate_population(cells, population, "population")
+    assert people.tolist() == pytest.approx([100, 100, 100, 107])
+
+
+def test_out_is_the_current_folder(toy_scenario, tmp_path, monkeypatch):
+    """`cd out && hotspots plan ... --out .`: the folder keeps its identity, twice over."""
+    out = tmp_path / "here"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    inode = os.stat(".").st_ino
+    for _ in range(2):  # new (empty) folder, then a previous output replaced
+        assert main(["-q", "plan", str(toy_scenario), "--out", ".", "--no-map"]) == 0
+        assert os.stat(".").st_ino == inode and Path("summary.json").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["plan.gpkg", "scenario.toml", "selected_sites.csv",
+                                                     "summary.json"]
+    assert not list(tmp_path.glob(".hotspots-*"))
+
+
+def test_late_exception_leaves_no_output(toy_plan, tmp_path, monkeypatch):
+    """A bug in a late stage (not an input error) propagates, and still nothing is left."""
+    import coverage.outputs as outputs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("late failure")
+
+    monkeypatch.setattr(outputs, "add_styles", broken)
+    with pytest.raises(RuntimeError):
+        toy_plan.write(tmp_path / "new" / "deeper", map=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # not even the missing parent
+
+
+def test_styles_escape_hostile_category_names(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from coverage.gpkgstyles import add_styles
+
+    path = tmp_path / "t.gpkg"
+    gpd.GeoDataFrame({"category": ["x"]}, geometry=[shapely.Point(0, 0)], crs=4326).to_file(
+        path, layer="selected_sites")
+    hostile = ['<b onmouseover="x">', "a&b", "{{7*7}}", "'\"]]>"]
+    add_styles(path, hostile, {h: h + " label" for h in hostile})
+    with sqlite3.connect(path) as db:
+        qml, sld = db.execute("SELECT styleQML, styleSLD FROM layer_styles").fetchone()
+    db.close()
+    root = ET.fromstring(qml.split("'SYSTEM'>", 1)[1])
+    assert sorted(c.get("value") for c in root.iter("category")) == sorted(hostile)
+    ET.fromstring(sld)
+
+
+def test_gbk_site_table_planned_end_to_end(tmp_path):
+    """A GBK CSV as Excel on Chinese Windows saves it: read without a declaration, names intact."""
+    scenario = write_toy_city(tmp_path / "city")
+    path = tmp_path / "city" / "schools.csv"
+    table = pd.read_csv(path, dtype=str)
+    table["name"] = [f"第{i}中学" for i in range(len(table))]
+    path.write_bytes(table.to_csv(index=False).encode("gbk"))
+    out = tmp_path / "out"
+    assert main(["-q", "plan", str(scenario), "--out", str(out), "--no-map"]) == 0
+    written = pd.read_csv(out / "selected_sites.csv", encoding="utf-8-sig")
+    schools = written[written["category"] == "school"]
+    assert len(schools) and schools["name"].str.match(r"第\d+中学").all()
+
+
+def test_extra_files_written_in_the_same_step(toy_plan, tmp_path):
+    out = toy_plan.write(tmp_path / "w", map=False, extra={"diff.json": {"sites_added": ["=X"]}})
+    assert json.loads((out / "diff.json").read_text(encoding="utf-8")) == {"sites_added": ["=X"]}
+    with pytest.raises(ValueError, match="note.txt"):  # only names the tool owns, or the folder is not its own
+        toy_plan.write(tmp_path / "x", map=False, extra={"note.txt": "a"})
+    assert not (tmp_path / "x").exists()
