@@ -211,17 +211,17 @@ def map_options(args: argparse.Namespace) -> dict:
     return {"offline": args.offline, "lang": args.lang, "basemap": args.basemap, "tianditu_key": args.tianditu_key}
 
 
-def _required_out(args: argparse.Namespace, what: str) -> Path:
+def _required_out(args: argparse.Namespace, what: str, inputs=()) -> Path:
     if args.out is None:
         raise InputError(f"--out is required: give the folder to write {what} into, e.g. --out out/{what}")
-    return _folder_out(args.out)
+    return _folder_out(args.out, inputs)
 
 
-def _folder_out(out: Path) -> Path:
-    """``out`` as an output folder: refused when it is an existing file."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is an existing file; give a folder (a new one, or one written by hotspots)")
-    return out
+def _folder_out(out: Path, inputs=()) -> Path:
+    """``out`` checked as an output folder before any work (see planfolder.check_output_folder)."""
+    from .planfolder import check_output_folder
+
+    return check_output_folder(out, inputs)
 
 
 def _refuse_unsupported(options: dict) -> None:
@@ -242,22 +242,9 @@ def _render(func, *args, options: dict):
     return func(*args, offline=options["offline"])
 
 
-def _write_plan(result, out: Path, args: argparse.Namespace) -> None:
-    """``Plan.write`` with the map options and, where supported, ``bom=False`` for --no-bom."""
-    import inspect
-
-    params = inspect.signature(result.write).parameters
-    options = map_options(args)
-    kwargs: dict = {"map": not args.no_map}
-    if "map_options" in params:
-        kwargs["map_options"] = options
-    else:
-        if not args.no_map:
-            _refuse_unsupported({**options, "tianditu_key": None} if options["basemap"] is None else options)
-        kwargs["offline"] = options["offline"]
-    if args.no_bom and "bom" in params:
-        kwargs["bom"] = False
-    result.write(out, **kwargs)
+def _write_plan(result, out: Path, args: argparse.Namespace, extra: dict | None = None) -> None:
+    """``Plan.write`` with the map options, --no-map and --no-bom."""
+    result.write(out, map=not args.no_map, map_options=map_options(args), bom=not args.no_bom, extra=extra)
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -266,8 +253,6 @@ def _write_plan(result, out: Path, args: argparse.Namespace) -> None:
 def run_plan(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
-    if args.out is not None:
-        _folder_out(args.out)
     scenario = load_scenario(args.scenario or default_scenario()).with_overrides(
         FLAGS, target=args.target, metric=args.metric, cell_size_m=args.cell_size, max_sites=args.max_sites,
         max_cost=args.max_cost, effort=args.effort, language=args.lang,
@@ -277,7 +262,9 @@ def run_plan(args: argparse.Namespace) -> int:
     from .planning import plan  # heavy (geopandas): only once the arguments are known to be good
     from .report import format_summary
 
-    out = args.out or Path("out") / _slug(scenario.name)
+    from .outputs import scenario_inputs
+
+    out = _folder_out(args.out or Path("out") / _slug(scenario.name), scenario_inputs(scenario))
     result = plan(scenario)
     _write_plan(result, out, args)
     print(format_summary(result.summary()))
@@ -297,13 +284,14 @@ def run_whatif(args: argparse.Namespace) -> int:
     from .compare import diff_plans
     from .whatif import load_plan
 
-    out = _required_out(args, "whatif")
+    from .planfolder import DIFF
+
+    out = _required_out(args, "whatif", [args.base, *args.add_layer])
     add = [_parse_site(text) for text in args.add]
     base = load_plan(args.base)
     result = base.evaluate(add=add + list(args.add_layer), remove=args.remove)
     diff = diff_plans(base, result)
-    _write_plan(result, out, args)
-    _write_json(diff.to_dict(), out / "diff.json")
+    _write_plan(result, out, args, extra={DIFF: diff.to_dict()})
     print(diff.format())
     print(f"\nWhat-if plan in {out}/ (diff.json: the changes against {args.base})")
     return 0
@@ -330,33 +318,24 @@ def _parse_site(text: str):
 def run_compare(args: argparse.Namespace) -> int:
     from .compare import diff_plans
 
-    out = _folder_out(args.out) if args.out is not None else None
+    inputs = [args.before, args.after]
+    out = _folder_out(args.out, inputs) if args.out is not None else None
     diff = diff_plans(args.before, args.after)
     print(diff.format())
     if out is not None:
         from .maps import render_compare_map
+        from .planfolder import COMPARE_MAP, DIFF, json_text, replacing_folder
 
-        created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
-        try:
-            _write_json(diff.to_dict(), out / "diff.json")
-            path = _render(render_compare_map, args.before, args.after, out / "compare.html",
-                           options=map_options(args))
-        except BaseException:
-            if created:
-                import shutil
-
-                shutil.rmtree(out, ignore_errors=True)
-            raise
-        print(f"\nDiff and map in {out}/ ({path.name})")
+        with replacing_folder(out, inputs) as tmp:
+            (tmp / DIFF).write_text(json_text(diff.to_dict()), encoding="utf-8")
+            _render(render_compare_map, args.before, args.after, tmp / COMPARE_MAP, options=map_options(args))
+        print(f"\nDiff and map in {out}/ ({COMPARE_MAP})")
     return 0
 
 
 def run_sweep(args: argparse.Namespace) -> int:
     from . import sweep
 
-    if args.out is not None:
-        _folder_out(args.out)
     if args.target:
         targets = sweep.parse_target_sweep(args.target)
     elif args.budget:
@@ -365,6 +344,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario or default_scenario())
+    out = _folder_out(args.out or Path("out") / f"{_slug(scenario.name)}-sweep", [scenario.source_file])
     if args.target:
         table, x = sweep.sweep_targets(plan(scenario.replace(target=max(targets))), targets), "target"
     elif args.budget:
@@ -372,12 +352,12 @@ def run_sweep(args: argparse.Namespace) -> int:
     else:
         category, radii = sweep.parse_radius_sweep(args.radius, scenario.categories)
         table, x = sweep.sweep_radius(plan(scenario), category, radii), "radius_m"
-    out = args.out or Path("out") / f"{_slug(scenario.name)}-sweep"
-    out.mkdir(parents=True, exist_ok=True)
-    csv_tmp = out / ".sweep.csv.tmp"
-    table.to_csv(csv_tmp, index=False)
-    csv_tmp.replace(out / "sweep.csv")
-    sweep.plot_sweep(table, x, out / "sweep.svg", title=f"{scenario.name}: coverage and cost vs. {x.replace('_', ' ')}")
+    from .planfolder import SWEEP_CSV, SWEEP_SVG, replacing_folder, write_csv
+
+    with replacing_folder(out, [scenario.source_file]) as tmp:
+        write_csv(table, tmp / SWEEP_CSV)
+        sweep.plot_sweep(table, x, tmp / SWEEP_SVG,
+                         title=f"{scenario.name}: coverage and cost vs. {x.replace('_', ' ')}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.4f}"))
     print(f"\nSweep in {out}/ (sweep.csv, sweep.svg)")
     return 0
@@ -386,19 +366,11 @@ def run_sweep(args: argparse.Namespace) -> int:
 def run_import_osm(args: argparse.Namespace) -> int:
     from .osm import import_osm
 
-    out = _required_out(args, "osm")
+    out = _required_out(args, "osm", [args.boundary, args.population, args.cache_dir])
     scenario = import_osm(args.place, out, boundary=args.boundary, population=args.population,
                           population_column=args.population_column, cache_dir=args.cache_dir, timeout_s=args.timeout)
     print(f"Scenario written to {scenario}\nPlan it with: hotspots plan {scenario}")
     return 0
-
-
-def _write_json(data: dict, path: Path) -> None:
-    import json
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def _slug(name: str) -> str:

@@ -75,12 +75,16 @@ def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None =
     return Path(out_dir)
 
 
-def plan_inputs(plan: Plan) -> list[Path]:
-    """Every file or folder ``plan`` was made from: scenario file, layers, a base plan folder."""
-    scenario = plan.scenario
+def scenario_inputs(scenario) -> list[Path]:
+    """Every file a scenario reads: the scenario file itself and its layers."""
     inputs = [scenario.source_file, scenario.study_area.path] + [s.source.path for s in scenario.sites]
     inputs += [src.path for src in (scenario.districts, scenario.population) if src is not None]
-    return [Path(p) for p in [*inputs, *getattr(plan, "inputs", ())] if p is not None]
+    return [Path(p) for p in inputs if p is not None]
+
+
+def plan_inputs(plan: Plan) -> list[Path]:
+    """Every file or folder ``plan`` was made from: scenario file, layers, a base plan folder."""
+    return scenario_inputs(plan.scenario) + [Path(p) for p in getattr(plan, "inputs", ()) if p is not None]
 
 
 def write_geopackage(plan: Plan, path: Path) -> None:

@@ -1,7 +1,7 @@
 """Bad input files, output folders and interruptions: one table, one contract (issue #11).
 
 Every row runs the real command in-process (``coverage.cli.main``) or the API and
-asserts: exit status 2 (130 for Ctrl-C, 143 for SIGTERM), one line on stderr naming
+asserts: exit status 2 (130 for Ctrl-C and SIGTERM), one line on stderr naming
 the file and the row, column or layer and the fix, no traceback, no output left (an
 existing output folder byte-identical, a new one not created, no ``.hotspots-*``
 temporary anywhere) and every input byte-identical.
@@ -320,7 +320,7 @@ CLI_CASES = [
          ("notes.txt", "not written by hotspots")),
     Case("osm-out-is-a-file", lambda w: ["import-osm", "Toy", "--out", str(w.city / "schools.csv")],
          ("schools.csv", "is a file")),
-    # interruptions (Ctrl-C = 130, SIGTERM = 143): the output folder is exactly as it was
+    # interruptions (Ctrl-C and SIGTERM = 130): the output folder is exactly as it was
     Case("ctrl-c-reading-layers", interrupt("coverage.planning", "load_sites"), ("interrupted",), 130),
     Case("ctrl-c-solving", interrupt("coverage.planning", "greedy_cover"), ("interrupted",), 130),
     Case("ctrl-c-network-new-out", interrupt("coverage.engineering", "network_report"), ("interrupted",), 130),
@@ -335,7 +335,7 @@ CLI_CASES = [
                                           plan_args(w)[:-1])[2], ("interrupted",), 130),
     Case("late-network-input-error", with_previous(interrupt("coverage.engineering", "network_report", lambda: InputError(
         "[network] mesh_range_m: no wired site; set wired = true for a category"))), ("[network]", "wired = true")),
-    Case("sigterm-while-writing", sigterm_while_writing, (), 143),
+    Case("sigterm-while-writing", sigterm_while_writing, ("interrupted",), 130),
     Case("ctrl-c-whatif-write", lambda w: (w.monkeypatch.setattr("coverage.outputs.write_geopackage", _raise_ki),
                                            whatif(lambda w, base: w.out, "--remove", "SC-001")(w))[1],
          ("interrupted",), 130),
