@@ -136,6 +136,8 @@ def _lattice_near(points: np.ndarray, spacing: float, radius: float) -> tuple[np
     cy = np.round(points[:, 1] / spacing).astype(np.int64)
     x0, y0 = cx.min() - reach, cy.min() - reach
     width = int(cx.max() + reach - x0 + 1)
+    nearest = np.unique((cy - y0) * width + (cx - x0))  # many points share a nearest lattice point
+    cx, cy = nearest % width + x0, nearest // width + y0
     keys = np.unique(((cy[:, None] + oy - y0) * width + (cx[:, None] + ox - x0)).ravel())
     return keys % width + x0, keys // width + y0
 
