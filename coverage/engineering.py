@@ -7,7 +7,7 @@ plan's metric CRS, metres) with the scenario's ``[network]`` settings:
   link budget of its radio profile, :mod:`coverage.radio`);
 - **channels**: one interference graph per band, channels by DSATUR + tabu search;
 - **backhaul**: hop counts from wireless sites to the nearest wired one, orphans, and
-  the fewest fibre drops that leave none orphaned (:func:`~coverage.networks.propose_fibre_drops`);
+  the fewest fibre drops that leave none orphaned (:func:`~coverage.fibre.propose_fibre_drops`);
 - **capacity**: expected concurrent users per site against its access points.
 """
 
@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .fibre import propose_fibre_drops
 from .networks import (
-    assign_channels, backhaul, capacity, channels_for_band, interference_graph, propose_fibre_drops,
-    split_shared_population,
+    assign_channels, backhaul, capacity, channels_for_band, interference_graph, split_shared_population,
 )
 from .radio import BAND_RANGE, radius_m
 

@@ -46,7 +46,8 @@ from coverage.demand import allocate_population  # noqa: E402
 from coverage.demandpoints import cell_subpoints  # noqa: E402
 from coverage.gapfill import gapfill_candidates  # noqa: E402
 from coverage.matrix import cells_reached, coverage_matrix  # noqa: E402
-from coverage.networks import backhaul, propose_fibre_drops  # noqa: E402
+from coverage.fibre import propose_fibre_drops  # noqa: E402
+from coverage.networks import backhaul  # noqa: E402
 from coverage.phases import greedy_phase_solver, solve_in_phases  # noqa: E402
 from coverage.rollout import rollout, schedule  # noqa: E402
 from coverage.solve import greedy_cover  # noqa: E402
@@ -158,8 +159,11 @@ def main() -> int:
           f"{100 * weight[reached_layers].sum() / weight.sum():.2f} % of the people")
     clock.lap("layer reach")
 
-    gen = gapfill_candidates(area, demand, weight, layer_xy, layer_r, spacing_m=args.spacing, radius_m=args.radius,
-                             category="street", cost=args.street_cost, wired=False, crs=crs)
+    # the coverage margin applies to every radius the matrix uses, so gap-fill sees the same reach
+    gen = gapfill_candidates(area, demand, weight, layer_xy, layer_r - args.shrink, spacing_m=args.spacing,
+                             radius_m=args.radius - args.shrink, category="street", cost=args.street_cost,
+                             wired=False, crs=crs)
+    gen.sites["radius_m"] = args.radius
     clock.lap(f"gap-fill: {len(gen.sites):,} candidates from {gen.lattice_points:,} lattice points "
               f"({gen.hole_fillers} hole fillers), unreached {gen.unreached_weight:,.0f} people")
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from coverage.errors import InputError
-from coverage.networks import backhaul, propose_fibre_drops
+from coverage.fibre import propose_fibre_drops
+from coverage.networks import backhaul
 
 
 def line(n, x0=0.0, step=100.0, y=0.0):
