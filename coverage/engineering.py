@@ -6,7 +6,8 @@ plan's metric CRS, metres) with the scenario's ``[network]`` settings:
 - **radio**: each category's radius and where it comes from (a fixed number, or the
   link budget of its radio profile, :mod:`coverage.radio`);
 - **channels**: one interference graph per band, channels by DSATUR + tabu search;
-- **backhaul**: hop counts from wireless sites to the nearest wired one, orphans;
+- **backhaul**: hop counts from wireless sites to the nearest wired one, orphans, and
+  the fewest fibre drops that leave none orphaned (:func:`~coverage.fibre.propose_fibre_drops`);
 - **capacity**: expected concurrent users per site against its access points.
 """
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .fibre import propose_fibre_drops
 from .networks import (
     assign_channels, backhaul, capacity, channels_for_band, interference_graph, split_shared_population,
 )
@@ -67,7 +69,10 @@ def network_report(plan: Plan) -> NetworkReport:
     xy = np.column_stack([sites.geometry.x, sites.geometry.y]) if len(sites) else np.empty((0, 2))
     categories = scenario.categories
     band = sites["category"].map(lambda c: categories[c].radio.band if categories[c].radio else net.band)
-    wired = sites["category"].map(lambda c: categories[c].wired).to_numpy(dtype=bool)
+    if "wired" in sites.columns:  # per site: from the category, or the layer's own wired column
+        wired = sites["wired"].to_numpy(dtype=bool)
+    else:
+        wired = sites["category"].map(lambda c: categories[c].wired).to_numpy(dtype=bool)
 
     channel = pd.Series(np.nan, index=range(len(sites)))
     conflicts = pd.Series(0, index=range(len(sites)))
@@ -86,6 +91,7 @@ def network_report(plan: Plan) -> NetworkReport:
         }
 
     mesh = backhaul(xy, ids, wired, net.mesh_range_m)
+    fibre = propose_fibre_drops(mesh)
     hops = np.array([mesh.hops.get(s, np.nan) for s in ids], dtype=float)
     orphan = np.isin(ids, mesh.orphans)
 
@@ -107,6 +113,7 @@ def network_report(plan: Plan) -> NetworkReport:
             "orphans": list(mesh.orphans), "components": mesh.n_components,
             "components_without_gateway": int(sum(1 for c in mesh.components if not c.has_gateway)),
             "max_hops": mesh.max_hops,
+            "fibre_drops": list(fibre.sites), "max_hops_after_drops": fibre.max_hops_after,
         },
         "capacity": {
             "take_up_rate": net.take_up_rate, "concurrency": net.concurrency, "users_per_ap": net.users_per_ap,

@@ -67,6 +67,11 @@ def test_backhaul_orphans_match_connected_components(wireless_plan):
     expected = [s for s, lab, w in zip(sites["site_id"], label, wired) if not w and lab not in has_fibre]
     assert wireless_plan.summary()["backhaul"]["orphans"] == expected
     assert sites.loc[wired, "hops"].eq(0).all()
+    # one fibre drop per orphaned component, on one of its own sites
+    drops = wireless_plan.summary()["backhaul"]["fibre_drops"]
+    orphan_labels = {lab for s, lab in zip(sites["site_id"], label) if s in expected}
+    assert len(drops) == len(orphan_labels)
+    assert {label[sites["site_id"].tolist().index(d)] for d in drops} == orphan_labels
 
 
 def test_capacity_shares_add_up_to_covered_population(wireless_plan):
