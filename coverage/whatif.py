@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .analyse import QUALITY_KEYS
+from .solver import Quality
 from .errors import InputError
 from .layers import WGS84, read_points
 from .scenario import LayerSource
-from .solve import evaluate_order
+from .solver import evaluate_order
 
 if TYPE_CHECKING:  # pragma: no cover
     from .planning import Plan, Problem
@@ -163,7 +163,7 @@ def load_plan(folder) -> Plan:
     import json
     import logging
 
-    from .planning import Plan, _mask, _selection_sets, prepare
+    from .planning import Plan, build_instance, prepare
     from .scenario import load_scenario
 
     folder = Path(folder)
@@ -182,11 +182,10 @@ def load_plan(folder) -> Plan:
     n_pre = int((selected["existing"].astype(bool) | selected["forced"].astype(bool)).sum())
     solution = evaluate_order(problem.matrix, order, n_preselected=n_pre)
     solution = dataclasses.replace(solution, stop_reason=saved.get("stop_reason", "evaluated"))
-    preselected, allowed = _selection_sets(problem.sites, scenario)
-    usable = allowed | _mask(len(problem.sites), preselected)
+    usable = build_instance(problem).usable
     result = Plan(problem=problem, scenario=scenario, solution=solution, allowed=usable,
                   kind=saved.get("kind", "greedy"),
-                  quality={k: saved[k] for k in QUALITY_KEYS if saved.get(k) is not None})
+                  quality=Quality.from_summary(saved))
     if abs(result.coverage - saved.get("coverage", result.coverage)) > 1e-9:
         logging.getLogger(__name__).warning(
             "%s: coverage is now %.4f %% but was saved as %.4f %%; the input layers have changed since",

@@ -68,10 +68,10 @@ def case_synthetic(n_cells: int, n_sites: int, radius_m: float, side_m: float, b
     """Matrix + greedy + local search + LP bound on one synthetic instance."""
     import numpy as np
 
-    from coverage.bound import lower_bound
-    from coverage.improve import improve
+    from coverage.solver.bounds import lower_bound
+    from coverage.solver.local import improve
     from coverage.matrix import coverage_matrix
-    from coverage.solve import greedy_cover
+    from coverage.solver.greedy import greedy_cover
 
     cells, sites, radii, weights, costs = synthetic_instance(n_cells, n_sites, radius_m, side_m)
     profiler = cProfile.Profile() if profile else None
@@ -113,10 +113,10 @@ def case_spopt(n_cells: int = 5_000, n_sites: int = 1_000, p: int = 100) -> dict
     from scipy.spatial import distance_matrix
     from spopt.locate import LSCP, MCLP
 
-    from coverage.bound import exact
-    from coverage.improve import improve
+    from coverage.solver.bounds import exact
+    from coverage.solver.local import improve
     from coverage.matrix import coverage_matrix
-    from coverage.solve import greedy_cover
+    from coverage.solver.greedy import greedy_cover
 
     side, radius = 10_000.0, 472.0  # ~7 candidates within reach of a demand point
     cells, sites, radii, weights, _ = synthetic_instance(n_cells, n_sites, radius, side)
@@ -181,20 +181,19 @@ def case_shenzhen_quality() -> dict:
     import numpy as np
 
     from coverage import load_scenario
-    from coverage.bound import exact, lower_bound
-    from coverage.improve import improve
-    from coverage.planning import _remaining_budget, _selection_sets, prepare, weight_column
+    from coverage.solver.bounds import exact, lower_bound
+    from coverage.solver.local import improve
+    from coverage.planning import build_instance, prepare
     from coverage.progress import stage  # noqa: F401  (imported for its logging side effects)
-    from coverage.solve import greedy_cover
+    from coverage.solver.greedy import greedy_cover
 
     scenario = load_scenario(ROOT / "gis_data" / "shenzhen" / "scenario.toml")
     start = time.perf_counter()
     problem = prepare(scenario)
     prepare_s = time.perf_counter() - start
-    pre, allowed = _selection_sets(problem.sites, scenario)
-    max_sites, max_cost = _remaining_budget(problem.sites, scenario)
-    weights = problem.cells[weight_column(scenario)].to_numpy()
-    costs = problem.sites["cost"].to_numpy()
+    inst = build_instance(problem)
+    pre, allowed, max_sites, max_cost = inst.preselected, inst.allowed, inst.max_sites, inst.max_cost
+    weights, costs = inst.weights, inst.costs
     args = dict(preselected=pre, allowed=allowed)
     mark = time.perf_counter()
     greedy = greedy_cover(problem.matrix, weights, costs, scenario.target, max_sites=max_sites, max_cost=max_cost,

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from .matrix import cells_reached
+from .instance import cells_reached
 
 INTEGER_TOL = 1e-9   # costs this close to an integer count as integers
 ROUND_TOL = 1e-6     # relative slack before rounding an integer-cost bound up
@@ -134,7 +134,7 @@ def lower_bound(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray, t
                 max_lp_nonzeros: int = LP_NONZEROS) -> Bound:
     """A proven lower bound on the least total cost that covers ``target`` of the demand.
 
-    Arguments as for :func:`coverage.solve.greedy_cover`; ``costs`` in cost units,
+    Arguments as for :func:`coverage.solver.greedy.greedy_cover`; ``costs`` in cost units,
     ``time_limit_s`` in seconds (HiGHS's ``time_limit``). When the target is out of
     reach and ``clamp_to_reachable``, the bound is for covering all reachable demand
     (what greedy then does); otherwise the status is "infeasible".
