@@ -13,9 +13,11 @@ from .planning import Plan, Problem, plan, prepare, solve
 from .scenario import (
     Budget, Category, LayerSource, Network, Scenario, SiteLayer, Solver, load_scenario, save_scenario,
 )
+from .solver import solve_cover
 from .whatif import load_plan
 
 __all__ = [
     "Budget", "Category", "InputError", "LayerSource", "Network", "Plan", "Problem", "Scenario", "SiteLayer",
     "Solver", "load_plan", "load_scenario", "plan", "prepare", "save_scenario", "solve",
+    "solve_cover",
 ]

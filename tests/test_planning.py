@@ -207,8 +207,8 @@ def test_quality_greedy_improved_and_bound(tmp_path):
     greedy, improved = summary["greedy"], summary["improved"]
     assert improved["cost"] <= greedy["cost"] + 1e-9
     assert improved["coverage"] >= 0.95 - 1e-9 and summary["target_met"]
-    assert summary["total_cost"] == pytest.approx(improved["cost"])
-    assert summary["bound_status"] == "optimal"
+    assert summary["total_cost"] <= improved["cost"] + 1e-9  # the Lagrangian solver may find cheaper
+    assert summary["bound_status"] == "optimal" and summary["bound_method"] == "milp-optimal"
     assert summary["lower_bound"] <= summary["total_cost"] + 1e-9
     assert summary["gap"] == pytest.approx((summary["total_cost"] - summary["lower_bound"]) / summary["lower_bound"])
     import dataclasses

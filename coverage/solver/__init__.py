@@ -16,3 +16,7 @@ from .quality import Quality
 
 __all__ = ["CoverConstraint", "Instance", "Quality", "Solution", "cells_reached", "evaluate_order",
            "greedy_cover", "quantise"]
+
+from .cover import CoverResult, solve_cover, solve_instance  # noqa: E402
+
+__all__ += ["CoverResult", "solve_cover", "solve_instance"]

@@ -29,6 +29,7 @@ class Quality:
     gap: float | None = None
     bound_status: str | None = None
     bound: dict | None = None
+    bound_method: str | None = None
     coverage_upper_bound: float | None = None
     exact: dict | None = None
 
