@@ -30,10 +30,14 @@ from .model import Model, build_model
 from .primal import core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
 
 EFFORT = {
-    # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds
-    "fast": dict(steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0, core_per_row=4, core_nodes=200),
+    # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
+    # core size per row and nodes, column-fixing rounds and the effort of each
+    "fast": dict(steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0, core_per_row=4, core_nodes=200,
+                 refine=0, refine_effort="inner"),
     "thorough": dict(steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000, milp_s=60.0, core_per_row=8,
-                     core_nodes=5_000),
+                     core_nodes=5_000, refine=6, refine_effort="inner"),
+    "inner": dict(steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0, core_per_row=3, core_nodes=100,
+                  refine=0, refine_effort="inner"),
 }
 ROUND_TOL = 1e-6
 WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
@@ -103,11 +107,36 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
                             np.zeros(model.matrix.shape[0], bool), opt["core_per_row"])
         plan, _, _ = milp(model, core, budget, opt["core_nodes"], opt["milp_s"])
         _offer(state, model, G, budget, plan)
+    if state["plan"] is not None and opt["refine"]:
+        _refine(instance, model, G, budget, state, mult, opt)
     plan = state["plan"]
     feasible = plan is not None
     if plan is None:  # a need out of reach under the budget: cover what the greedy can
         plan = greedy(model, G, model.costs, budget)
     return _result(instance, model, plan, lower, method, feasible, mult.iterations, t0, "")
+
+
+def _refine(instance: Instance, model: Model, G, budget, state: dict, mult, opt: dict) -> None:
+    """Column fixing (Caprara, Fischetti & Toth): fix a growing share of the best plan's
+    sites, those of least reduced cost, and solve what is left again; keep better plans."""
+    share = 0.3
+    for _ in range(opt["refine"]):
+        chosen = np.flatnonzero(state["plan"])
+        keep = chosen[np.lexsort((chosen, mult.reduced_costs[chosen]))][: max(1, int(share * len(chosen)))]
+        sub = Instance.build(instance.matrix, instance.costs, instance.weights, instance.target,
+                             preselected=np.concatenate([instance.preselected, model.free[keep]]),
+                             allowed=instance.allowed, max_sites=None if budget[0] is None else budget[0] - len(keep),
+                             max_cost=None if budget[1] is None else budget[1] - float(model.costs[keep].sum()),
+                             constraints=instance.constraints)
+        result = solve_instance(sub, effort=opt["refine_effort"])
+        if result.feasible:
+            plan = np.zeros(len(model.free), bool)
+            pos = np.full(instance.matrix.shape[0], -1)
+            pos[model.free] = np.arange(len(model.free))
+            idx = pos[result.sites]
+            plan[idx[idx >= 0]] = True
+            _offer(state, model, G, budget, plan)
+        share = min(0.9, share * 1.3)
 
 
 def solve_cover(coverage, costs, weights=None, target: float = 1.0, **options) -> CoverResult:
