@@ -323,7 +323,29 @@ def build_instance(problem: Problem) -> Instance:
     max_sites, max_cost = remaining_budget(sites, scenario)
     return Instance.build(problem.matrix, sites["cost"].to_numpy(), problem.cells[weight_column(scenario)].to_numpy(),
                           scenario.target, preselected=preselected, allowed=allowed,
-                          max_sites=max_sites, max_cost=max_cost)
+                          max_sites=max_sites, max_cost=max_cost,
+                          constraints=district_constraints(problem.cells["district"].to_numpy(),
+                                                           getattr(scenario, "equity", None)))
+
+
+def district_constraints(district_of_cell: np.ndarray, equity) -> tuple:
+    """The solver's coverage constraints for ``[equity]`` district minimums.
+
+    ``equity.min_coverage`` (a fraction, or None) applies to every district and
+    ``equity.districts`` (name → fraction) sets or overrides it per district; each
+    becomes (the district's cell columns, fraction, name). No equity settings: none.
+    """
+    if equity is None:
+        return ()
+    default = getattr(equity, "min_coverage", None)
+    per_district = dict(getattr(equity, "districts", {}) or {})
+    names = pd.unique(district_of_cell)
+    out = []
+    for name in sorted(map(str, names)):
+        share = per_district.get(name, default)
+        if share is not None and share > 0:
+            out.append((np.flatnonzero(district_of_cell == name), float(share), name))
+    return tuple(out)
 
 
 def plan(scenario: Scenario) -> Plan:

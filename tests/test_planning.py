@@ -239,3 +239,38 @@ def test_max_reachable_against_distances(toy_plan):
     summary = toy_plan.summary()
     assert summary["max_reachable_coverage"] == pytest.approx(population[reach].sum() / population.sum(), abs=1e-12)
     assert summary["n_unreachable_cells"] == int((~reach).sum())
+
+
+def test_district_minimums_reach_the_solver(tmp_path):
+    """[equity] district minimums become solver constraints and the plan meets each one.
+
+    The scenario's ``equity`` field comes from the scenario workstream; a stand-in object
+    carries it here so this test does not depend on that schema landing first.
+    """
+    from types import SimpleNamespace
+
+    from coverage.planning import build_instance, district_constraints, prepare, solve
+
+    problem = prepare(load_scenario(write_toy_city(tmp_path / "c", n_schools=120, target=0.5)))
+    names = sorted(set(problem.cells["district"]))
+    equity = SimpleNamespace(min_coverage=0.6, districts={names[0]: 0.95})
+
+    class WithEquity:
+        def __init__(self, scenario):
+            self._s, self.equity = scenario, equity
+
+        def __getattr__(self, name):
+            return getattr(self._s, name)
+
+    groups = district_constraints(problem.cells["district"].to_numpy(), equity)
+    assert [(name, share) for _, share, name in groups] == [(names[0], 0.95)] + [(n, 0.6) for n in names[1:]]
+    import dataclasses
+
+    constrained = dataclasses.replace(problem, scenario=WithEquity(problem.scenario))
+    assert len(build_instance(constrained).constraints) == len(names)
+    result = solve(constrained)
+    weights = result.weights
+    for cols, share, name in groups:
+        got = weights[cols][result.covered[cols]].sum() / weights[cols].sum()
+        assert got >= share - 1e-9, name
+    assert result.coverage >= 0.5 - 1e-9

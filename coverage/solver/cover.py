@@ -32,11 +32,11 @@ from .primal import core_columns, dense_groups, greedy, is_feasible, milp, remov
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
     # core size per row and nodes, column-fixing rounds and the effort of each
-    "fast": dict(steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0, core_per_row=4, core_nodes=200,
+    "fast": dict(milp_first_nnz=20_000, steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0, core_per_row=4, core_nodes=200,
                  refine=0, refine_effort="inner"),
-    "thorough": dict(steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000, milp_s=60.0, core_per_row=8,
+    "thorough": dict(milp_first_nnz=100_000, steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000, milp_s=60.0, core_per_row=8,
                      core_nodes=5_000, refine=6, refine_effort="inner"),
-    "inner": dict(steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0, core_per_row=3, core_nodes=100,
+    "inner": dict(milp_first_nnz=5_000, steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0, core_per_row=3, core_nodes=100,
                   refine=0, refine_effort="inner"),
 }
 ROUND_TOL = 1e-6
@@ -83,6 +83,12 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
         return _result(instance, model, np.zeros(len(model.free), bool), 0.0, "trivial", True, 0, t0, "")
     best = _starting_plan(model, G, budget, instance, start)
     state = {"plan": best, "cost": _cost(model, best)}
+    tried_full = model.matrix.nnz <= opt["milp_first_nnz"]
+    if tried_full:  # small: HiGHS alone usually proves the optimum at once
+        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
+        _offer(state, model, G, budget, plan)
+        if optimal and plan is not None and not instance.has_budget:
+            return _result(instance, model, state["plan"], _cost(model, plan), "milp-optimal", True, 0, t0, "")
 
     def upper() -> float:
         return state["cost"] if state["plan"] is not None else float(model.costs.sum())
@@ -95,14 +101,14 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     mult = ascend(model, upper, opt["steps"], integral, heuristic)
     lower, method = mult.value, "lagrangian"
     proven = _proven(lower, upper(), integral)
-    if not proven and model.matrix.nnz <= opt["milp_nnz"]:
+    if not proven and not tried_full and model.matrix.nnz <= opt["milp_nnz"]:
         plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
         _offer(state, model, G, budget, plan)
         if optimal and plan is not None and not instance.has_budget:
             lower, method = max(lower, _cost(model, plan)), "milp-optimal"
         elif dual is not None and dual > lower:
             lower, method = dual, "milp"
-    elif not proven:
+    elif not proven and not tried_full:
         core = core_columns(model, mult.reduced_costs, state["plan"] if state["plan"] is not None else
                             np.zeros(model.matrix.shape[0], bool), opt["core_per_row"])
         plan, _, _ = milp(model, core, budget, opt["core_nodes"], opt["milp_s"])

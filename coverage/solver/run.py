@@ -80,7 +80,8 @@ def _bound(inst: Instance, solution: Solution, settings) -> tuple[Solution, dict
     effort = getattr(settings, "effort", "fast")
     with stage(f"Lagrangian solver ({effort}): cheaper plans and a proven lower bound") as st:
         result = solve_instance(inst, effort=effort, start=solution.order)
-        if settings.local_search and result.feasible and result.cost < cost - 1e-9 * max(1.0, cost):
+        better = result.cost < cost - 1e-9 * max(1.0, cost) or bool(inst.constraints)  # greedy ignores them
+        if settings.local_search and result.feasible and better:
             n_pre = len(inst.preselected)
             solution = ranked_solution(inst.matrix, inst.weights, inst.costs, result.sites[n_pre:],
                                        inst.preselected, solution.stop_reason)
