@@ -24,12 +24,13 @@ _EXPORTS = {
     "Budget": "scenario", "Category": "scenario", "Equity": "scenario", "Gapfill": "scenario",
     "LayerSource": "scenario", "Network": "scenario", "Rollout": "scenario", "Scenario": "scenario",
     "SiteLayer": "scenario", "Solver": "scenario", "load_scenario": "scenario", "save_scenario": "scenario",
-    "load_plan": "whatif",
+    "load_plan": "whatif", "solve_cover": "solver",
 }
 
 __all__ = [
     "Budget", "Category", "Equity", "Gapfill", "InputError", "LayerSource", "Network", "Plan", "Problem", "Rollout",
     "Scenario", "SiteLayer", "Solver", "load_plan", "load_scenario", "plan", "prepare", "save_scenario", "solve",
+    "solve_cover",
 ]
 
 
@@ -66,4 +67,5 @@ if TYPE_CHECKING:  # pragma: no cover
         Budget, Category, Equity, Gapfill, LayerSource, Network, Rollout, Scenario, SiteLayer, Solver, load_scenario,
         save_scenario,
     )
+    from .solver import solve_cover
     from .whatif import load_plan

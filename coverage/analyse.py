@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .planning import Plan
 
 TOLERANCE = 1e-9
-QUALITY_KEYS = ("greedy", "improved", "lower_bound", "gap", "bound_status", "bound", "coverage_upper_bound", "exact")
 
 
 def fraction(weights: np.ndarray, mask: np.ndarray) -> float:
@@ -168,8 +167,7 @@ def summarise(plan: Plan, network: bool = True) -> dict:
         "warnings": list(plan.problem.warnings),
         "runtime_s": round(plan.runtime_s, 3),
     }
-    for key in QUALITY_KEYS:
-        summary[key] = plan.quality.get(key)
+    summary.update(plan.quality.as_summary())
     if network:
         summary.update(plan.network().sections)
     return summary

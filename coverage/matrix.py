@@ -14,6 +14,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from .solver.instance import cells_reached
+
+__all__ = ["cells_reached", "coverage_matrix", "demand_tree"]
+
 
 def coverage_matrix(site_xy: np.ndarray, radii_m: np.ndarray, cell_xy: np.ndarray,
                     tree: cKDTree | None = None) -> sp.csr_matrix:
@@ -46,11 +50,3 @@ def coverage_matrix(site_xy: np.ndarray, radii_m: np.ndarray, cell_xy: np.ndarra
 def demand_tree(cell_xy: np.ndarray) -> cKDTree:
     """The spatial index of demand points that :func:`coverage_matrix` queries."""
     return cKDTree(np.asarray(cell_xy, dtype=float).reshape(-1, 2))
-
-
-def cells_reached(matrix: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
-    """Boolean mask of the cells covered by any of ``rows`` (all rows when None)."""
-    sub = matrix if rows is None else matrix[np.asarray(rows, dtype=np.int64)]
-    reached = np.zeros(matrix.shape[1], dtype=bool)
-    reached[sub.indices] = True
-    return reached

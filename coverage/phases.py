@@ -172,7 +172,7 @@ def greedy_phase_solver(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.nd
     ``options`` (``max_sites``, ``max_cost``) are passed on; a budget then applies to
     each phase separately, so pass what the caller wants each phase to have.
     """
-    from .solve import greedy_cover
+    from .solver.greedy import greedy_cover
 
     def solve_phase(preselected: np.ndarray, allowed: np.ndarray, target: float) -> np.ndarray:
         return greedy_cover(matrix, weights, costs, target, preselected=preselected, allowed=allowed, **options).order

@@ -32,7 +32,8 @@ from .progress import every, stage
 from .resources import check_memory
 from .scenario import Scenario
 from .sites import check_selection, drop_outside, load_sites
-from .solve import Solution, greedy_cover
+from .solver import Instance, Quality, Solution
+from .solver.run import improve_and_bound, run_greedy
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class Plan:
     allowed: np.ndarray  # sites the plan may use: allowed candidates and preselected ones
     runtime_s: float = 0.0
     kind: str = "greedy"
-    quality: dict = field(default_factory=dict)  # greedy / improved / bound figures, see solve()
+    quality: Quality = field(default_factory=Quality)  # greedy / improved / bound figures, see solve()
     inputs: tuple = ()  # files or folders read besides the scenario's layers (a base plan, added layers)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -246,7 +247,7 @@ class Plan:
         the input layers changed since the plan was made.
         """
         from .planfolder import SCENARIO, SITES_CSV, SUMMARY, PlanFolder
-        from .solve import evaluate_order
+        from .solver import evaluate_order
         from .whatif import NEW_SOURCE, new_sites_table
 
         saved = PlanFolder(folder, require=(SCENARIO, SUMMARY, SITES_CSV))
@@ -261,11 +262,9 @@ class Plan:
         summary = saved.summary
         solution = replace(evaluate_order(problem.matrix, order, n_preselected=n_pre),
                            stop_reason=summary.get("stop_reason", "evaluated"))
-        preselected, allowed = _selection_sets(problem.sites, saved.scenario)
         result = cls(problem=problem, scenario=saved.scenario, solution=solution,
-                     allowed=allowed | _mask(len(problem.sites), preselected), kind=summary.get("kind", "greedy"),
-                     quality={k: summary[k] for k in analyse.QUALITY_KEYS if summary.get(k) is not None},
-                     inputs=(saved.path,))
+                     allowed=build_instance(problem).usable, kind=summary.get("kind", "greedy"),
+                     quality=Quality.from_summary(summary), inputs=(saved.path,))
         if abs(result.coverage - summary.get("coverage", result.coverage)) > 1e-9:
             log.warning("%s: coverage is now %.4f %% but was saved as %.4f %%; the input layers have changed since",
                         saved.path, 100 * result.coverage, 100 * summary["coverage"])
@@ -346,75 +345,52 @@ def prepare(scenario: Scenario) -> Problem:
 def solve(problem: Problem) -> Plan:
     """Choose sites for ``problem`` under its scenario's target and budget.
 
-    Lazy greedy first; then, as the scenario's ``[solver]`` settings say, a local search
-    that never loses the target, a proven lower bound on the optimal cost (LP
-    relaxation), and optionally an exact solve. ``Plan.quality`` records each step.
+    Builds the solver's :class:`~coverage.solver.Instance` and runs the solver: lazy
+    greedy first; then, as the scenario's ``[solver]`` settings say, a local search
+    that never loses the target, a proven lower bound on the optimal cost, and
+    optionally an exact solve. ``Plan.quality`` (a :class:`~coverage.solver.Quality`)
+    records each step.
     """
     start = time.perf_counter()
-    scenario, sites = problem.scenario, problem.sites
-    preselected, allowed = _selection_sets(sites, scenario)
-    max_sites, max_cost = _remaining_budget(sites, scenario)
-    weights = problem.cells[weight_column(scenario)].to_numpy()
-    costs = sites["cost"].to_numpy()
-    with stage(f"Choosing sites (lazy greedy to {scenario.target:.1%} of {scenario.metric})") as st:
-        solution = greedy_cover(
-            problem.matrix, weights, costs, scenario.target,
-            preselected=preselected, allowed=allowed,
-            max_sites=max_sites, max_cost=max_cost,
-            progress=every(2.0, lambda n, f: log.info("  %d sites added, %.2f %% covered", n, 100 * f)),
-        )
-        st.result = f"{len(solution.order):,} sites, stop: {solution.stop_reason}"
-    solution, quality = _improve_and_bound(problem, solution, weights, costs, preselected, allowed, max_sites, max_cost)
-    usable = allowed | _mask(len(sites), preselected)
-    return Plan(problem=problem, scenario=scenario, solution=solution, allowed=usable,
+    scenario = problem.scenario
+    instance = build_instance(problem)
+    solution = run_greedy(instance, f" to {scenario.target:.1%} of {scenario.metric}")
+    solution, quality = improve_and_bound(instance, solution, scenario.solver)
+    return Plan(problem=problem, scenario=scenario, solution=solution, allowed=instance.usable,
                 runtime_s=time.perf_counter() - start, quality=quality)
 
 
-def _improve_and_bound(problem, solution, weights, costs, preselected, allowed, max_sites, max_cost):
-    """Local search, bound and exact solve after greedy, per ``scenario.solver``."""
-    from .bound import coverage_upper_bound, exact, lower_bound
-    from .improve import improve, ranked_solution
+def build_instance(problem: Problem) -> Instance:
+    """The solver's instance for ``problem``: its matrix, demand weights, site costs,
+    target, existing/forced/forbidden sites and what the budget leaves after forced sites."""
+    scenario, sites = problem.scenario, problem.sites
+    preselected, allowed = selection_sets(sites, scenario)
+    max_sites, max_cost = remaining_budget(sites, scenario)
+    return Instance.build(problem.matrix, sites["cost"].to_numpy(), problem.cells[weight_column(scenario)].to_numpy(),
+                          scenario.target, preselected=preselected, allowed=allowed,
+                          max_sites=max_sites, max_cost=max_cost,
+                          constraints=district_constraints(problem.cells["district"].to_numpy(),
+                                                           getattr(scenario, "equity", None)))
 
-    scenario, settings = problem.scenario, problem.scenario.solver
 
-    def stats(sol: Solution) -> dict:
-        return {"n_sites": int(len(sol.order)), "cost": float(costs[sol.order].sum()),
-                "coverage": analyse.fraction(weights, sol.covered)}
+def district_constraints(district_of_cell: np.ndarray, equity) -> tuple:
+    """The solver's coverage constraints for ``[equity]`` district minimums.
 
-    quality: dict = {"greedy": stats(solution)}
-    if settings.local_search:
-        with stage("Local search (drop redundant sites, swap one for one)") as st:
-            better = improve(problem.matrix, weights, costs, scenario.target, solution, allowed,
-                             max_sites=max_sites, max_cost=max_cost, max_rounds=settings.max_rounds,
-                             max_swap_evaluations=settings.max_swap_evaluations)
-            solution = better.solution
-            st.result = (f"{better.sites_before:,} → {better.sites_after:,} sites, "
-                         f"cost {better.cost_before:,.1f} → {better.cost_after:,.1f}")
-        quality["improved"] = {**stats(solution), **better.as_dict()}
-    if settings.bound:
-        with stage("Bounding the optimum (LP relaxation, HiGHS)") as st:
-            if solution.stop_reason in ("budget_sites", "budget_cost"):
-                bound = coverage_upper_bound(problem.matrix, weights, costs, preselected, allowed, max_sites,
-                                             max_cost, time_limit_s=settings.bound_time_limit_s)
-            else:
-                bound = lower_bound(problem.matrix, weights, costs, scenario.target, preselected, allowed,
-                                    time_limit_s=settings.bound_time_limit_s,
-                                    upper=float(costs[solution.order].sum()))
-            gap = bound.gap(float(costs[solution.order].sum()))
-            st.result = bound.status + (f": optimum ≥ {bound.value:,.1f}, gap {gap:.2%}" if gap is not None else "")
-        quality.update(lower_bound=bound.lower_bound, gap=gap, bound_status=bound.status, bound=bound.as_dict(),
-                       coverage_upper_bound=bound.value if bound.kind == "max_coverage" else None)
-    if settings.exact:
-        with stage("Exact solve (HiGHS MILP)") as st:
-            result = exact(problem.matrix, weights, costs, scenario.target, preselected, allowed,
-                           time_limit_s=settings.exact_time_limit_s)
-            quality["exact"] = {"status": result.status, "cost": result.objective,
-                                "dual_bound": result.dual_bound, "gap": result.gap, "message": result.message}
-            if result.sites is not None and result.objective < costs[solution.order].sum() - 1e-9:
-                solution = ranked_solution(problem.matrix, weights, costs, result.sites[len(preselected):],
-                                           preselected, solution.stop_reason)
-            st.result = result.status
-    return solution, quality
+    ``equity.min_coverage`` (a fraction, or None) applies to every district and
+    ``equity.districts`` (name → fraction) sets or overrides it per district; each
+    becomes (the district's cell columns, fraction, name). No equity settings: none.
+    """
+    if equity is None:
+        return ()
+    default = getattr(equity, "min_coverage", None)
+    per_district = dict(getattr(equity, "districts", {}) or {})
+    names = pd.unique(district_of_cell)
+    out = []
+    for name in sorted(map(str, names)):
+        share = per_district.get(name, default)
+        if share is not None and share > 0:
+            out.append((np.flatnonzero(district_of_cell == name), float(share), name))
+    return tuple(out)
 
 
 def plan(scenario: Scenario) -> Plan:
@@ -480,13 +456,7 @@ def _as_bool(column: pd.Series) -> np.ndarray:
     return column.astype(str).str.strip().str.lower().isin(("true", "1")).to_numpy()
 
 
-def _mask(n: int, rows) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    mask[np.asarray(rows, dtype=np.int64)] = True
-    return mask
-
-
-def _selection_sets(sites: gpd.GeoDataFrame, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+def selection_sets(sites: gpd.GeoDataFrame, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """Preselected site rows (existing then forced, each by site_id) and the rows greedy may add."""
     forbidden = sites["site_id"].isin(scenario.forbidden).to_numpy()
     existing = sites["existing"].to_numpy(dtype=bool) & ~forbidden
@@ -496,7 +466,7 @@ def _selection_sets(sites: gpd.GeoDataFrame, scenario: Scenario) -> tuple[np.nda
     return preselected, allowed
 
 
-def _remaining_budget(sites: gpd.GeoDataFrame, scenario: Scenario) -> tuple[int | None, float | None]:
+def remaining_budget(sites: gpd.GeoDataFrame, scenario: Scenario) -> tuple[int | None, float | None]:
     """What the budget leaves for greedy after the forced new sites."""
     budget = scenario.budget
     forced = sites[sites["site_id"].isin(scenario.forced) & ~sites["existing"]]

@@ -59,8 +59,10 @@ def _quality_lines(summary: dict) -> list[str]:
         lines.append(f"  local search      greedy {greedy['n_sites']:,} sites / cost {greedy['cost']:,.1f} → "
                      f"{improved['n_sites']:,} / {improved['cost']:,.1f}")
     if summary.get("lower_bound") is not None:
-        lines.append(f"  optimality        optimum cost ≥ {summary['lower_bound']:,.1f} (LP bound, "
-                     f"{summary['bound_status']}); this plan is within {summary['gap']:.2%}")
+        how = {"lagrangian": "Lagrangian bound", "milp": "MILP dual bound", "milp-optimal": "proven optimal by MILP",
+               "lp": "LP bound", "trivial": "nothing to add"}.get(summary.get("bound_method"), "proven bound")
+        lines.append(f"  optimality        plan cost {summary['total_cost']:,.1f}; optimum ≥ "
+                     f"{summary['lower_bound']:,.1f} ({how}); gap {summary['gap']:.2%}")
     elif summary.get("coverage_upper_bound") is not None:
         lines.append(f"  optimality        no plan within the budget covers more than "
                      f"{summary['coverage_upper_bound']:.2%} (LP bound)")

@@ -21,7 +21,7 @@ import shapely
 from .errors import InputError
 from .layers import CHINESE_SYSTEMS, WGS84, from_chinese, read_points
 from .scenario import LayerSource
-from .solve import evaluate_order
+from .solver import evaluate_order
 
 if TYPE_CHECKING:  # pragma: no cover
     from .planning import Plan, Problem

@@ -65,13 +65,13 @@ def synthetic_instance(n_cells: int, n_sites: int, radius_m: float, side_m: floa
 
 def case_synthetic(n_cells: int, n_sites: int, radius_m: float, side_m: float, bound: bool = True,
                    profile: bool = False) -> dict:
-    """Matrix + greedy + local search + LP bound on one synthetic instance."""
+    """Matrix + greedy + local search + the Lagrangian solver (plans and bound) on one synthetic instance."""
     import numpy as np
 
-    from coverage.bound import lower_bound
-    from coverage.improve import improve
     from coverage.matrix import coverage_matrix
-    from coverage.solve import greedy_cover
+    from coverage.solver import Instance, solve_instance
+    from coverage.solver.greedy import greedy_cover
+    from coverage.solver.local import improve
 
     cells, sites, radii, weights, costs = synthetic_instance(n_cells, n_sites, radius_m, side_m)
     profiler = cProfile.Profile() if profile else None
@@ -90,10 +90,11 @@ def case_synthetic(n_cells: int, n_sites: int, radius_m: float, side_m: float, b
     result = {"cells": n_cells, "sites": n_sites, "radius_m": radius_m, "nnz": int(matrix.nnz)}
     if bound:
         mark = time.perf_counter()
-        b = lower_bound(matrix, weights, costs, TARGET, time_limit_s=BOUND_LIMIT_S, upper=better.cost_after)
-        t["bound"] = time.perf_counter() - mark
-        result.update(bound=b.value, bound_status=b.status, rows_merged=[b.rows_from, b.rows_to],
-                      gap=b.gap(better.cost_after))
+        inst = Instance.build(matrix, costs, weights, TARGET)
+        lag = solve_instance(inst, start=better.solution.order)
+        t["lagrangian (plans + bound)"] = time.perf_counter() - mark
+        result.update(bound=lag.lower_bound, bound_status=lag.bound_method, rows_merged=[lag.rows_from, lag.rows],
+                      gap=lag.gap, final_cost=lag.cost, final_sites=len(lag.sites), lagrangian_steps=lag.iterations)
     t["total"] = time.perf_counter() - start
     if profiler:
         profiler.disable()
@@ -113,10 +114,11 @@ def case_spopt(n_cells: int = 5_000, n_sites: int = 1_000, p: int = 100) -> dict
     from scipy.spatial import distance_matrix
     from spopt.locate import LSCP, MCLP
 
-    from coverage.bound import exact
-    from coverage.improve import improve
     from coverage.matrix import coverage_matrix
-    from coverage.solve import greedy_cover
+    from coverage.solver import solve_cover
+    from coverage.solver.bounds import exact
+    from coverage.solver.greedy import greedy_cover
+    from coverage.solver.local import improve
 
     side, radius = 10_000.0, 472.0  # ~7 candidates within reach of a demand point
     cells, sites, radii, weights, _ = synthetic_instance(n_cells, n_sites, radius, side)
@@ -148,7 +150,11 @@ def case_spopt(n_cells: int = 5_000, n_sites: int = 1_000, p: int = 100) -> dict
     greedy = greedy_cover(m, weights, ones, 1.0)
     better = improve(m, weights, ones, 1.0, greedy)
     out["ours_lscp_s"] = time.perf_counter() - start
-    out["ours_lscp_greedy_sites"], out["ours_lscp_sites"] = len(greedy.order), better.sites_after
+    out["ours_lscp_greedy_sites"], out["ours_lscp_improved_sites"] = len(greedy.order), better.sites_after
+    lag = solve_cover(m, ones, weights, 1.0)
+    out["ours_lscp_s"] = time.perf_counter() - start
+    out["ours_lscp_sites"], out["ours_lscp_bound"], out["ours_lscp_bound_method"] = len(lag.sites), \
+        lag.lower_bound, lag.bound_method
     ex = exact(m, weights, ones, 1.0, time_limit_s=EXACT_LIMIT_S)
     out.update(ours_exact_status=ex.status, ours_exact_sites=ex.objective, ours_exact_s=ex.seconds)
 
@@ -181,20 +187,19 @@ def case_shenzhen_quality() -> dict:
     import numpy as np
 
     from coverage import load_scenario
-    from coverage.bound import exact, lower_bound
-    from coverage.improve import improve
-    from coverage.planning import _remaining_budget, _selection_sets, prepare, weight_column
+    from coverage.solver.bounds import exact, lower_bound
+    from coverage.solver.local import improve
+    from coverage.planning import build_instance, prepare
     from coverage.progress import stage  # noqa: F401  (imported for its logging side effects)
-    from coverage.solve import greedy_cover
+    from coverage.solver.greedy import greedy_cover
 
     scenario = load_scenario(ROOT / "gis_data" / "shenzhen" / "scenario.toml")
     start = time.perf_counter()
     problem = prepare(scenario)
     prepare_s = time.perf_counter() - start
-    pre, allowed = _selection_sets(problem.sites, scenario)
-    max_sites, max_cost = _remaining_budget(problem.sites, scenario)
-    weights = problem.cells[weight_column(scenario)].to_numpy()
-    costs = problem.sites["cost"].to_numpy()
+    inst = build_instance(problem)
+    pre, allowed, max_sites, max_cost = inst.preselected, inst.allowed, inst.max_sites, inst.max_cost
+    weights, costs = inst.weights, inst.costs
     args = dict(preselected=pre, allowed=allowed)
     mark = time.perf_counter()
     greedy = greedy_cover(problem.matrix, weights, costs, scenario.target, max_sites=max_sites, max_cost=max_cost,
@@ -233,7 +238,40 @@ def _profile_rows(profiler: cProfile.Profile, n: int = 10) -> list[list]:
     return sorted(rows, key=lambda r: -r[2])[:n]
 
 
+SETCOVER = ROOT.parent / "shared" / "data" / "setcover"
+SETCOVER_OPTIMA = {"scp41": (429, True), "scp42": (512, True), "scp43": (516, True), "scp44": (494, True),
+                   "scp45": (512, True), "scpa1": (253, True), "scpa2": (252, True), "scpnrg1": (176, False),
+                   "scpnrh1": (63, False)}
+HIGHS_SETCOVER_S = 30.0
+
+
+def case_setcover(instance: str, effort: str = "fast", highs: bool = True) -> dict:
+    """One OR-Library instance: this solver (``effort``), and HiGHS's MILP on the same run."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from coverage.solver import solve_cover
+    from coverage.solver.orlib import read_orlib
+
+    name = instance
+    matrix, costs = read_orlib(SETCOVER / f"{name}.txt")
+    optimum, proven = SETCOVER_OPTIMA[name]
+    start = time.perf_counter()
+    r = solve_cover(matrix, costs, effort=effort)
+    out = {"name": name, "rows": matrix.shape[1], "columns": matrix.shape[0], "optimum": optimum, "proven": proven,
+           "effort": effort, "cost": r.cost, "bound": r.lower_bound, "bound_method": r.bound_method,
+           "seconds": time.perf_counter() - start, "above": r.cost / optimum - 1}
+    if highs:
+        start = time.perf_counter()
+        res = milp(costs, constraints=LinearConstraint(matrix.T.astype(float), 1, float("inf")),
+                   integrality=1, bounds=Bounds(0, 1), options={"time_limit": HIGHS_SETCOVER_S, "disp": False})
+        out.update(highs_cost=None if res.x is None else float(costs @ (res.x > 0.5)),
+                   highs_status="optimal" if res.status == 0 else "time limit",
+                   highs_bound=getattr(res, "mip_dual_bound", None), highs_s=time.perf_counter() - start)
+    return out
+
+
 CASES = {
+    "setcover": lambda a: case_setcover(**a),
     "synthetic": lambda a: case_synthetic(a["cells"], a["sites"], a["radius_m"], a["side_m"], a.get("bound", True),
                                           a.get("profile", False)),
     "spopt": lambda a: case_spopt(**a),
@@ -301,7 +339,7 @@ def main() -> int:
     parser.add_argument("--args", default="{}")
     parser.add_argument("--quick", action="store_true", help="small sizes only (checks the script)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--skip", default="", help="comma list of: headline,scaling,spopt,shenzhen")
+    parser.add_argument("--skip", default="", help="comma list of: setcover,headline,scaling,spopt,shenzhen")
     opts = parser.parse_args()
     if opts.case:
         sys.path.insert(0, str(ROOT))
@@ -314,6 +352,11 @@ def main() -> int:
     results: dict = {"machine": info}
     scale = 0.1 if opts.quick else 1.0
     big = int(HEADLINE[0] * scale), int(HEADLINE[1] * scale)
+    if "setcover" not in skip and SETCOVER.exists():
+        names = ["scp41", "scpa1"] if opts.quick else list(SETCOVER_OPTIMA)
+        results["setcover"] = [run_case("setcover", instance=n) for n in names]
+        results["setcover_thorough"] = [run_case("setcover", instance=n, effort="thorough", highs=False)
+                                        for n in names if not SETCOVER_OPTIMA[n][1]]
     if "headline" not in skip:
         results["headline"] = run_case("synthetic", **synthetic_args(*big, profile=True))
     if "scaling" not in skip:
@@ -362,6 +405,7 @@ def render(r: dict, svg_name: str) -> str:
              f"- load average before {', '.join(f'{x:.1f}' for x in m['load_before'])}; after "
              f"{', '.join(f'{x:.1f}' for x in m.get('load_after', ()))}; whole run {m.get('bench_minutes', 0):.1f} min",
              ""]
+    lines += _setcover_lines(r)
     if "headline" in r:
         h = r["headline"]
         t = h.get("times", {})
@@ -405,7 +449,9 @@ def render(r: dict, svg_name: str) -> str:
                       "|---|---:|---:|---:|---:|---:|",
                       f"| LSCP (cover all, fewest sites) | {s['spopt_lscp_s']:.2f} (build {s['spopt_lscp_build_s']:.2f}) "
                       f"| {s['spopt_lscp_sites']} sites ({s['spopt_lscp_status']}) | {s['ours_lscp_s']:.3f} "
-                      f"| {s['ours_lscp_sites']} sites (greedy {s['ours_lscp_greedy_sites']}) "
+                      f"| {s['ours_lscp_sites']} sites, bound {_f(s.get('ours_lscp_bound'), '{:.0f}')} "
+                      f"({s.get('ours_lscp_bound_method')}; greedy {s['ours_lscp_greedy_sites']}, swaps "
+                      f"{s.get('ours_lscp_improved_sites')}) "
                       f"| {s['spopt_lscp_s'] / s['ours_lscp_s']:,.0f}× |",
                       f"| MCLP (p = {s['p']}, most demand) | {s['spopt_mclp_s']:.2f} | {_pct(s['spopt_mclp_coverage'])} "
                       f"({s['spopt_mclp_status']}) | {s['ours_mclp_s']:.3f} | {_pct(s['ours_mclp_coverage'])} "
@@ -435,6 +481,32 @@ def render(r: dict, svg_name: str) -> str:
                   "", f"Demand rows {b['rows'][0]:,} → {b['rows'][1]:,} after dropping unreachable cells and merging "
                   f"identical ones. MILP dual bound {_f(e['dual_bound'], '{:,.1f}')}, MIP gap {_pct(e['gap'])}.", ""]
     return "\n".join(lines) + "\n"
+
+
+def _setcover_lines(r: dict) -> list[str]:
+    rows = [x for x in r.get("setcover", []) if "error" not in x]
+    if not rows:
+        return []
+    lines = ["## Weighted set covering: OR-Library instances (targets: each ≤ 1 % above, average ≤ 0.5 %)", "",
+             "Full cover, unit weights (`../shared/data/setcover`). This solver with `effort=\"fast\"` through "
+             "`coverage.solve_cover`; HiGHS's MILP (scipy) on the same run with a "
+             f"{HIGHS_SETCOVER_S:.0f} s limit. Targets for time: 200 × 1,000 ≤ 0.5 s, 1,000 × 10,000 ≤ 5 s.", "",
+             "| instance | rows × columns | optimum | plan | % above | bound (method) | time s | HiGHS plan | HiGHS s |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|"]
+    for x in rows:
+        opt = f"{x['optimum']}" + (" ✓" if x["proven"] else " (best known)")
+        lines.append(f"| {x['name']} | {x['rows']:,} × {x['columns']:,} | {opt} | {x['cost']:.0f} | {100 * x['above']:.2f} "
+                     f"| {_f(x['bound'], '{:.0f}')} ({x['bound_method']}) | {x['seconds']:.2f} "
+                     f"| {_f(x.get('highs_cost'), '{:.0f}')} ({x.get('highs_status')}) | {_f(x.get('highs_s'))} |")
+    above = [x["above"] for x in rows]
+    lines += ["", f"Average {100 * sum(above) / len(above):.2f} % above; worst {100 * max(above):.2f} %; "
+              f"{sum(a <= 0.01 for a in above)} of {len(above)} within 1 %.", ""]
+    thorough = [x for x in r.get("setcover_thorough", []) if "error" not in x]
+    if thorough:
+        lines += ["With `effort=\"thorough\"` on the instances not proven optimal: " + "; ".join(
+            f"{x['name']} {x['cost']:.0f} ({100 * x['above']:.2f} % above, bound {_f(x['bound'], '{:.0f}')}, "
+            f"{x['seconds']:.1f} s)" for x in thorough) + ".", ""]
+    return lines
 
 
 def scaling_svg(r: dict, width: int = 640, height: int = 380) -> str:

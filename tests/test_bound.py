@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from conftest import random_cover_instance
-from coverage.bound import coverage_upper_bound, exact, lower_bound, merge_identical_columns, reduce_problem
-from coverage.improve import improve
-from coverage.solve import greedy_cover, quantise
+from coverage.solver.bounds import coverage_upper_bound, exact, lower_bound, merge_identical_columns, reduce_problem
+from coverage.solver.local import improve
+from coverage.solver.greedy import greedy_cover, quantise
 
 
 
@@ -181,7 +181,7 @@ def test_coverage_upper_bound_above_best(seed, max_sites, use_cost):
 
 def test_subgradient_bound_is_below_the_optimum_and_close_to_the_lp():
     """On random instances the Lagrangian bound never exceeds the LP value (a valid bound)."""
-    from coverage.bound import reduce_problem, subgradient_bound
+    from coverage.solver.bounds import reduce_problem, subgradient_bound
 
     rng = np.random.default_rng(11)
     for seed in range(8):

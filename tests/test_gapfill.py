@@ -7,7 +7,7 @@ from scipy.spatial import distance_matrix
 
 from coverage.gapfill import GENERATED, gapfill_candidates
 from coverage.matrix import cells_reached, coverage_matrix
-from coverage.solve import greedy_cover
+from coverage.solver.greedy import greedy_cover
 
 
 def grid_points(x0, y0, x1, y1, step):

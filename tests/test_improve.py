@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import random_cover_instance
-from coverage.improve import improve
-from coverage.solve import evaluate_order, greedy_cover, quantise
+from coverage.solver.local import improve
+from coverage.solver.greedy import evaluate_order, greedy_cover, quantise
 
 
 def instance(seed):
@@ -156,7 +156,7 @@ def test_adds_under_a_budget_after_a_cheaper_swap():
 
 
 def test_ranked_solution_keeps_preselected_first_and_every_site():
-    from coverage.improve import ranked_solution
+    from coverage.solver.local import ranked_solution
 
     matrix = sp.csr_matrix(np.array([[1, 0, 0], [1, 1, 1], [0, 1, 0], [1, 0, 0]], dtype=bool))
     solution = ranked_solution(matrix, np.ones(3), np.ones(4), [0, 1, 2, 3], preselected=[3])

@@ -206,8 +206,8 @@ def test_quality_greedy_improved_and_bound(tmp_path):
     greedy, improved = summary["greedy"], summary["improved"]
     assert improved["cost"] <= greedy["cost"] + 1e-9
     assert improved["coverage"] >= 0.95 - 1e-9 and summary["target_met"]
-    assert summary["total_cost"] == pytest.approx(improved["cost"])
-    assert summary["bound_status"] == "optimal"
+    assert summary["total_cost"] <= improved["cost"] + 1e-9  # the Lagrangian solver may find cheaper
+    assert summary["bound_status"] == "optimal" and summary["bound_method"] == "milp-optimal"
     assert summary["lower_bound"] <= summary["total_cost"] + 1e-9
     assert summary["gap"] == pytest.approx((summary["total_cost"] - summary["lower_bound"]) / summary["lower_bound"])
     import dataclasses
@@ -238,3 +238,38 @@ def test_max_reachable_against_distances(toy_plan):
     summary = toy_plan.summary()
     assert summary["max_reachable_coverage"] == pytest.approx(population[reach].sum() / population.sum(), abs=1e-12)
     assert summary["n_unreachable_cells"] == int((~reach).sum())
+
+
+def test_district_minimums_reach_the_solver(tmp_path):
+    """[equity] district minimums become solver constraints and the plan meets each one.
+
+    The scenario's ``equity`` field comes from the scenario workstream; a stand-in object
+    carries it here so this test does not depend on that schema landing first.
+    """
+    from types import SimpleNamespace
+
+    from coverage.planning import build_instance, district_constraints, prepare, solve
+
+    problem = prepare(load_scenario(write_toy_city(tmp_path / "c", n_schools=120, target=0.5)))
+    names = sorted(set(problem.cells["district"]))
+    equity = SimpleNamespace(min_coverage=0.6, districts={names[0]: 0.95})
+
+    class WithEquity:
+        def __init__(self, scenario):
+            self._s, self.equity = scenario, equity
+
+        def __getattr__(self, name):
+            return getattr(self._s, name)
+
+    groups = district_constraints(problem.cells["district"].to_numpy(), equity)
+    assert [(name, share) for _, share, name in groups] == [(names[0], 0.95)] + [(n, 0.6) for n in names[1:]]
+    import dataclasses
+
+    constrained = dataclasses.replace(problem, scenario=WithEquity(problem.scenario))
+    assert len(build_instance(constrained).constraints) == len(names)
+    result = solve(constrained)
+    weights = result.weights
+    for cols, share, name in groups:
+        got = weights[cols][result.covered[cols]].sum() / weights[cols].sum()
+        assert got >= share - 1e-9, name
+    assert result.coverage >= 0.5 - 1e-9

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import random_cover_instance
-from coverage.solve import greedy_cover, quantise
+from coverage.solver.greedy import greedy_cover, quantise
 
 
 def plain_greedy(matrix, weights, costs, target, preselected=(), allowed=None, max_sites=None, max_cost=None):
@@ -188,7 +188,7 @@ def test_lazy_evaluations_far_fewer_than_plain():
 @settings(max_examples=100, deadline=None)
 @given(instances())
 def test_evaluating_greedy_order_reproduces_greedy(inst):
-    from coverage.solve import evaluate_order
+    from coverage.solver.greedy import evaluate_order
 
     matrix, weights, costs, target = inst
     solution = greedy_cover(matrix, weights, costs, target)

@@ -26,7 +26,7 @@ covered once. Then a selected site's *loss* (demand only it covers) and every si
 *gain* (uncovered demand it would cover) are kept up to date with a few sparse
 gathers per move; no Python loop runs over cells or nonzeros.
 
-Weights are the same fixed-point integers as :func:`coverage.solve.quantise` (total
+Weights are the same fixed-point integers as :func:`coverage.solver.greedy.quantise` (total
 about 2**52), held in float64: every sum of them is below 2**53 and therefore exact,
 so results are deterministic and ties break on the site index. The search is bounded
 by ``max_rounds`` and ``max_swap_evaluations`` (deterministic caps);
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .solve import Solution, evaluate_order, greedy_cover, quantise
+from .greedy import Solution, evaluate_order, greedy_cover, quantise
 
 COST_EPS = 1e-9  # relative tolerance on cost comparisons
 STOP_REASONS = ("local_optimum", "max_rounds", "max_swap_evaluations", "time_limit")
@@ -97,7 +97,7 @@ def improve(
 
     ``matrix`` (sites × cells, boolean CSR), ``weights`` (demand per cell), ``costs``
     (per site), ``target`` (0–1], ``max_sites`` and ``max_cost`` mean what they mean
-    for :func:`coverage.solve.greedy_cover` (budgets on the non-preselected sites).
+    for :func:`coverage.solver.greedy.greedy_cover` (budgets on the non-preselected sites).
     ``allowed`` masks the sites that may be added (forbidden and preselected excluded
     by the caller; all sites when None). The first ``solution.n_preselected`` sites of
     ``solution.order`` are kept. ``max_swap_evaluations`` caps the number of selected

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from .matrix import cells_reached
+from .instance import cells_reached
 
 INTEGER_TOL = 1e-9   # costs this close to an integer count as integers
 ROUND_TOL = 1e-6     # relative slack before rounding an integer-cost bound up
@@ -134,7 +134,7 @@ def lower_bound(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray, t
                 max_lp_nonzeros: int = LP_NONZEROS) -> Bound:
     """A proven lower bound on the least total cost that covers ``target`` of the demand.
 
-    Arguments as for :func:`coverage.solve.greedy_cover`; ``costs`` in cost units,
+    Arguments as for :func:`coverage.solver.greedy.greedy_cover`; ``costs`` in cost units,
     ``time_limit_s`` in seconds (HiGHS's ``time_limit``). When the target is out of
     reach and ``clamp_to_reachable``, the bound is for covering all reachable demand
     (what greedy then does); otherwise the status is "infeasible".
@@ -343,7 +343,7 @@ def reduce_problem(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray
     pre_covered = float(weights[pre_reach].sum())
     by_cell = sp.csr_matrix(matrix[free].T)  # cells × free sites
     open_cells = np.flatnonzero((np.diff(by_cell.indptr) > 0) & ~pre_reach & (weights > 0))
-    merged, merged_w = _merge_rows(by_cell[open_cells], weights[open_cells])
+    merged, merged_w = merge_rows(by_cell[open_cells], weights[open_cells])
     need = target * total * (1 - 1e-12) - pre_covered
     target_used, clamped = target, False
     if clamp_to_reachable and need > merged_w.sum():
@@ -362,10 +362,10 @@ def merge_identical_columns(matrix: sp.csr_matrix, weights: np.ndarray) -> tuple
     Returns the merged sites × groups matrix (groups ordered by their first column)
     and the summed weights.
     """
-    return _merge_rows(sp.csr_matrix(sp.csr_matrix(matrix).T), weights)
+    return merge_rows(sp.csr_matrix(sp.csr_matrix(matrix).T), weights)
 
 
-def _merge_rows(by_cell: sp.csr_matrix, weights: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+def merge_rows(by_cell: sp.csr_matrix, weights: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
     """:func:`merge_identical_columns` on the transposed (cells × sites) matrix."""
     by_cell = sp.csr_matrix(by_cell)
     by_cell.sum_duplicates()

@@ -1,0 +1,221 @@
+"""The solver: Lagrangian bound and Lagrangian plans, HiGHS where it fits.
+
+:func:`solve_instance` reduces the instance (:mod:`.model`), then
+
+1. starts from the best of a given plan and the plain cost-per-gain greedy;
+2. runs the subgradient ascent (:mod:`.lagrangian`): its best value is the proven lower
+   bound; every few steps a greedy on the current reduced costs, followed by redundancy
+   removal, proposes a plan and the cheapest feasible one is kept;
+3. solves HiGHS's MILP on the whole reduced model when it is small enough (a proven
+   optimum closes the gap: ``bound_method = "milp-optimal"``; otherwise HiGHS's dual
+   bound is kept if it is stronger), else on a *core* of the sites with the least
+   reduced costs — a neighbourhood far larger than 1-out/1-in swaps;
+
+all deterministic (step counts and HiGHS node limits; a time limit only as a safety
+net). One setting, ``effort`` ("fast" or "thorough"), sets how much of it is done.
+:func:`solve_cover` is the public entry point for a bare coverage matrix.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .instance import Instance
+from .lagrangian import ascend
+from .model import Model, build_model
+from .primal import core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
+
+EFFORT = {
+    # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
+    # core size per row and nodes, column-fixing rounds and the effort of each
+    "fast": dict(milp_first_nnz=20_000, steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0, core_per_row=4, core_nodes=200,
+                 refine=0, refine_effort="inner"),
+    "thorough": dict(milp_first_nnz=100_000, steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000, milp_s=60.0, core_per_row=8,
+                     core_nodes=5_000, refine=6, refine_effort="inner"),
+    "inner": dict(milp_first_nnz=5_000, steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0, core_per_row=3, core_nodes=100,
+                  refine=0, refine_effort="inner"),
+}
+ROUND_TOL = 1e-6
+WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
+
+
+@dataclass(frozen=True)
+class CoverResult:
+    """A plan and its certificate.
+
+    ``sites``: chosen site (row) indices, preselected first then by index. ``cost``: their
+    total cost. ``lower_bound``: proven lower bound on the least cost of any feasible plan
+    (None when none was proven, e.g. an unreachable need). ``gap``: (cost − lower_bound) /
+    lower_bound. ``bound_method``: "lagrangian", "milp", "milp-optimal" or "trivial".
+    ``feasible``: the plan meets every need (False only when a need is out of reach,
+    then ``clamped`` and the plan covers all it can, or a budget is too small).
+    """
+
+    sites: np.ndarray
+    cost: float
+    lower_bound: float | None
+    gap: float | None
+    bound_method: str | None
+    feasible: bool
+    clamped: bool
+    iterations: int
+    seconds: float
+    rows: int
+    rows_from: int
+    message: str = ""
+
+
+def solve_instance(instance: Instance, effort: str = "fast", start=None) -> CoverResult:
+    """Solve ``instance`` (module docstring). ``start``: a known plan's site indices."""
+    t0 = time.perf_counter()
+    if effort not in EFFORT:
+        raise ValueError(f"effort must be one of {sorted(EFFORT)}, got {effort!r}")
+    opt = EFFORT[effort]
+    model = build_model(instance)
+    G = dense_groups(model)
+    budget = (instance.max_sites, instance.max_cost)
+    integral = bool(np.all(np.abs(model.costs - np.round(model.costs)) <= 1e-9))
+    if model.n_rows == 0 or np.all(model.needs <= 0):
+        return _result(instance, model, np.zeros(len(model.free), bool), 0.0, "trivial", True, 0, t0, "")
+    best = _starting_plan(model, G, budget, instance, start)
+    state = {"plan": best, "cost": _cost(model, best)}
+    tried_full = model.matrix.nnz <= opt["milp_first_nnz"]
+    if tried_full:  # small: HiGHS alone usually proves the optimum at once
+        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
+        _offer(state, model, G, budget, plan)
+        if optimal and plan is not None and not instance.has_budget:
+            return _result(instance, model, state["plan"], _cost(model, plan), "milp-optimal", True, 0, t0, "")
+
+    def upper() -> float:
+        return state["cost"] if state["plan"] is not None else float(model.costs.sum())
+
+    def heuristic(step: int, u: np.ndarray) -> None:
+        if step < WARMUP or step % opt["every"]:
+            return
+        _offer(state, model, G, budget, greedy(model, G, model.costs, budget, u=u))
+
+    mult = ascend(model, upper, opt["steps"], integral, heuristic)
+    lower, method = mult.value, "lagrangian"
+    proven = _proven(lower, upper(), integral)
+    if not proven and not tried_full and model.matrix.nnz <= opt["milp_nnz"]:
+        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
+        _offer(state, model, G, budget, plan)
+        if optimal and plan is not None and not instance.has_budget:
+            lower, method = max(lower, _cost(model, plan)), "milp-optimal"
+        elif dual is not None and dual > lower:
+            lower, method = dual, "milp"
+    elif not proven and not tried_full:
+        core = core_columns(model, mult.reduced_costs, state["plan"] if state["plan"] is not None else
+                            np.zeros(model.matrix.shape[0], bool), opt["core_per_row"])
+        plan, _, _ = milp(model, core, budget, opt["core_nodes"], opt["milp_s"])
+        _offer(state, model, G, budget, plan)
+    if state["plan"] is not None and opt["refine"]:
+        _refine(instance, model, G, budget, state, mult, opt)
+    plan = state["plan"]
+    feasible = plan is not None
+    if plan is None:  # a need out of reach under the budget: cover what the greedy can
+        plan = greedy(model, G, model.costs, budget)
+    return _result(instance, model, plan, lower, method, feasible, mult.iterations, t0, "")
+
+
+def _refine(instance: Instance, model: Model, G, budget, state: dict, mult, opt: dict) -> None:
+    """Column fixing (Caprara, Fischetti & Toth): fix a growing share of the best plan's
+    sites, those of least reduced cost, and solve what is left again; keep better plans."""
+    share = 0.3
+    for _ in range(opt["refine"]):
+        chosen = np.flatnonzero(state["plan"])
+        keep = chosen[np.lexsort((chosen, mult.reduced_costs[chosen]))][: max(1, int(share * len(chosen)))]
+        sub = Instance.build(instance.matrix, instance.costs, instance.weights, instance.target,
+                             preselected=np.concatenate([instance.preselected, model.free[keep]]),
+                             allowed=instance.allowed, max_sites=None if budget[0] is None else budget[0] - len(keep),
+                             max_cost=None if budget[1] is None else budget[1] - float(model.costs[keep].sum()),
+                             constraints=instance.constraints)
+        result = solve_instance(sub, effort=opt["refine_effort"])
+        if result.feasible:
+            plan = np.zeros(len(model.free), bool)
+            pos = np.full(instance.matrix.shape[0], -1)
+            pos[model.free] = np.arange(len(model.free))
+            idx = pos[result.sites]
+            plan[idx[idx >= 0]] = True
+            _offer(state, model, G, budget, plan)
+        share = min(0.9, share * 1.3)
+
+
+def solve_cover(coverage, costs, weights=None, target: float = 1.0, **options) -> CoverResult:
+    """Least-cost set of rows (sites) covering ``target`` of the columns' weight.
+
+    ``coverage``: scipy sparse boolean matrix, one row per candidate site, one column per
+    demand point (True: the site covers the point). ``costs``: cost per row (≥ 0).
+    ``weights``: demand per column (default 1). ``target``: fraction (0–1] of the total
+    weight to cover. Options: ``preselected`` (rows every plan contains), ``allowed``
+    (mask of rows a plan may add), ``max_sites`` / ``max_cost`` (budget on the added
+    rows), ``constraints`` (``(columns, target)`` pairs: each group of columns must reach
+    its own target fraction, e.g. district minimums), ``effort`` ("fast" default, or
+    "thorough"). Returns a :class:`CoverResult` with ``sites``, ``cost``,
+    ``lower_bound`` (None when no bound), ``gap`` and ``bound_method``.
+    """
+    effort = options.pop("effort", "fast")
+    start = options.pop("start", None)
+    unknown = set(options) - {"preselected", "allowed", "max_sites", "max_cost", "constraints"}
+    if unknown:
+        raise TypeError(f"solve_cover() got unknown option(s): {', '.join(sorted(unknown))}")
+    instance = Instance.build(coverage, costs, weights, target, **options)
+    return solve_instance(instance, effort=effort, start=start)
+
+
+def _starting_plan(model: Model, G, budget, instance: Instance, start) -> np.ndarray | None:
+    """The cheaper feasible of ``start`` (instance site indices) and the plain greedy."""
+    candidates = [greedy(model, G, model.costs, budget)]
+    if start is not None:
+        pos = np.full(instance.matrix.shape[0], -1)
+        pos[model.free] = np.arange(len(model.free))
+        idx = pos[np.asarray(start, dtype=np.int64)]
+        mask = np.zeros(len(model.free), bool)
+        mask[idx[idx >= 0]] = True
+        candidates.insert(0, mask)
+    state = {"plan": None, "cost": math.inf}
+    for plan in candidates:
+        _offer(state, model, G, budget, plan)
+    return state["plan"]
+
+
+def _offer(state: dict, model: Model, G, budget, plan) -> None:
+    """Keep ``plan`` (after redundancy removal) when feasible and cheaper than the best."""
+    if plan is None:
+        return
+    if not is_feasible(model, G, plan, (None, None)):
+        plan = greedy(model, G, model.costs, budget, start=plan)
+    plan = remove_redundant(model, G, plan)
+    if not is_feasible(model, G, plan, budget):
+        return
+    cost = _cost(model, plan)
+    if state.get("plan") is None or cost < state["cost"] - 1e-9:
+        state["plan"], state["cost"] = plan, cost
+
+
+def _cost(model: Model, plan) -> float:
+    return float(model.costs[plan].sum()) if plan is not None else math.inf
+
+
+def _proven(lower: float, upper: float, integral: bool) -> bool:
+    return upper - lower < (1 - 1e-6 if integral else 1e-9 * max(1.0, abs(upper)))
+
+
+def _result(instance, model: Model, plan, free_lower: float, method: str, feasible: bool, iterations: int,
+            t0: float, message: str) -> CoverResult:
+    sites = np.concatenate([instance.preselected, np.sort(model.free[plan])]).astype(np.int64)
+    cost = float(instance.costs[sites].sum())
+    lower = None
+    if feasible or method == "trivial":
+        lower = model.fixed_cost + max(0.0, free_lower)
+        if np.all(np.abs(instance.costs - np.round(instance.costs)) <= 1e-9):
+            lower = float(math.ceil(lower - ROUND_TOL * max(1.0, lower)))
+        lower = min(lower, cost) if method == "milp-optimal" else lower
+    gap = None if lower is None else (0.0 if lower <= 0 and cost <= 0 else
+                                      max(0.0, (cost - lower) / lower) if lower > 0 else None)
+    return CoverResult(sites, cost, lower, gap, method if lower is not None else None, feasible, model.clamped,
+                       iterations, time.perf_counter() - t0, model.n_rows, model.rows_from, message)

@@ -1,0 +1,214 @@
+"""Plans for the reduced model: greedy on (Lagrangian) costs, redundancy removal, MILP.
+
+A plan is a boolean mask over the model's free sites. It is *feasible* when every need
+of the model is met (the target and each coverage constraint) and it keeps the budget.
+
+- :func:`greedy` — lazy greedy on the sum over constraints of min(covered weight, need)
+  (a submodular function, so stale gains are upper bounds and CELF applies), scoring a
+  site by ``γ / gain`` when its cost γ is positive and ``γ · gain`` when it is not
+  (Caprara, Fischetti & Toth's score, used with Lagrangian reduced costs γ); with the
+  true costs it is the classic cost-per-gain greedy.
+- :func:`remove_redundant` — drop sites, most expensive first, while every need holds.
+- :func:`milp` — HiGHS's MILP on all or part (a "core" of promising sites) of the
+  model, with a node limit (deterministic) and a time limit as a safety net.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp as scipy_milp
+
+from .model import Model
+
+FEAS_TOL = 1e-9
+
+
+class Cover:
+    """Per-row cover counts and per-constraint covered weight of a plan on ``model``."""
+
+    def __init__(self, model: Model, dense_groups: np.ndarray):
+        self.model, self.G = model, dense_groups
+        self.indptr, self.indices = model.matrix.indptr, model.matrix.indices
+        self.counts = np.zeros(model.n_rows, dtype=np.int32)
+        self.covw = np.zeros(len(model.needs))
+
+    def rows(self, site: int) -> np.ndarray:
+        return self.indices[self.indptr[site]:self.indptr[site + 1]]
+
+    def weight_of(self, rows: np.ndarray) -> np.ndarray:
+        return self.model.weights[rows] @ self.G[rows]
+
+    def add(self, site: int) -> None:
+        r = self.rows(site)
+        new = r[self.counts[r] == 0]
+        self.covw += self.weight_of(new)
+        self.counts[r] += 1
+
+    def remove(self, site: int) -> None:
+        r = self.rows(site)
+        self.counts[r] -= 1
+        self.covw -= self.weight_of(r[self.counts[r] == 0])
+
+    def gain(self, site: int) -> float:
+        r = self.rows(site)
+        new = r[self.counts[r] == 0]
+        if len(new) == 0:
+            return 0.0
+        rem = np.maximum(self.model.needs - self.covw, 0.0)
+        return float(np.minimum(self.weight_of(new), rem).sum())
+
+    def feasible(self) -> bool:
+        needs = self.model.needs
+        return bool(np.all(self.covw >= needs - FEAS_TOL * np.maximum(needs, 1.0)))
+
+
+def dense_groups(model: Model) -> np.ndarray:
+    return model.groups.toarray()
+
+
+def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start: np.ndarray | None = None,
+           u: np.ndarray | None = None) -> np.ndarray:
+    """Lazy greedy (module docstring) until every need is met; returns the plan mask.
+
+    A site's score uses γ = cost − Σ u_r over the rows it would newly cover (``u``:
+    row multipliers, None for the plain cost), as Caprara, Fischetti & Toth do; as rows
+    get covered γ and the gain only change so that the score grows, so stale scores in
+    the heap are lower bounds (CELF). ``budget`` is (max_sites, max_cost) on the free
+    sites (None for no limit); ``start`` a mask taken first.
+    """
+    cover = Cover(model, G)
+    n = model.matrix.shape[0]
+    chosen = np.zeros(n, dtype=bool)
+    if start is not None:
+        for s in np.flatnonzero(start):
+            cover.add(int(s))
+            chosen[s] = True
+    max_sites, max_cost = budget
+    spent, count = float(model.costs[chosen].sum()), int(chosen.sum())
+    uu = np.zeros(model.n_rows) if u is None else u
+
+    def score(site: int) -> float | None:
+        r = cover.rows(site)
+        new = r[cover.counts[r] == 0]
+        if len(new) == 0:
+            return None
+        rem = np.maximum(model.needs - cover.covw, 0.0)
+        gain = float(np.minimum(cover.weight_of(new), rem).sum())
+        if gain <= 0:
+            return None
+        gamma = costs[site] - float(uu[new].sum())
+        return gamma / gain if gamma > 0 else gamma * gain
+
+    if start is None or not start.any():  # first scores for every site in a few sparse products
+        rem = np.maximum(model.needs, 0.0)
+        gain = np.minimum(np.asarray(model.matrix @ (G * model.weights[:, None])), rem).sum(axis=1)
+        gamma = costs - np.asarray(model.matrix @ uu).ravel()
+        keys = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)
+        live = np.flatnonzero(gain > 0)
+        heap = list(zip(keys[live].tolist(), live.tolist(), [0] * len(live)))
+    else:
+        heap = []
+        for i in np.flatnonzero(~chosen):
+            key = score(int(i))
+            if key is not None:
+                heap.append((key, int(i), 0))
+    heapq.heapify(heap)
+    picks = 0
+    while heap and not cover.feasible():
+        if max_sites is not None and count >= max_sites:
+            break
+        _, site, stamp = heapq.heappop(heap)
+        if stamp != picks:
+            key = score(site)
+            if key is not None:
+                heapq.heappush(heap, (key, site, picks))
+            continue
+        if max_cost is not None and spent + model.costs[site] > max_cost * (1 + 1e-12):
+            continue
+        cover.add(site)
+        chosen[site] = True
+        spent += model.costs[site]
+        count += 1
+        picks += 1
+    return chosen
+
+
+def remove_redundant(model: Model, G: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Drop sites (most expensive first, then higher index) while every need still holds."""
+    cover = Cover(model, G)
+    sites = np.flatnonzero(chosen)
+    for s in sites:
+        cover.add(int(s))
+    chosen = chosen.copy()
+    for s in sites[np.lexsort((-sites, -model.costs[sites]))]:
+        r = cover.rows(int(s))
+        only = r[cover.counts[r] == 1]
+        after = cover.covw - cover.weight_of(only)
+        if np.all(after >= model.needs - FEAS_TOL * np.maximum(model.needs, 1.0)):
+            cover.remove(int(s))
+            chosen[s] = False
+    return chosen
+
+
+def is_feasible(model: Model, G: np.ndarray, chosen: np.ndarray, budget: tuple) -> bool:
+    cover = Cover(model, G)
+    for s in np.flatnonzero(chosen):
+        cover.add(int(s))
+    max_sites, max_cost = budget
+    if max_sites is not None and chosen.sum() > max_sites:
+        return False
+    if max_cost is not None and model.costs[chosen].sum() > max_cost * (1 + 1e-12):
+        return False
+    return cover.feasible()
+
+
+def core_columns(model: Model, rc: np.ndarray, chosen: np.ndarray, per_row: int) -> np.ndarray:
+    """The core: the ``per_row`` sites of least reduced cost covering each row, every site
+    with negative reduced cost, and the best plan's sites (a mask)."""
+    by_row = model.matrix.T.tocsr()
+    row_of = np.repeat(np.arange(by_row.shape[0]), np.diff(by_row.indptr))
+    order = np.lexsort((by_row.indices, rc[by_row.indices], row_of))
+    rank = np.arange(len(order)) - by_row.indptr[row_of[order]]
+    core = np.zeros(model.matrix.shape[0], dtype=bool)
+    core[by_row.indices[order[rank < per_row]]] = True
+    return core | (rc < 0) | chosen
+
+
+def milp(model: Model, columns: np.ndarray, budget: tuple, node_limit: int, time_limit_s: float):
+    """Solve the model restricted to ``columns`` (mask) with HiGHS; returns
+    (plan mask or None, proven dual bound or None, optimal?). The dual bound is a valid
+    lower bound on the whole model only when ``columns`` is every site."""
+    cols = np.flatnonzero(columns)
+    sub = sp.csr_matrix(model.matrix[cols], dtype=float)  # core sites × rows
+    rows = np.flatnonzero(np.diff(sub.tocsc().indptr) > 0)
+    sub = sub[:, rows]
+    n, m = sub.shape
+    w = model.weights[rows]
+    scale = max(float(w.sum()), 1e-300)
+    G = model.groups[rows]
+    cover = sp.hstack([-sub.T, sp.identity(m, format="csr")], format="csr")
+    need = sp.hstack([sp.csr_matrix((G.shape[1], n)), -sp.csr_matrix(G.T.multiply(w / scale))], format="csr")
+    blocks, upper = [cover, need], [np.zeros(m), -model.needs / scale]
+    max_sites, max_cost = budget
+    if max_sites is not None:
+        blocks.append(sp.csr_matrix(np.concatenate([np.ones(n), np.zeros(m)])[None, :]))
+        upper.append([float(max_sites)])
+    if max_cost is not None:
+        blocks.append(sp.csr_matrix(np.concatenate([model.costs[cols], np.zeros(m)])[None, :]))
+        upper.append([float(max_cost) * (1 + 1e-12)])
+    a = sp.vstack(blocks, format="csr")
+    c = np.concatenate([model.costs[cols], np.zeros(m)])
+    res = scipy_milp(c, constraints=LinearConstraint(a, -np.inf, np.concatenate(upper)),
+                     integrality=np.concatenate([np.ones(n), np.zeros(m)]), bounds=Bounds(0, 1),
+                     options={"time_limit": float(time_limit_s), "node_limit": int(node_limit),
+                              "mip_rel_gap": 1e-9, "disp": False})
+    plan = None
+    if res.x is not None:
+        plan = np.zeros(model.matrix.shape[0], dtype=bool)
+        plan[cols[res.x[:n] > 0.5]] = True
+    dual = getattr(res, "mip_dual_bound", None)
+    dual = float(dual) if dual is not None and np.isfinite(dual) else None
+    return plan, dual, res.status == 0

@@ -1,0 +1,224 @@
+"""The Lagrangian solver (coverage.solver) against known optima and an exact MILP.
+
+The MILP here is written independently of the solver's own model (on the original
+instance, no reduction), so a bug in the reduction or the bound shows.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+import coverage
+from coverage.solver import Instance, solve_cover, solve_instance
+from coverage.solver.lagrangian import ascend
+from coverage.solver.model import build_model
+from coverage.solver.orlib import read_orlib
+from coverage.solver.primal import dense_groups, greedy, is_feasible
+
+SETCOVER = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "setcover"
+OPTIMA = {"scp41": 429, "scp42": 512, "scp43": 516, "scp44": 494, "scp45": 512, "scpa1": 253, "scpa2": 252,
+          "scpnrg1": 176, "scpnrh1": 63}
+PROVEN = {"scp41", "scp42", "scp43", "scp44", "scp45", "scpa1", "scpa2"}
+NOT_YET = {"scpnrg1", "scpnrh1"}  # 1,000 × 10,000: the plan is 2-7 % above the best known (docs/benchmarks.md)
+
+
+# -- an independent exact model --------------------------------------------------------
+def exact_optimum(matrix, costs, weights, target, groups=(), preselected=(), forbidden=(), max_sites=None,
+                  relax=False):
+    """(optimal cost or None when infeasible, sites) of the partial cover by HiGHS, on the raw instance."""
+    a = sp.csr_matrix(matrix, dtype=float)
+    n, m = a.shape
+    w = np.asarray(weights, dtype=float)
+    rows = [sp.hstack([-a.T, sp.identity(m)]).tocsr()]
+    lo, hi = [np.full(m, -np.inf)], [np.zeros(m)]
+    for cols, t in [(np.arange(m), target), *groups]:
+        sel = np.zeros(m)
+        sel[np.asarray(cols, dtype=int)] = 1.0
+        rows.append(sp.csr_matrix(np.concatenate([np.zeros(n), w * sel])[None, :]))
+        lo.append([t * float(w @ sel) * (1 - 1e-9)])
+        hi.append([np.inf])
+    lb, ub = np.zeros(n + m), np.ones(n + m)
+    lb[np.asarray(preselected, dtype=int)] = 1.0
+    ub[np.asarray(forbidden, dtype=int)] = 0.0
+    if max_sites is not None:
+        free = np.ones(n)
+        free[np.asarray(preselected, dtype=int)] = 0
+        rows.append(sp.csr_matrix(np.concatenate([free, np.zeros(m)])[None, :]))
+        lo.append([-np.inf])
+        hi.append([float(max_sites)])
+    c = np.concatenate([costs, np.zeros(m)])
+    cons = LinearConstraint(sp.vstack(rows).tocsr(), np.concatenate(lo), np.concatenate(hi))
+    if relax:
+        res = linprog(c, A_ub=sp.vstack([cons.A, -cons.A]).tocsr(),
+                      b_ub=np.concatenate([np.where(np.isfinite(cons.ub), cons.ub, 1e30),
+                                           np.where(np.isfinite(cons.lb), -cons.lb, 1e30)]),
+                      bounds=list(zip(lb, ub)), method="highs")
+        return (float(res.fun) if res.status == 0 else None), None
+    res = milp(c, constraints=cons, integrality=np.concatenate([np.ones(n), np.zeros(m)]), bounds=Bounds(lb, ub),
+               options={"mip_rel_gap": 0})
+    if res.status != 0:
+        return None, None
+    return float(res.fun), np.flatnonzero(res.x[:n] > 0.5)
+
+
+def covered_share(matrix, sites, weights, cols=None):
+    hit = np.asarray(sp.csr_matrix(matrix)[np.asarray(sites, dtype=int)].sum(axis=0)).ravel() > 0
+    cols = np.arange(matrix.shape[1]) if cols is None else np.asarray(cols, dtype=int)
+    total = weights[cols].sum()
+    return 1.0 if total <= 0 else float(weights[cols][hit[cols]].sum() / total)
+
+
+# -- OR-Library instances -------------------------------------------------------------
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    strict=True, reason="#15 target not met yet on the 1,000 × 10,000 sets")) if n in NOT_YET else n
+    for n in sorted(OPTIMA)])
+def test_orlib_within_one_percent(name):
+    path = SETCOVER / f"{name}.txt"
+    if not path.exists():
+        pytest.skip("../shared/data/setcover not present")
+    matrix, costs = read_orlib(path)
+    result = solve_cover(matrix, costs)
+    optimum = OPTIMA[name]
+    assert covered_share(matrix, result.sites, np.ones(matrix.shape[1])) == 1.0
+    assert result.cost == pytest.approx(costs[result.sites].sum())
+    assert result.cost <= optimum * 1.01
+    if name in PROVEN:
+        assert result.lower_bound <= optimum
+    assert result.lower_bound <= result.cost
+
+
+# -- random small instances against HiGHS ----------------------------------------------
+@st.composite
+def instances(draw):
+    n = draw(st.integers(2, 9))
+    m = draw(st.integers(2, 14))
+    seed = draw(st.integers(0, 10**6))
+    rng = np.random.default_rng(seed)
+    matrix = rng.random((n, m)) < draw(st.sampled_from([0.2, 0.35, 0.6]))
+    costs = rng.integers(1, 10, n).astype(float) if draw(st.booleans()) else rng.random(n) * 9 + 0.5
+    weights = rng.integers(0, 6, m).astype(float)
+    target = draw(st.sampled_from([0.5, 0.8, 0.95, 1.0]))
+    groups = ()
+    if draw(st.booleans()):
+        cut = rng.permutation(m)
+        groups = ((cut[: m // 2], draw(st.sampled_from([0.5, 0.9, 1.0]))), (cut[m // 2:], 0.6))
+    pre = rng.choice(n, draw(st.integers(0, 2)), replace=False) if draw(st.booleans()) else np.zeros(0, int)
+    forbidden = np.setdiff1d(rng.choice(n, draw(st.integers(0, 2)), replace=False), pre)
+    max_sites = draw(st.sampled_from([None, None, 2, 4]))
+    return matrix, costs, weights, target, groups, pre, forbidden, max_sites
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.sampled_from(["fast", "thorough"]))
+def test_bound_below_optimum_and_plan_feasible(case, effort):
+    matrix, costs, weights, target, groups, pre, forbidden, max_sites = case
+    optimum, _ = exact_optimum(matrix, costs, weights, target, groups, pre, forbidden, max_sites)
+    assume(optimum is not None)
+    allowed = np.ones(len(costs), bool)
+    allowed[forbidden] = False
+    result = solve_cover(sp.csr_matrix(matrix), costs, weights, target, preselected=pre, allowed=allowed,
+                         max_sites=max_sites, constraints=groups, effort=effort)
+    assert result.feasible
+    assert set(pre) <= set(result.sites.tolist()) and not set(forbidden) & set(result.sites.tolist())
+    assert covered_share(matrix, result.sites, weights) >= target - 1e-9
+    for cols, t in groups:
+        assert covered_share(matrix, result.sites, weights, cols) >= t - 1e-9
+    if max_sites is not None:
+        assert len(np.setdiff1d(result.sites, pre)) <= max_sites
+    assert result.cost >= optimum - 1e-6
+    assert result.lower_bound is not None and result.lower_bound <= optimum + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("target", [0.9, 1.0])
+def test_lagrangian_bound_close_to_lp(seed, target):
+    """With the optimum as the step target, the ascent ends within 1 % of the LP value."""
+    rng = np.random.default_rng(seed)
+    n, m = 40, 120
+    matrix = rng.random((n, m)) < 0.08
+    matrix[rng.integers(0, n, m), np.arange(m)] = True  # every point reachable
+    costs = rng.integers(1, 20, n).astype(float)
+    weights = rng.integers(1, 5, m).astype(float)
+    lp, _ = exact_optimum(matrix, costs, weights, target, relax=True)
+    optimum, _ = exact_optimum(matrix, costs, weights, target)
+    model = build_model(Instance.build(matrix, costs, weights, target))
+    value = ascend(model, lambda: optimum, 3000, integral=False).value
+    assert value <= lp * (1 + 1e-6) + 1e-6  # the LP here has a 1e-9 slack on the target
+    assert value >= 0.99 * lp
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances())
+def test_multi_constraint_greedy_meets_every_constraint(case):
+    matrix, costs, weights, target, groups, pre, forbidden, _ = case
+    optimum, _ = exact_optimum(matrix, costs, weights, target, groups, pre, forbidden)
+    assume(optimum is not None)
+    allowed = np.ones(len(costs), bool)
+    allowed[forbidden] = False
+    inst = Instance.build(sp.csr_matrix(matrix), costs, weights, target, preselected=pre, allowed=allowed,
+                          constraints=groups)
+    model = build_model(inst)
+    plan = greedy(model, dense_groups(model), model.costs, (None, None))
+    assert is_feasible(model, dense_groups(model), plan, (None, None))
+    sites = np.concatenate([pre, model.free[plan]])
+    assert covered_share(matrix, sites, weights) >= target - 1e-9
+    for cols, t in groups:
+        assert covered_share(matrix, sites, weights, cols) >= t - 1e-9
+    assert costs[sites].sum() >= optimum - 1e-6
+
+
+# -- the public entry point ---------------------------------------------------------------
+def test_solve_cover_contract():
+    matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=bool))
+    costs = np.array([1.0, 1.0, 1.0, 3.0])
+    result = coverage.solve_cover(matrix, costs)
+    assert result.sites.tolist() == [0, 2] and result.cost == 2.0
+    assert result.lower_bound == 2.0 and result.gap == 0.0 and result.bound_method is not None
+    half = coverage.solve_cover(matrix, costs, weights=[5, 0, 0, 5], target=0.5)
+    assert half.cost == 1.0 and covered_share(matrix, half.sites, np.array([5.0, 0, 0, 5])) >= 0.5
+    forced = coverage.solve_cover(matrix, costs, preselected=[3])
+    assert 3 in forced.sites.tolist() and forced.cost == pytest.approx(costs[forced.sites].sum())
+    with pytest.raises(TypeError, match="unknown option"):
+        coverage.solve_cover(matrix, costs, iterations=5)
+    with pytest.raises(ValueError, match="effort"):
+        coverage.solve_cover(matrix, costs, effort="max")
+    with pytest.raises(ValueError, match="costs"):
+        coverage.solve_cover(matrix, costs[:2])
+
+
+def test_unreachable_point_is_clamped_not_crashed():
+    matrix = sp.csr_matrix(np.array([[1, 0, 0], [1, 1, 0]], dtype=bool))  # point 2 unreachable
+    result = solve_cover(matrix, [1.0, 1.0])
+    assert result.clamped and result.sites.tolist() == [1] and result.cost == 1.0
+
+
+def test_solver_core_imports_no_geopandas():
+    """coverage/solver/ imports only the standard library, numpy, scipy, itself and progress."""
+    import ast
+
+    folder = Path(coverage.__file__).parent / "solver"
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.level == 1 or node.module == "progress", f"{path.name}: from {'.' * node.level}{node.module}"
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                for name in names:
+                    top = name.split(".")[0]
+                    assert top in sys.stdlib_module_names or top in ("numpy", "scipy"), f"{path.name}: {name}"
+
+
+def test_deterministic():
+    rng = np.random.default_rng(3)
+    matrix = sp.csr_matrix(rng.random((60, 300)) < 0.05)
+    costs = rng.integers(1, 9, 60).astype(float)
+    a = solve_cover(matrix, costs, target=0.9)
+    b = solve_cover(matrix, costs, target=0.9)
+    assert a.sites.tolist() == b.sites.tolist() and a.lower_bound == b.lower_bound
