@@ -272,3 +272,73 @@ def make_plan_dir(root: Path, *, metric: str = "population", drop=(), add=(),
     }
     (root / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return root
+
+
+#: Hostile strings for every text field of every page (issue #11). Payloads that would
+#: run try to set ``window.__pwned`` or change ``document.title``; the tests check that
+#: they did not, and that each string is shown literally.
+HOSTILE_CORPUS = [
+    "{{ lipsum.__globals__.os.popen('id').read() }}",
+    "{{7*7}}",
+    "{% for x in range(3) %}loop{% endfor %}",
+    "{# eaten #} kept",
+    "{{ east",
+    "${window.__pwned=1}",
+    "`${document.title='PWNED'}`",
+    "<img src=x onerror=\"window.__pwned=1;document.title='PWNED'\">",
+    "<svg onload=\"window.__pwned=1\">",
+    "</script><script>window.__pwned=1</script>",
+    "javascript:window.__pwned=1",
+    "\"'><b onmouseover=window.__pwned=1>q</b>",
+    "line\u2028sep\u2029para",
+    "cr\rlf\nend",
+    "\u202eRTL\u200f mark \u05e9\u05dc\u05d5\u05dd",
+    "L" * 10_000,
+]
+
+
+def hostile_plan_dir(root: Path, corpus=HOSTILE_CORPUS, *, whatif: bool = False,
+                     drop=()) -> Path:
+    """A plan folder whose every text field holds a string of ``corpus``.
+
+    One added site per string: its name, its id (``site_id``) and its category's key and
+    label are the string; one district strip per string, named by it; the scenario name
+    joins them all. ``whatif=True`` makes it a what-if plan (its added sites are the
+    what-if additions).
+    """
+    import geopandas as gpd
+
+    n = len(corpus)
+    add = [(s, f"cat {k}", "real", False, X0 + 0.002 + k * (3 * DX - 0.004) / n,
+            Y0 + 0.006 + (k % 4) * 0.006, 150.0) for k, s in enumerate(corpus)]
+    root = make_plan_dir(root, add=add, drop=drop, scenario=" | ".join(corpus))
+    gpkg = root / "plan.gpkg"
+    sel = gpd.read_file(gpkg, layer="selected_sites")
+    new = sel["site_id"].str.fullmatch(r"n\d+")
+    idx = sel.loc[new, "site_id"].str[1:].astype(int)
+    sel.loc[new, "site_id"] = [corpus[i] for i in idx]
+    sel.loc[new, "category"] = [corpus[i] for i in idx]
+    if whatif:
+        sel.loc[new, "source"] = "what-if"
+    sel.to_file(gpkg, layer="selected_sites", driver="GPKG")
+    w = 3 * DX / n
+    districts = gpd.GeoDataFrame({
+        "name": list(corpus), "population": 1000.0, "area_m2": 1e6,
+        "coverage": [k / n for k in range(n)], "coverage_population": 0.5,
+        "coverage_area": 0.5, "n_sites": 1,
+    }, geometry=[box(X0 + k * w, Y0, X0 + (k + 1) * w, Y0 + DY) for k in range(n)],
+        crs="EPSG:4326")
+    districts.to_file(gpkg, layer="districts", driver="GPKG")
+    cells = gpd.read_file(gpkg, layer="demand_cells")
+    b = cells.geometry.bounds
+    cx = ((b.minx + b.maxx) / 2).to_numpy()
+    cells["district"] = [corpus[min(int((x - X0) / w), n - 1)] for x in cx]
+    cells.to_file(gpkg, layer="demand_cells", driver="GPKG")
+    summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
+    summary["categories"].update({s: {"label": s} for s in corpus})
+    summary["districts"] = [{"name": s, "coverage_population": 0.5} for s in corpus]
+    summary["by_district"] = {s: 0.5 for s in corpus}
+    if whatif:
+        summary["kind"] = "what-if"
+    (root / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return root
