@@ -24,6 +24,43 @@
     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' &&
       r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight;
   }
+  /* Real hover: a mousemove at each district's centre, dispatched on whatever element is
+     on top there (a panel, a marker canvas...), as a mouse would; then read the tooltip. */
+  function hoverProbe(maps, layers) {
+    /* For each district: mousemoves at up to 9 points of its bounding box, each dispatched
+       on the element a mouse would hit there; the tooltip texts seen, per district. */
+    var b = document.body, out = [], i = 0, k = 0, seen = [];
+    if (!maps.length) { b.setAttribute('data-hs-hover-done', 'true'); return; }
+    var m = maps[0], box = m.getContainer().getBoundingClientRect();
+    m.eachLayer(function (l) {
+      var t = l.getTooltip && l.getTooltip();
+      if (t && !t.options.permanent) { l.closeTooltip(); }
+    });
+    var F = [0.5, 0.25, 0.75];
+    function next() {
+      if (k >= 9) { out.push(seen); seen = []; k = 0; i++; }
+      if (i >= layers.length || i >= 30) {
+        b.setAttribute('data-hs-hover', JSON.stringify(out));
+        b.setAttribute('data-hs-hover-done', 'true');
+        return;
+      }
+      var bb = m.latLngToContainerPoint(layers[i].getBounds().getSouthWest());
+      var ne = m.latLngToContainerPoint(layers[i].getBounds().getNorthEast());
+      var fx = F[k % 3], fy = F[Math.floor(k / 3)];
+      k++;
+      var x = box.left + bb.x + (ne.x - bb.x) * fx, y = box.top + bb.y + (ne.y - bb.y) * fy;
+      var target = document.elementFromPoint(x, y);
+      if (!target) { setTimeout(next, 0); return; }
+      target.dispatchEvent(new MouseEvent('mousemove', {clientX: x, clientY: y, bubbles: true}));
+      setTimeout(function () {
+        var tips = Array.prototype.filter.call(document.querySelectorAll('.leaflet-tooltip'),
+          function (t) { return !t.classList.contains('hs-label'); });
+        seen.push(tips.length ? tips[tips.length - 1].textContent.replace(/\s+/g, ' ').trim() : '');
+        setTimeout(next, 40);
+      }, 40);
+    }
+    next();
+  }
   window.addEventListener('load', function () {
     setTimeout(function () {
       var b = document.body, maps = [], sites = 0, circles = 0, districts = 0, uncovered = 0;
@@ -111,6 +148,19 @@
       var note = document.getElementById('hs-basemap-note');
       b.setAttribute('data-hs-note', note && !note.hidden ? norm(note.textContent) : '');
       b.setAttribute('data-hs-tiles', String(document.querySelectorAll('.leaflet-tile').length));
+      var sc = document.querySelector('.leaflet-control-scale');
+      b.setAttribute('data-hs-scale-text', sc ? norm(sc.textContent) : '');
+      b.setAttribute('data-hs-open-details', String(document.querySelectorAll('.hs-panel details[open]').length));
+      b.setAttribute('data-hs-lang', document.documentElement.lang);
+      var vis = {};
+      ['.leaflet-control-zoom', '.leaflet-control-layers', '.hs-fs', '.hs-minimap', '.hs-legend',
+       '.leaflet-control-scale', '.hs-north', '.hs-print-head', '.hs-summary'].forEach(function (sel) {
+        vis[sel] = visible(sel);
+      });
+      b.setAttribute('data-hs-visible', JSON.stringify(vis));
+      var imgs = Array.prototype.map.call(document.querySelectorAll('img.leaflet-tile'), function (i) { return i.src; });
+      b.setAttribute('data-hs-tile-urls', JSON.stringify(imgs.slice(0, 3)));
+      hoverProbe(maps, distLayers);
       b.setAttribute('data-hs-done', 'true');
     }, 50);
   });
