@@ -27,7 +27,7 @@
   /* Real hover: a mousemove at each district's centre, dispatched on whatever element is
      on top there (a panel, a marker canvas...), as a mouse would; then read the tooltip. */
   function hoverProbe(maps, layers) {
-    /* For each district: mousemoves at up to 9 points of its bounding box, each dispatched
+    /* For each district: mousemoves at 5 points of its bounding box, each dispatched
        on the element a mouse would hit there; the tooltip texts seen, per district. */
     var b = document.body, out = [], i = 0, k = 0, seen = [];
     if (!maps.length) { b.setAttribute('data-hs-hover-done', 'true'); return; }
@@ -36,9 +36,12 @@
       var t = l.getTooltip && l.getTooltip();
       if (t && !t.options.permanent) { l.closeTooltip(); }
     });
-    var F = [0.5, 0.25, 0.75];
+    document.querySelectorAll('.leaflet-tooltip').forEach(function (t) {
+      if (!t.classList.contains('hs-label')) { t.remove(); }
+    });
+    var PTS = [[0.5, 0.5], [0.3, 0.3], [0.7, 0.3], [0.3, 0.7], [0.7, 0.7]];
     function next() {
-      if (k >= 9) { out.push(seen); seen = []; k = 0; i++; }
+      if (k >= 5) { out.push(seen); seen = []; k = 0; i++; }
       if (i >= layers.length || i >= 30) {
         b.setAttribute('data-hs-hover', JSON.stringify(out));
         b.setAttribute('data-hs-hover-done', 'true');
@@ -46,7 +49,7 @@
       }
       var bb = m.latLngToContainerPoint(layers[i].getBounds().getSouthWest());
       var ne = m.latLngToContainerPoint(layers[i].getBounds().getNorthEast());
-      var fx = F[k % 3], fy = F[Math.floor(k / 3)];
+      var fx = PTS[k][0], fy = PTS[k][1];
       k++;
       var x = box.left + bb.x + (ne.x - bb.x) * fx, y = box.top + bb.y + (ne.y - bb.y) * fy;
       var target = document.elementFromPoint(x, y);
@@ -55,11 +58,12 @@
       setTimeout(function () {
         var tips = Array.prototype.filter.call(document.querySelectorAll('.leaflet-tooltip'),
           function (t) { return !t.classList.contains('hs-label'); });
-        seen.push(tips.length ? tips[tips.length - 1].textContent.replace(/\s+/g, ' ').trim() : '');
+        seen.push(tips.filter(function (t) { return +getComputedStyle(t).opacity > 0; })
+          .map(function (t) { return t.textContent.replace(/\s+/g, ' ').trim(); }).join(' || '));
         setTimeout(next, 40);
       }, 40);
     }
-    next();
+    setTimeout(next, 100);
   }
   window.addEventListener('load', function () {
     setTimeout(function () {
@@ -160,6 +164,17 @@
       b.setAttribute('data-hs-visible', JSON.stringify(vis));
       var imgs = Array.prototype.map.call(document.querySelectorAll('img.leaflet-tile'), function (i) { return i.src; });
       b.setAttribute('data-hs-tile-urls', JSON.stringify(imgs.slice(0, 3)));
+      var yr = document.querySelector('.hs-years input');
+      if (yr && maps.length) {
+        var counts = {};
+        [yr.min, yr.max].forEach(function (v) {
+          yr.value = v; yr.dispatchEvent(new Event('input'));
+          var n = 0;
+          maps[0].eachLayer(function (l) { if ((l.options || {}).hsKind === 'site') { n++; } });
+          counts[v] = n;
+        });
+        b.setAttribute('data-hs-year-counts', JSON.stringify(counts));
+      }
       hoverProbe(maps, distLayers);
       b.setAttribute('data-hs-done', 'true');
     }, 50);

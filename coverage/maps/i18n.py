@@ -88,6 +88,7 @@ EN = {
     "no_net_issues": "no orphans, channel conflicts or overloaded sites",
     "channel_layer_off": "channel (layer off)",
     "issues_sites": "{n} sites",
+    "phase": "Phase", "year": "Year", "phase_layer": "Phase {phase}: {label}",
 }
 
 ZH = {
@@ -159,6 +160,7 @@ ZH = {
     "no_net_issues": "无孤立站点、信道冲突或过载站点",
     "channel_layer_off": "信道（图层默认关闭）",
     "issues_sites": "{n} 个站点",
+    "phase": "阶段", "year": "年份", "phase_layer": "第 {phase} 阶段：{label}",
 }
 
 #: What the page script needs (popups, network lines, notes).
@@ -170,6 +172,7 @@ JS_EN = {
     "expected": "expected", "aps_needed": "AP(s) needed", "overloaded": "overloaded",
     "extra_aps": "extra AP(s)", "full_screen": "Full screen", "north": "N",
     "tiles_failed": EN["tiles_failed"], "key_prompt": "Tianditu key (kept in this browser only)",
+    "as_of": "Map as of year", "all_years": "all",
     "key_needed": "This map uses Tianditu tiles, which need your key: add #tk=YOUR_KEY to the "
                   "address or enter it here.",
 }
@@ -181,6 +184,7 @@ JS_ZH = {
     "expected": "（预计）", "aps_needed": "个 AP", "overloaded": "过载",
     "extra_aps": "个额外 AP", "full_screen": "全屏", "north": "北",
     "tiles_failed": ZH["tiles_failed"], "key_prompt": "天地图密钥（仅保存在本浏览器）",
+    "as_of": "显示截至年份", "all_years": "全部",
     "key_needed": "此地图使用天地图瓦片，需要您的密钥：在地址后加上 #tk=您的密钥，或在此输入。",
 }
 

@@ -134,26 +134,56 @@ def _category_order(cats: list[str]) -> list[str]:
 
 
 def _site_layers(plan: PlanData, w: dict, f: Fmt) -> tuple[list[dict], list[dict]]:
-    """One layer per selected category (with circles), then the candidates (off)."""
+    """Selected sites: one layer per category, or per phase when the plan has phases
+    (markers keep their category's colour); each with its coverage circles."""
     summary, sel = plan.summary, plan.selected
     cand_cats = [] if plan.candidates is None else list(col(plan.candidates, "category", "").astype(str))
-    sel_cat = col(sel, "category", "").astype(str)
-    colours = category_colours(set(sel_cat) | set(cand_cats))
+    colours = category_colours(set(col(sel, "category", "").astype(str)) | set(cand_cats))
     if "rank" in sel.columns:
         sel = sel.iloc[np.argsort(pd.to_numeric(sel["rank"], errors="coerce").to_numpy(),
                                   kind="stable")]
-        sel_cat = col(sel, "category", "").astype(str)
-    layers, legend = [], []
+    sel_cat = col(sel, "category", "").astype(str)
+    legend = [{"colour": colours[c], "label": category_label(summary, c),
+               "count": f.int((sel_cat == c).sum())} for c in _category_order(list(sel_cat))]
+    phase = pd.to_numeric(col(sel, "phase", None), errors="coerce")
+    if phase.notna().any():
+        return _phase_layers(sel.assign(colour_key=sel_cat.map(colours).to_numpy()), phase,
+                             summary, w, f), legend
+    layers = []
     for cat in _category_order(list(sel_cat)):
         sub = sel[sel_cat == cat]
-        label = category_label(summary, cat)
-        layers.append(points_layer(f"{label} ({f.int(len(sub))})",
+        layers.append(points_layer(f"{category_label(summary, cat)} ({f.int(len(sub))})",
                                    site_table(sub, summary, True, w),
                                    {"colour": colours[cat], "radius": 5, "fillOpacity": 0.95,
                                     "circles": True, "kind": "site", "register": True},
                                    swatch=True))
-        legend.append({"colour": colours[cat], "label": label, "count": f.int(len(sub))})
     return layers, legend
+
+
+def _phase_layers(sel: pd.DataFrame, phase: pd.Series, summary: dict, w: dict,
+                  f: Fmt) -> list[dict]:
+    """One layer per phase (sites without a phase last), markers in category colours."""
+    layers = []
+    keys = sorted({int(p) for p in phase.dropna()}) + ([None] if phase.isna().any() else [])
+    for p in keys:
+        mask = phase.isna() if p is None else phase == p
+        sub = sel[mask.to_numpy()]
+        cats = _category_order(list(col(sub, "category", "").astype(str)))
+        label = ", ".join(category_label(summary, c) for c in cats)
+        name = w["phase_layer"].format(phase="–" if p is None else p, label=label)
+        spec = points_layer(f"{name} ({f.int(len(sub))})", site_table(sub, summary, True, w),
+                            {"colour": str(sub["colour_key"].iloc[0]), "radius": 5,
+                             "fillOpacity": 0.95, "circles": True, "kind": "site",
+                             "register": True})
+        spec["swatches"] = [{"colour": c} for c in dict.fromkeys(sub["colour_key"])][:6]
+        layers.append(spec)
+    return layers
+
+
+def _years(sel: pd.DataFrame) -> list[int]:
+    """The roll-out years of the selected sites (empty without a ``year`` column)."""
+    years = pd.to_numeric(col(sel, "year", None), errors="coerce").dropna()
+    return sorted({int(y) for y in years})
 
 
 def _candidate_layer(plan: PlanData, w: dict, f: Fmt) -> list[dict]:
@@ -223,6 +253,6 @@ def build_map_html(plan: PlanData, *, offline: bool = False, lang: str | None = 
     bounds = extent((plan.study_area, plan.districts, plan.selected))
     box = [[bounds[1], bounds[0]], [bounds[3], bounds[2]]]
     data = {"lang": lang, "js": js_words(lang), "basemap": base, "bounds": box, "view": box,
-            "outline": outline, "layers": layers}
+            "outline": outline, "layers": layers, "years": _years(plan.selected)}
     return assemble_page(title=title, lang=lang, words=w, scenario=scenario, data=data,
                          summary_html=summ, legend_html=legend)

@@ -21,7 +21,7 @@ __all__ = ["col", "bools", "numbers", "texts", "site_table", "network_of", "site
 
 COORD_DECIMALS = 6
 #: Digits kept per value kind in the JSON tables (what the popups can show, no more).
-_DIGITS = {"int": 0, "m": 1, "pct": 6, "km2": 0, "num": 2, "hide_num": 2}
+_DIGITS = {"int": 0, "year": 0, "m": 1, "pct": 6, "km2": 0, "num": 2, "hide_num": 2}
 #: Network columns of ``selected_sites`` (docs/outputs.md): hidden table columns the
 #: popups and the network layers read, and how each is stored.
 NET_COLUMNS = [("band", "hide_text"), ("channel", "hide_num"), ("channel_conflicts", "hide_num"),
@@ -108,6 +108,7 @@ def _columns(df: pd.DataFrame, summary: dict, selected: bool, w: dict) -> list[t
             ("source", w["source"], "text", False), ("site_id", w["site_id"], "text", False),
             ("radius_m", w["radius"], "m", False), ("cost", w["cost"], "num", False)]
     if selected:
+        cols += [(key, w[key], "year", True) for key in ("phase", "year") if key in df.columns]
         cols += [("rank", w["rank"], "int", False),
                  ("population_served", w["population_served"], "int", True),
                  ("marginal_population", w["population_gained"], "int", True)]
@@ -119,6 +120,10 @@ def _columns(df: pd.DataFrame, summary: dict, selected: bool, w: dict) -> list[t
     else:
         cols.append(("status", w["status"], "text", False))
     cols += [("source_key", "", "hide", False), ("existing_key", "", "hide", False)]
+    if selected and "year" in df.columns:
+        cols.append(("year_key", "", "hide_num", False))
+    if selected and "colour_key" in df.columns:
+        cols.append(("colour_key", "", "hide", False))
     if not selected:
         cols.append(("status_key", "", "hide", False))
     return cols
@@ -148,6 +153,8 @@ def site_table(df: gpd.GeoDataFrame, summary: dict, selected: bool, w: dict) -> 
         "source_key": ["synthetic" if v == "synthetic" else "real" for v in src],
         "existing_key": existing.astype(int).tolist(),
     }
+    if selected and "year" in df.columns:
+        values["year_key"] = numbers(df["year"], "int")
     if selected:
         forced = bools(col(df, "forced", False))
         values["flags"] = [

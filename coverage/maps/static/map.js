@@ -27,6 +27,7 @@
     if (kind === 'coords') { return row[1].toFixed(5) + ', ' + row[0].toFixed(5); }
     if (v === null || v === undefined || v === '') { return '–'; }
     if (kind === 'int') { return num(Math.round(v), 0); }
+    if (kind === 'year') { return String(Math.round(v)); }
     if (kind === 'pct') { return num(100 * v, 2) + (D.lang === 'zh' ? '%' : ' %'); }
     if (kind === 'm') { return num(Math.round(v), 0) + ' m'; }
     if (kind === 'km2') { return num(v / 1e6, 3) + ' km²'; }
@@ -144,6 +145,40 @@
   }
 
   var registry = [];  /* sites the network layers ring: {ll, net, name, popup} */
+  var dated = [];     /* sites with a roll-out year: {year, grp, parts} */
+
+  /* "Map as of year": sites installed after the chosen year are hidden. */
+  function yearControl() {
+    var years = D.years || [];
+    if (years.length < 2) { return; }
+    var c = L.control({position: 'topleft'});
+    c.onAdd = function () {
+      var d = L.DomUtil.create('div', 'hs-panel hs-years hs-noprint');
+      var lab = el('label', null, T.as_of + ': ');
+      var out = el('b', null, T.all_years);
+      var input = el('input');
+      input.type = 'range'; input.min = years[0]; input.max = years[years.length - 1];
+      input.step = 1; input.value = input.max;
+      input.addEventListener('input', function () {
+        var y = +input.value;
+        out.textContent = y === +input.max ? T.all_years : String(y);
+        window.__hsYear = y;
+        dated.forEach(function (s) {
+          s.parts.forEach(function (p) {
+            if (s.year <= y) { if (!s.grp.hasLayer(p)) { s.grp.addLayer(p); } }
+            else if (s.grp.hasLayer(p)) { s.grp.removeLayer(p); }
+          });
+        });
+      });
+      lab.appendChild(out);
+      d.appendChild(lab);
+      d.appendChild(el('br'));
+      d.appendChild(input);
+      L.DomEvent.disableClickPropagation(d);
+      return d;
+    };
+    c.addTo(map);
+  }
 
   function pointsLayer(spec) {
     var t = spec.table, st = spec.style, cols = t.cols, grp = L.featureGroup();
@@ -195,22 +230,25 @@
     }
     var iRadius = ix('radius_m'), iSource = ix('source_key'), iExisting = ix('existing_key');
     var iName = ix('name'), iStatus = ix('status_key');
+    var iColour = ix('colour_key'), iYear = ix('year_key');
     var markers = [];
     t.rows.forEach(function (row) {
       var ll = [row[1], row[0]];
       var synthetic = !st.flat && iSource >= 0 && row[iSource] === 'synthetic';
       var existing = !st.flat && iExisting >= 0 && row[iExisting] === 1;
       var forbidden = iStatus >= 0 && row[iStatus] === 'forbidden';
+      var colour = iColour >= 0 && row[iColour] ? row[iColour] : st.colour;
+      var parts = [];
       if (st.circles && iRadius >= 0 && row[iRadius] > 0) {
-        grp.addLayer(L.circle(ll, {radius: row[iRadius], color: st.colour, weight: 1, opacity: 0.45,
-                                   fillColor: st.colour, fillOpacity: 0.07, interactive: false,
-                                   hsKind: 'circle'}));
+        parts.push(L.circle(ll, {radius: row[iRadius], color: colour, weight: 1, opacity: 0.45,
+                                 fillColor: colour, fillOpacity: 0.07, interactive: false,
+                                 hsKind: 'circle'}));
       }
       var m = L.circleMarker(ll, {
         radius: existing ? st.radius + 1 : st.radius,
-        color: forbidden ? '#b00020' : (existing ? '#000' : (synthetic ? st.colour : '#fff')),
+        color: forbidden ? '#b00020' : (existing ? '#000' : (synthetic ? colour : '#fff')),
         weight: synthetic || existing || forbidden ? 2 : (st.flat ? 0 : 1),
-        fillColor: synthetic ? '#fff' : st.colour,
+        fillColor: synthetic ? '#fff' : colour,
         fillOpacity: st.fillOpacity, hsKind: st.kind, hsGroup: st.group});
       m.bindPopup(function () { return popup(row); }, {maxWidth: 320, className: 'hs-popup'});
       if (iName >= 0 && row[iName]) {
@@ -219,7 +257,9 @@
       }
       m.hsBase = m.options.radius;
       if (!st.fixed) { markers.push(m); }
-      grp.addLayer(m);
+      parts.push(m);
+      parts.forEach(function (p) { grp.addLayer(p); });
+      if (iYear >= 0 && row[iYear] !== null) { dated.push({year: row[iYear], grp: grp, parts: parts}); }
       if (st.register) {
         registry.push({ll: ll, net: net(row), name: iName >= 0 ? row[iName] : null,
                        popup: function () { return popup(row); }});
@@ -410,6 +450,7 @@
   if (!D.basemap) { map.getContainer().classList.add('hs-nobase'); }
   addBasemap();
   addLayers();
+  yearControl();
   minimap();
   map.on('moveend', writeHash);
   window.addEventListener('hashchange', function () { viewFromHash(); });
