@@ -145,7 +145,8 @@
   }
 
   var registry = [];  /* sites the network layers ring: {ll, net, name, popup} */
-  var dated = [];     /* sites with a roll-out year: {year, grp, parts} */
+  var dated = [];     /* sites with a roll-out year: {year, parts: [[group, layer]...]} */
+  var MANY_SITES = 2000, CIRCLE_ZOOM = 14;
 
   /* "Map as of year": sites installed after the chosen year are hidden. */
   function yearControl() {
@@ -165,8 +166,8 @@
         window.__hsYear = y;
         dated.forEach(function (s) {
           s.parts.forEach(function (p) {
-            if (s.year <= y) { if (!s.grp.hasLayer(p)) { s.grp.addLayer(p); } }
-            else if (s.grp.hasLayer(p)) { s.grp.removeLayer(p); }
+            if (s.year <= y) { if (!p[0].hasLayer(p[1])) { p[0].addLayer(p[1]); } }
+            else if (p[0].hasLayer(p[1])) { p[0].removeLayer(p[1]); }
           });
         });
       });
@@ -232,6 +233,10 @@
     var iName = ix('name'), iStatus = ix('status_key');
     var iColour = ix('colour_key'), iYear = ix('year_key');
     var markers = [];
+    /* Many sites: their coverage circles join the map only from street zoom (CIRCLE_ZOOM),
+       where they are more than a pixel wide, so a city of sites stays fast. */
+    var circles = L.layerGroup(), many = t.rows.length > MANY_SITES;
+    grp.addLayer(circles);
     t.rows.forEach(function (row) {
       var ll = [row[1], row[0]];
       var synthetic = !st.flat && iSource >= 0 && row[iSource] === 'synthetic';
@@ -240,9 +245,9 @@
       var colour = iColour >= 0 && row[iColour] ? row[iColour] : st.colour;
       var parts = [];
       if (st.circles && iRadius >= 0 && row[iRadius] > 0) {
-        parts.push(L.circle(ll, {radius: row[iRadius], color: colour, weight: 1, opacity: 0.45,
-                                 fillColor: colour, fillOpacity: 0.07, interactive: false,
-                                 hsKind: 'circle'}));
+        parts.push([circles, L.circle(ll, {radius: row[iRadius], color: colour, weight: 1, opacity: 0.45,
+                                           fillColor: colour, fillOpacity: 0.07, interactive: false,
+                                           hsKind: 'circle'})]);
       }
       var m = L.circleMarker(ll, {
         radius: existing ? st.radius + 1 : st.radius,
@@ -257,14 +262,23 @@
       }
       m.hsBase = m.options.radius;
       if (!st.fixed) { markers.push(m); }
-      parts.push(m);
-      parts.forEach(function (p) { grp.addLayer(p); });
-      if (iYear >= 0 && row[iYear] !== null) { dated.push({year: row[iYear], grp: grp, parts: parts}); }
+      parts.push([grp, m]);
+      parts.forEach(function (p) { p[0].addLayer(p[1]); });
+      if (iYear >= 0 && row[iYear] !== null) { dated.push({year: row[iYear], parts: parts}); }
       if (st.register) {
         registry.push({ll: ll, net: net(row), name: iName >= 0 ? row[iName] : null,
                        popup: function () { return popup(row); }});
       }
     });
+    if (many) {
+      var showCircles = function () {
+        var on = map.getZoom() >= CIRCLE_ZOOM;
+        if (on && !grp.hasLayer(circles)) { grp.addLayer(circles); }
+        if (!on && grp.hasLayer(circles)) { grp.removeLayer(circles); }
+      };
+      map.whenReady(showCircles);
+      map.on('zoomend', showCircles);
+    }
     var last = null;
     function resize() {
       var z = map.getZoom(), s = z >= 14 ? 1 : (z >= 12 ? 0.8 : 0.6);
