@@ -82,8 +82,24 @@ def _section(summary: dict, key: str) -> dict | None:
     return v if isinstance(v, dict) and v else None
 
 
+#: Chinese for the network lines' counted words (English adds an "s" for plurals).
+_ZH = {"conflict": "处冲突", "site": "个站点", "orphan": "个孤立站点", "hop": "跳",
+       "overloaded site": "个过载站点", "extra AP": "个额外 AP"}
+#: Chinese for the network lines' fixed phrases.
+_ZH_PHRASES = {"no same-channel conflicts": "无同信道冲突", "fibre": "光纤", "wireless": "无线",
+               "no orphans": "无孤立站点", "(no path to fibre)": "（无光纤路径）",
+               "concurrent users": "并发用户", "no site overloaded": "无过载站点",
+               "need": "需要", "needs": "需要"}
+
+
 def _plural(f: Fmt, n, word: str) -> str:
+    if f.lang == "zh":
+        return f"{f.int(n)} {_ZH.get(word, word)}"
     return f"{f.int(n)} {word}{'' if Fmt.num(n) == 1 else 's'}"
+
+
+def _p(f: Fmt, phrase: str) -> str:
+    return _ZH_PHRASES.get(phrase, phrase) if f.lang == "zh" else phrase
 
 
 def _radio(summary: dict, w: dict, f: Fmt) -> list[dict]:
@@ -110,7 +126,7 @@ def _channels(summary: dict, f: Fmt) -> list[dict]:
         if conflicts is None:
             item["text"] += "–"
         elif conflicts == 0:
-            item["text"] += "no same-channel conflicts"
+            item["text"] += _p(f, "no same-channel conflicts")
         else:
             item["bad"] = _plural(f, conflicts, "conflict")
             item["after"] = f"({_plural(f, c.get('sites_with_conflicts'), 'site')})"
@@ -124,12 +140,13 @@ def _backhaul(summary: dict, f: Fmt) -> dict | None:
         return None
     orphans = back.get("orphans")
     n_orph = len(orphans) if isinstance(orphans, list) else Fmt.num(orphans)
-    out = {"text": f"{f.int(back.get('wired_sites'))} fibre, {f.int(back.get('wireless_sites'))} "
-                   "wireless", "bad": None, "after": "", "tail": ""}
+    out = {"text": f"{f.int(back.get('wired_sites'))} {_p(f, 'fibre')}, "
+                   f"{f.int(back.get('wireless_sites'))} {_p(f, 'wireless')}",
+           "bad": None, "after": "", "tail": ""}
     if n_orph:
-        out["bad"], out["after"] = _plural(f, n_orph, "orphan"), "(no path to fibre)"
+        out["bad"], out["after"] = _plural(f, n_orph, "orphan"), _p(f, "(no path to fibre)")
     elif n_orph == 0:
-        out["text"] += "; no orphans"
+        out["text"] += "; " + _p(f, "no orphans")
     if Fmt.num(back.get("max_hops")):
         out["tail"] = f"; ≤ {_plural(f, back.get('max_hops'), 'hop')}"
     return out
@@ -139,15 +156,15 @@ def _capacity(summary: dict, f: Fmt) -> dict | None:
     cap = _section(summary, "capacity")
     if not cap:
         return None
-    out = {"text": f"{f.int(cap.get('concurrent_users'))} concurrent users", "bad": None,
+    out = {"text": f"{f.int(cap.get('concurrent_users'))} {_p(f, 'concurrent users')}", "bad": None,
            "after": "", "tail": ""}
     over = Fmt.num(cap.get("overloaded_sites"))
     if over:
         out["bad"] = _plural(f, over, "overloaded site")
-        out["after"] = (f"need{'s' if over == 1 else ''} "
-                        f"{_plural(f, cap.get('extra_aps'), 'extra AP')}")
+        out["after"] = (_p(f, "needs" if over == 1 else "need") + " "
+                        + _plural(f, cap.get("extra_aps"), "extra AP"))
     elif over == 0:
-        out["text"] += "; no site overloaded"
+        out["text"] += "; " + _p(f, "no site overloaded")
     return out
 
 

@@ -354,7 +354,9 @@
       var d = L.DomUtil.create('div', 'leaflet-bar hs-fs hs-noprint');
       var a = L.DomUtil.create('a', '', d);
       a.href = '#'; a.title = T.full_screen; a.setAttribute('role', 'button');
-      a.textContent = '⛶';
+      /* a constant icon (no data in it) */
+      a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle">' +
+        '<path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" fill="none" stroke="#333" stroke-width="2"/></svg>';
       L.DomEvent.on(a, 'click', function (e) {
         L.DomEvent.preventDefault(e);
         var box = map.getContainer();
