@@ -97,6 +97,29 @@ def cell_centroids(cells: gpd.GeoDataFrame) -> np.ndarray:
     return shapely.get_coordinates(shapely.centroid(cells.geometry.to_numpy()))
 
 
+def _bin_cells(cxy: np.ndarray, cell_m: float, limit: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Square bins (lon/lat boxes) of at least twice the cell size holding the cell
+    centroids ``cxy``, coarse enough that at most ``limit`` are used: the boxes, the bin
+    of each cell, and the bin size in metres."""
+    lat0 = float(np.nanmean(cxy[:, 1]))
+    x0, y0 = cxy[:, 0].min(), cxy[:, 1].min()
+    k = 2.0
+    while True:
+        bin_m = k * cell_m
+        bx = bin_m / (111_320 * math.cos(math.radians(lat0)))
+        by = bin_m / 110_574
+        ix = np.floor((cxy[:, 0] - x0) / bx).astype(np.int64)
+        iy = np.floor((cxy[:, 1] - y0) / by).astype(np.int64)
+        ny = int(iy.max()) + 1
+        uniq, inv = np.unique(ix * ny + iy, return_inverse=True)
+        if len(uniq) <= limit:
+            break
+        k *= 1.5
+    ux, uy = uniq // ny, uniq % ny
+    boxes = shapely.box(x0 + ux * bx, y0 + uy * by, x0 + (ux + 1) * bx, y0 + (uy + 1) * by)
+    return boxes, inv, bin_m
+
+
 def dissolve_cells(cells: gpd.GeoDataFrame, mask: np.ndarray, cell_m: float,
                     limit: int = UNCOVERED_CELL_LIMIT,
                     centroids: np.ndarray | None = None) -> tuple[list, float | None]:
@@ -114,35 +137,13 @@ def dissolve_cells(cells: gpd.GeoDataFrame, mask: np.ndarray, cell_m: float,
         return [], None
     a = cell_arrays(cells.iloc[idx])
     geoms = cells.geometry.to_numpy()[idx]
-    bin_m = None
     if len(idx) <= limit:
-        cls = _density_class(a["pop"], a["area"])
-        shapes = geoms
-        groups = cls
-        pieces = None
+        shapes, groups, pieces, bin_m = geoms, _density_class(a["pop"], a["area"]), None, None
     else:
         cxy = (shapely.get_coordinates(shapely.centroid(geoms)) if centroids is None
                else centroids[idx])
-        lat0 = float(np.nanmean(cxy[:, 1]))
-        k = 2.0
-        while True:
-            bin_m = k * cell_m
-            bx = bin_m / (111_320 * math.cos(math.radians(lat0)))
-            by = bin_m / 110_574
-            ix = np.floor((cxy[:, 0] - cxy[:, 0].min()) / bx).astype(np.int64)
-            iy = np.floor((cxy[:, 1] - cxy[:, 1].min()) / by).astype(np.int64)
-            key = ix * (int(iy.max()) + 1) + iy
-            uniq, inv = np.unique(key, return_inverse=True)
-            if len(uniq) <= limit:
-                break
-            k *= 1.5
-        bpop = np.bincount(inv, a["pop"])
-        barea = np.bincount(inv, a["area"])
-        groups = _density_class(bpop, barea)
-        ux, uy = uniq // (int(iy.max()) + 1), uniq % (int(iy.max()) + 1)
-        x0, y0 = cxy[:, 0].min(), cxy[:, 1].min()
-        shapes = shapely.box(x0 + ux * bx, y0 + uy * by, x0 + (ux + 1) * bx, y0 + (uy + 1) * by)
-        pieces = inv
+        shapes, pieces, bin_m = _bin_cells(cxy, cell_m, limit)
+        groups = _density_class(np.bincount(pieces, a["pop"]), np.bincount(pieces, a["area"]))
     out = []
     for c in range(N_DENSITY_CLASSES):
         sel = groups == c

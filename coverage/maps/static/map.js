@@ -181,8 +181,8 @@
     c.addTo(map);
   }
 
-  function pointsLayer(spec) {
-    var t = spec.table, st = spec.style, cols = t.cols, grp = L.featureGroup();
+  /* Reads a site table's rows: network facts, and the popup (DOM, text only). */
+  function siteReader(cols) {
     function ix(key) { return cols.findIndex(function (c) { return c[0] === key; }); }
     var N = {band: ix('band'), ch: ix('channel'), conf: ix('channel_conflicts'),
              wired: ix('wired'), hops: ix('hops'), orphan: ix('orphan'),
@@ -229,6 +229,12 @@
       }
       return table(rows.concat(netRows(row)), 'hs-pop');
     }
+    return {ix: ix, net: net, popup: popup};
+  }
+
+  function pointsLayer(spec) {
+    var t = spec.table, st = spec.style, cols = t.cols, grp = L.featureGroup();
+    var R = siteReader(cols), ix = R.ix, net = R.net, popup = R.popup;
     var iRadius = ix('radius_m'), iSource = ix('source_key'), iExisting = ix('existing_key');
     var iName = ix('name'), iStatus = ix('status_key');
     var iColour = ix('colour_key'), iYear = ix('year_key');
