@@ -85,13 +85,14 @@
         });
       });
       /* Open up to 30 popups and district tooltips and record the text they show. */
-      var popups = [], tooltips = [], ringPopups = [];
+      var popups = [], tooltips = [], ringPopups = [], popupWidth = 0;
       function norm(s) { return s.replace(/\s+/g, ' ').trim(); }
       try {
         siteLayers.slice(0, 30).forEach(function (l) {
           l.openPopup();
           var pe = l.getPopup() && l.getPopup().getElement();
           popups.push(pe ? norm(pe.textContent) : '');
+          if (pe) { popupWidth = Math.max(popupWidth, pe.getBoundingClientRect().width); }
           l.closePopup();
         });
         ringLayers.slice(0, 30).forEach(function (l) {
@@ -139,6 +140,7 @@
       b.setAttribute('data-hs-dialogs', JSON.stringify(dialogs));
       var q = function (sel) { return Array.prototype.map.call(document.querySelectorAll(sel), function (e) { return norm(e.textContent); }); };
       b.setAttribute('data-hs-title', document.title);
+      b.setAttribute('data-hs-popup-width', String(Math.round(popupWidth)));
       b.setAttribute('data-hs-pwned', String(!!window.__pwned));
       b.setAttribute('data-hs-overlays', JSON.stringify(q('.leaflet-control-layers-overlays label')));
       b.setAttribute('data-hs-labels', JSON.stringify(q('.hs-label')));

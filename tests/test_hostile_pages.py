@@ -72,6 +72,7 @@ def test_plan_map_shows_hostile_strings_literally(plans, tmp_path):
     assert "uid=" not in text and "loop" * 3 not in text  # nothing ran while rendering
     attrs, _ = mapbrowser.open_page(page, tmp_path, furniture=FURNITURE)
     _check_plan_page(attrs, HOSTILE_CORPUS, "Hotspot plan")
+    assert 0 < int(attrs["data-hs-popup-width"]) <= 360  # the 10,000-character name wraps
 
 
 def test_whatif_map_shows_hostile_strings_literally(plans, tmp_path):

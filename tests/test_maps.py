@@ -589,3 +589,11 @@ def test_compare_map_in_headless_chromium(compare_offline, plan_dir, after_dir, 
     for name in DISTRICT_NAMES:
         assert any(name in t for t in tooltips), name
     assert attrs["data-hs-title"].startswith("Hotspot plans compared")
+
+
+def test_compare_map_in_chinese(plan_dir, after_dir, tmp_path):
+    page = render_compare_map(plan_dir, after_dir, tmp_path / "c.html", lang="zh").read_text()
+    assert re.search(r"<title>热点方案对比", page) and '<html lang="zh-CN">' in page
+    s = panel(page, "hs-summary")
+    assert "方案对比" in s and "人口覆盖率" in s and "个百分点" in s
+    assert "行政区：覆盖率变化" in overlays(page)
