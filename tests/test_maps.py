@@ -597,3 +597,16 @@ def test_compare_map_in_chinese(plan_dir, after_dir, tmp_path):
     s = panel(page, "hs-summary")
     assert "方案对比" in s and "人口覆盖率" in s and "个百分点" in s
     assert "行政区：覆盖率变化" in overlays(page)
+
+
+def test_entry_points_take_exactly_the_map_options():
+    import inspect
+
+    from coverage.maps import render_compare_map, render_map
+
+    options = ["offline", "lang", "basemap", "tianditu_key"]
+    for fn, positional in ((render_map, ["plan_dir", "out_path"]),
+                           (render_compare_map, ["before_dir", "after_dir", "out_path"])):
+        params = inspect.signature(fn).parameters
+        assert list(params) == positional + options, fn
+        assert all(params[k].kind is inspect.Parameter.KEYWORD_ONLY for k in options)

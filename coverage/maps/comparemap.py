@@ -139,10 +139,11 @@ def _cell_layers(a: PlanData, b: PlanData, w: dict, f: Fmt) -> tuple[list, dict 
         props = [{"hs_layer": key, "label": f"{title}, {w['density_labels'][p['class']]}{suffix}",
                   "population": f.int(p["population"]), "area": f.km2(p["area_m2"]),
                   "n_cells": f.int(p["n_cells"]), "colour": colour} for p in pieces]
-        layers.append(geojson_layer(f"{title} ({mask.sum():,} cells)", [p["geometry"] for p in pieces],
+        layers.append(geojson_layer(f"{title} ({w['n_cells'].format(n=f.int(mask.sum()))})",
+                                    [p["geometry"] for p in pieces],
                                     props, fill_opacity=0.55, weight=0.5,
                                     tooltip={"label": "", "population": w["residents"],
-                                             "area": w["area_word"], "n_cells": "Cells"}))
+                                             "area": w["area_word"], "n_cells": w["cells"]}))
     return layers, info, changed
 
 

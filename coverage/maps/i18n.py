@@ -89,6 +89,7 @@ EN = {
     "channel_layer_off": "channel (layer off)",
     "issues_sites": "{n} sites",
     "phase": "Phase", "year": "Year", "phase_layer": "Phase {phase}: {label}",
+    "cells": "Cells", "n_cells": "{n} cells",
 }
 
 ZH = {
@@ -161,6 +162,7 @@ ZH = {
     "channel_layer_off": "信道（图层默认关闭）",
     "issues_sites": "{n} 个站点",
     "phase": "阶段", "year": "年份", "phase_layer": "第 {phase} 阶段：{label}",
+    "cells": "网格", "n_cells": "{n} 个网格",
 }
 
 #: What the page script needs (popups, network lines, notes).

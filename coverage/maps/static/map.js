@@ -475,6 +475,7 @@
   yearControl();
   minimap();
   map.on('moveend', writeHash);
+  writeHash();
   window.addEventListener('hashchange', function () { viewFromHash(); });
   window.addEventListener('beforeprint', function () {
     map.invalidateSize();
