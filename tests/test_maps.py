@@ -22,8 +22,8 @@ from coverage.maps import (
 )
 from mapfixtures import (
     DISTRICT_NAMES, HOSTILE_BACKTICK, HOSTILE_EXPLANATION, HOSTILE_IMG, HOSTILE_SCRIPT,
-    HOSTILE_SVG, HOSTILE_TEMPLATE, USER_LABEL, WHATIF_ADD, WHATIF_DROP, make_plan_dir,
-    network_expected,
+    HOSTILE_SVG, HOSTILE_TEMPLATE, USER_LABEL, WHATIF_ADD, WHATIF_DROP, large_plan_dir,
+    make_plan_dir, network_expected,
 )
 
 HOSTILE = [HOSTILE_IMG, HOSTILE_TEMPLATE, HOSTILE_BACKTICK, HOSTILE_SCRIPT, HOSTILE_SVG]
@@ -244,7 +244,7 @@ def test_static_files_emitted_once(online_html):
 
 def test_large_plan_stays_small(tmp_path):
     """3,500 candidates, 1,500 selected, 40,000 cells: a few MB, rendered quickly."""
-    d = _large_plan(tmp_path / "big", n_sel=1500, n_cand=3500, grid=200)
+    d = large_plan_dir(tmp_path / "big", n_sel=1500, n_cand=3500, grid=200)
     t0 = time.perf_counter()
     out = render_map(d, offline=True)
     assert time.perf_counter() - t0 < 60
@@ -252,76 +252,6 @@ def test_large_plan_stays_small(tmp_path):
     names = overlays(out.read_text(encoding="utf-8"))
     assert any(n.startswith("Backhaul orphans (") for n in names)
     assert any(n.startswith("Network issues (") for n in names)
-
-
-def _large_plan(root: Path, n_sel: int, n_cand: int, grid: int) -> Path:
-    import geopandas as gpd
-    import numpy as np
-    from shapely.geometry import Point, box
-
-    root.mkdir(parents=True)
-    rng = np.random.default_rng(1)
-    x0, y0, step = 113.8, 22.45, 0.0045  # ~450 m cells
-    cats = np.array(["school", "library", "transport_hub", "existing", "clinic"])
-    lon = x0 + rng.random(n_cand) * grid * step
-    lat = y0 + rng.random(n_cand) * grid * step * 0.5
-    status = np.where(np.arange(n_cand) < n_sel, "selected", "not_selected")
-    cand = gpd.GeoDataFrame({
-        "site_id": [f"c{i}" for i in range(n_cand)],
-        "name": [f"Site {i}" for i in range(n_cand)],
-        "category": cats[rng.integers(0, len(cats), n_cand)],
-        "source": np.where(rng.random(n_cand) < 0.3, "synthetic", "real"),
-        "existing": False, "radius_m": 300.0, "cost": 1000.0, "status": status,
-    }, geometry=[Point(a, b) for a, b in zip(lon, lat)], crs="EPSG:4326")
-    sel = cand.iloc[:n_sel].drop(columns="status").copy()
-    sel["forced"] = False
-    sel["rank"] = np.arange(1, n_sel + 1)
-    gains = np.sort(rng.random(n_sel))[::-1]
-    sel["marginal_gain"] = sel["marginal_population"] = gains * 1000
-    sel["marginal_area_m2"] = gains * 1e5
-    sel["cumulative_coverage"] = np.cumsum(gains) / gains.sum() * 0.95
-    # network columns: a few orphans, conflicts and overloaded sites among many
-    sel["band"] = "2.4"
-    sel["channel"] = rng.choice([1.0, 6.0, 11.0], n_sel)
-    sel["channel_conflicts"] = (rng.random(n_sel) < 0.02).astype(int)
-    sel["wired"] = rng.random(n_sel) < 0.7
-    sel["orphan"] = ~sel["wired"] & (rng.random(n_sel) < 0.05)
-    sel["hops"] = np.where(sel["wired"], 0.0, np.where(sel["orphan"], np.nan,
-                                                       rng.integers(1, 4, n_sel)))
-    sel["population_served"] = rng.random(n_sel) * 4000
-    sel["concurrent_users"] = sel["population_served"] * 0.02
-    sel["aps_needed"] = np.maximum(1, np.ceil(sel["concurrent_users"] / 50)).astype(int)
-    sel["extra_aps"] = sel["aps_needed"] - 1
-    gy = grid // 2
-    cells = gpd.GeoDataFrame({
-        "cell_id": np.arange(grid * gy),
-        "district": "D",
-        "population": rng.choice([0.0, 50.0, 400.0, 2000.0], grid * gy),
-        "area_m2": 450.0 ** 2,
-        "covered": rng.random(grid * gy) < 0.93,
-        "reachable": True,
-    }, geometry=[box(x0 + i * step, y0 + j * step, x0 + (i + 1) * step, y0 + (j + 1) * step)
-                 for i in range(grid) for j in range(gy)], crs="EPSG:4326")
-    w = grid * step / 4
-    districts = gpd.GeoDataFrame({
-        "name": [f"District {k}" for k in range(4)], "population": 1e6, "area_m2": 1e8,
-        "coverage": [0.5, 0.9, 0.97, 0.995], "coverage_population": 0.9,
-        "coverage_area": 0.9, "n_sites": 10,
-    }, geometry=[box(x0 + k * w, y0, x0 + (k + 1) * w, y0 + gy * step) for k in range(4)],
-        crs="EPSG:4326")
-    gpkg = root / "plan.gpkg"
-    sel.to_file(gpkg, layer="selected_sites", driver="GPKG")
-    cand.to_file(gpkg, layer="candidates", driver="GPKG")
-    cells.to_file(gpkg, layer="demand_cells", driver="GPKG")
-    districts.to_file(gpkg, layer="districts", driver="GPKG")
-    gpd.GeoDataFrame(geometry=[box(x0, y0, x0 + grid * step, y0 + gy * step)],
-                     crs="EPSG:4326").to_file(gpkg, layer="study_area", driver="GPKG")
-    summary = {"scenario": "big", "target": 0.99, "metric": "population",
-               "coverage_population": 0.95, "coverage_area": 0.93, "target_met": False,
-               "n_selected": n_sel, "n_new": n_sel, "n_existing": 0, "total_cost": 1.5e6,
-               "cell_size_m": 450.0, "stop_reason": "budget_sites"}
-    (root / "summary.json").write_text(json.dumps(summary))
-    return root
 
 
 # ------------------------------------------------------------------ network checks
