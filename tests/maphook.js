@@ -140,6 +140,7 @@
       b.setAttribute('data-hs-dialogs', JSON.stringify(dialogs));
       var q = function (sel) { return Array.prototype.map.call(document.querySelectorAll(sel), function (e) { return norm(e.textContent); }); };
       b.setAttribute('data-hs-title', document.title);
+      b.setAttribute('data-hs-images', String(document.querySelectorAll('img.leaflet-image-layer').length));
       b.setAttribute('data-hs-popup-width', String(Math.round(popupWidth)));
       b.setAttribute('data-hs-pwned', String(!!window.__pwned));
       b.setAttribute('data-hs-overlays', JSON.stringify(q('.leaflet-control-layers-overlays label')));

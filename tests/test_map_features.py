@@ -168,3 +168,18 @@ def test_phases_and_years(tmp_path):
     assert all("Phase" in p and re.search(r"Year201[123]", p) for p in popups), popups
     counts = json.loads(attrs["data-hs-year-counts"])
     assert counts == {"2011": 2, "2013": 7}
+
+
+def test_uncovered_demand_shows_cells_at_street_zoom(plan_dir, tmp_path):
+    """Off at start; when on, street zoom draws the cells themselves (covered ones as
+    holes), city zoom the merged areas."""
+    page = render_map(plan_dir, tmp_path / "map.html", offline=True)
+    text = page.read_text(encoding="utf-8")
+    key = '"name":"Uncovered demand","show":false'
+    assert text.count(key) == 1
+    on = tmp_path / "on.html"
+    on.write_text(text.replace(key, '"name":"Uncovered demand","show":true'), encoding="utf-8")
+    street, _ = mapbrowser.open_page(on, tmp_path, fragment="#map=15/22.515/114.03")
+    city, _ = mapbrowser.open_page(on, tmp_path, fragment="#map=12/22.515/114.03")
+    assert int(street["data-hs-images"]) == 1 and int(city["data-hs-images"]) == 0
+    assert int(street["data-hs-uncovered"]) >= 1  # the areas stay, for their tooltips

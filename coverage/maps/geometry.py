@@ -173,8 +173,12 @@ def _mercator_y(lat: np.ndarray) -> np.ndarray:
 
 def density_image(cells: gpd.GeoDataFrame, cell_m: float,
                    max_px: int = DENSITY_IMAGE_MAX_PX,
-                   centroids: np.ndarray | None = None) -> tuple[np.ndarray, list] | None:
-    """Population density of all cells as an RGBA image in Web Mercator rows.
+                   centroids: np.ndarray | None = None,
+                   colours: list[str] = DENSITY_COLOURS) -> tuple[np.ndarray, list] | None:
+    """Population density of the cells as an RGBA image in Web Mercator rows.
+
+    ``colours``: one per density class. Pixels without a cell are transparent, so an
+    image of the uncovered cells shows covered ones as holes.
 
     A raster is a few tens of kB whatever the number of cells, where polygons of a
     noisy population grid would be megabytes. Pixels are about 1.5 cells wide so the
@@ -210,7 +214,7 @@ def density_image(cells: gpd.GeoDataFrame, cell_m: float,
     has = np.bincount(flat, minlength=nx * ny) > 0
     cls = _density_class(bpop, barea)
     palette = np.array([[int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16), 200]
-                        for c in DENSITY_COLOURS], dtype=np.uint8)
+                        for c in colours], dtype=np.uint8)
     rgba = palette[cls]
     rgba[~has] = 0
     rgba[has & (cls == 0), 3] = 90  # no residents: faint

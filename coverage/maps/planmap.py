@@ -115,12 +115,18 @@ def _uncovered_layers(plan: PlanData, w: dict, f: Fmt) -> tuple[list[dict], list
                           "colour": UNCOVERED_COLOURS[p["class"]]})
     layers = []
     if pieces:
-        layers.append(geojson_layer(
+        layer = geojson_layer(
             w["layer_uncovered"], [p["geometry"] for p in pieces], props, show=False,
             fill_opacity=0.45, weight=0.5,
             tooltip={"district": w["district"], "label": w["uncovered_density"],
                      "population": w["residents"], "area": w["area_word"],
-                     "unreachable": w["out_of_reach"]}))
+                     "unreachable": w["out_of_reach"]})
+        fine = density_image(cells[~covered], cell_m, centroids=cxy[~covered],
+                             colours=UNCOVERED_COLOURS)
+        if fine is not None:  # at street zoom: the cells themselves, covered ones as holes
+            layer["fine"] = {"url": png_data_uri(fine[0]), "bounds": fine[1], "zoom": 14,
+                             "opacity": 0.6}
+        layers.append(layer)
     image = density_image(cells, cell_m, centroids=cxy)
     if image is not None:
         layers.append({"kind": "image", "name": w["layer_density"], "show": False,

@@ -128,6 +128,24 @@
     });
   }
 
+  /* A polygon layer with a cell-resolution image for street zoom (spec.fine): from that
+     zoom the image shows (covered cells as holes) and the polygons keep only their
+     tooltips (transparent fill). */
+  function withFineImage(spec, geo) {
+    var f = spec.fine, grp = L.featureGroup([geo]);
+    var img = L.imageOverlay(f.url, f.bounds, {opacity: f.opacity, interactive: false,
+                                               className: 'hs-pixelated'});
+    function apply() {
+      var fine = map.getZoom() >= f.zoom;
+      if (fine && !grp.hasLayer(img)) { grp.addLayer(img); img.bringToBack(); }
+      if (!fine && grp.hasLayer(img)) { grp.removeLayer(img); }
+      geo.setStyle({fillOpacity: fine ? 0 : spec.fillOpacity, opacity: fine ? 0 : 0.9});
+    }
+    grp.on('add', apply);
+    map.on('zoomend', function () { if (map.hasLayer(grp)) { apply(); } });
+    return grp;
+  }
+
   function labelsLayer(spec) {
     var g = L.layerGroup();
     spec.labels.forEach(function (lab) {
@@ -324,7 +342,12 @@
     return grp;
   }
 
-  var BUILD = {geojson: geojsonLayer, labels: labelsLayer, image: imageLayer,
+  function geojsonOrFine(spec) {
+    var geo = geojsonLayer(spec);
+    return spec.fine ? withFineImage(spec, geo) : geo;
+  }
+
+  var BUILD = {geojson: geojsonOrFine, labels: labelsLayer, image: imageLayer,
                points: pointsLayer, net: netLayer};
 
   function swatch(s) {
