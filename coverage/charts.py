@@ -7,6 +7,7 @@ escaped; numbers are drawn as given.
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def line_chart_svg(
     def py(v, lo=y0, hi=y1):
         return pad_t + h * (1 - (v - lo) / (hi - lo))
 
-    e = html.escape
+    e = _text
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" role="img" aria-label="{e(title or y_label)}">',
            f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="#fafafa" stroke="#999" stroke-width="0.5"/>']
@@ -103,3 +104,12 @@ def _nice(step: float) -> float:
 
 def _label(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.3g}"
+
+
+#: Characters XML 1.0 does not allow (an SVG containing one would not open).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value) -> str:
+    """Text for an SVG element or attribute: escaped, characters XML forbids replaced."""
+    return html.escape(_NOT_XML.sub("\ufffd", str(value)), quote=True)

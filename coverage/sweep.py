@@ -152,13 +152,22 @@ def parse_radius_sweep(text: str, categories, flag: str = "--radius") -> tuple[s
 
 
 def plot_sweep(table: pd.DataFrame, x: str, path: str | Path, title: str = "") -> Path:
-    """Write an SVG chart of population (or area) coverage and cost against column ``x``."""
+    """Write an SVG chart of population (or area) coverage and cost against column ``x``.
+
+    Coverage is drawn in percent, and so is ``x`` when it is a fraction (the target), so
+    the chart has one unit for shares. Text (``title``, labels) is escaped by
+    :func:`coverage.charts.line_chart_svg`: the file is data, nothing in it runs.
+    """
     from .charts import line_chart_svg
 
     y = "coverage_population" if table["coverage_population"].notna().all() else "coverage_area"
+    xs = table[x].to_numpy(dtype=float)
+    x_label = x.replace("_", " ")
+    if x == "target":
+        xs, x_label = 100 * xs, "target (%)"
     svg = line_chart_svg(
-        table[x].to_numpy(dtype=float), 100 * table[y].to_numpy(dtype=float),
-        x_label=x.replace("_", " "), y_label=f"{y.replace('_', ' ')} (%)",
+        xs, 100 * table[y].to_numpy(dtype=float),
+        x_label=x_label, y_label=f"{y.replace('_', ' ')} (%)",
         second=table["total_cost"].to_numpy(dtype=float), second_label="total cost of new sites",
         title=title,
     )

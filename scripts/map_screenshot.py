@@ -1,6 +1,6 @@
 """Screenshot a plan's map for the README: ``python scripts/map_screenshot.py PLAN_DIR OUT.png``.
 
-With ``--before BEFORE_DIR`` it shows the compare map from BEFORE_DIR to PLAN_DIR instead
+``--lang zh`` for the Chinese page. With ``--before BEFORE_DIR`` it shows the compare map from BEFORE_DIR to PLAN_DIR instead
 (what ``hotspots compare BEFORE_DIR PLAN_DIR --out DIR`` writes as compare.html).
 
 Renders the *offline* map of a saved plan folder (so the picture does not depend on
@@ -27,6 +27,7 @@ def main(argv=None) -> int:
     ap.add_argument("plan_dir", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--before", type=Path, help="screenshot the compare map from this plan")
+    ap.add_argument("--lang", choices=("en", "zh"), default="en", help="page language")
     ap.add_argument("--size", default="1280,800", help="window size W,H (default 1280,800)")
     ap.add_argument("--colours", type=int, default=256, help="palette size (0: no quantising)")
     args = ap.parse_args(argv)
@@ -36,9 +37,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if args.before:
-            page = render_compare_map(args.before, args.plan_dir, tmp / "map.html", offline=True)
+            page = render_compare_map(args.before, args.plan_dir, tmp / "map.html", offline=True,
+                                      lang=args.lang)
         else:
-            page = render_map(args.plan_dir, tmp / "map.html", offline=True)
+            page = render_map(args.plan_dir, tmp / "map.html", offline=True, lang=args.lang)
         shot = tmp / "shot.png"
         subprocess.run([
             chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",

@@ -272,3 +272,141 @@ def make_plan_dir(root: Path, *, metric: str = "population", drop=(), add=(),
     }
     (root / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return root
+
+
+#: Hostile strings for every text field of every page (issue #11). Payloads that would
+#: run try to set ``window.__pwned`` or change ``document.title``; the tests check that
+#: they did not, and that each string is shown literally.
+HOSTILE_CORPUS = [
+    "{{ lipsum.__globals__.os.popen('id').read() }}",
+    "{{7*7}}",
+    "{% for x in range(3) %}loop{% endfor %}",
+    "{# eaten #} kept",
+    "{{ east",
+    "${window.__pwned=1}",
+    "`${document.title='PWNED'}`",
+    "<img src=x onerror=\"window.__pwned=1;document.title='PWNED'\">",
+    "<svg onload=\"window.__pwned=1\">",
+    "</script><script>window.__pwned=1</script>",
+    "javascript:window.__pwned=1",
+    "\"'><b onmouseover=window.__pwned=1>q</b>",
+    "line\u2028sep\u2029para",
+    "cr\rlf\nend",
+    "\u202eRTL\u200f mark \u05e9\u05dc\u05d5\u05dd",
+    "L" * 10_000,
+]
+
+
+def hostile_plan_dir(root: Path, corpus=HOSTILE_CORPUS, *, whatif: bool = False,
+                     drop=()) -> Path:
+    """A plan folder whose every text field holds a string of ``corpus``.
+
+    One added site per string: its name, its id (``site_id``) and its category's key and
+    label are the string; one district strip per string, named by it; the scenario name
+    joins them all. ``whatif=True`` makes it a what-if plan (its added sites are the
+    what-if additions).
+    """
+    import geopandas as gpd
+
+    n = len(corpus)
+    add = [(s, f"cat {k}", "real", False, X0 + 0.002 + k * (3 * DX - 0.004) / n,
+            Y0 + 0.006 + (k % 4) * 0.006, 150.0) for k, s in enumerate(corpus)]
+    root = make_plan_dir(root, add=add, drop=drop, scenario=" | ".join(corpus))
+    gpkg = root / "plan.gpkg"
+    sel = gpd.read_file(gpkg, layer="selected_sites")
+    new = sel["site_id"].str.fullmatch(r"n\d+")
+    idx = sel.loc[new, "site_id"].str[1:].astype(int)
+    sel.loc[new, "site_id"] = [corpus[i] for i in idx]
+    sel.loc[new, "category"] = [corpus[i] for i in idx]
+    if whatif:
+        sel.loc[new, "source"] = "what-if"
+    sel.to_file(gpkg, layer="selected_sites", driver="GPKG")
+    w = 3 * DX / n
+    districts = gpd.GeoDataFrame({
+        "name": list(corpus), "population": 1000.0, "area_m2": 1e6,
+        "coverage": [k / n for k in range(n)], "coverage_population": 0.5,
+        "coverage_area": 0.5, "n_sites": 1,
+    }, geometry=[box(X0 + k * w, Y0, X0 + (k + 1) * w, Y0 + DY) for k in range(n)],
+        crs="EPSG:4326")
+    districts.to_file(gpkg, layer="districts", driver="GPKG")
+    cells = gpd.read_file(gpkg, layer="demand_cells")
+    b = cells.geometry.bounds
+    cx = ((b.minx + b.maxx) / 2).to_numpy()
+    cells["district"] = [corpus[min(int((x - X0) / w), n - 1)] for x in cx]
+    cells.to_file(gpkg, layer="demand_cells", driver="GPKG")
+    summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
+    summary["categories"].update({s: {"label": s} for s in corpus})
+    summary["districts"] = [{"name": s, "coverage_population": 0.5} for s in corpus]
+    summary["by_district"] = {s: 0.5 for s in corpus}
+    if whatif:
+        summary["kind"] = "what-if"
+    (root / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return root
+
+
+def large_plan_dir(root: Path, n_sel: int, n_cand: int, grid: int) -> Path:
+    """A synthetic plan folder with ``n_sel`` selected sites of ``n_cand`` candidates and
+    ``grid`` x ``grid``/2 demand cells of ~450 m (for size and speed checks)."""
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    x0, y0, step = 113.8, 22.45, 0.0045  # ~450 m cells
+    cats = np.array(["school", "library", "transport_hub", "existing", "clinic"])
+    lon = x0 + rng.random(n_cand) * grid * step
+    lat = y0 + rng.random(n_cand) * grid * step * 0.5
+    status = np.where(np.arange(n_cand) < n_sel, "selected", "not_selected")
+    cand = gpd.GeoDataFrame({
+        "site_id": [f"c{i}" for i in range(n_cand)],
+        "name": [f"Site {i}" for i in range(n_cand)],
+        "category": cats[rng.integers(0, len(cats), n_cand)],
+        "source": np.where(rng.random(n_cand) < 0.3, "synthetic", "real"),
+        "existing": False, "radius_m": 300.0, "cost": 1000.0, "status": status,
+    }, geometry=[Point(a, b) for a, b in zip(lon, lat)], crs="EPSG:4326")
+    sel = cand.iloc[:n_sel].drop(columns="status").copy()
+    sel["forced"] = False
+    sel["rank"] = np.arange(1, n_sel + 1)
+    gains = np.sort(rng.random(n_sel))[::-1]
+    sel["marginal_gain"] = sel["marginal_population"] = gains * 1000
+    sel["marginal_area_m2"] = gains * 1e5
+    sel["cumulative_coverage"] = np.cumsum(gains) / gains.sum() * 0.95
+    # network columns: a few orphans, conflicts and overloaded sites among many
+    sel["band"] = "2.4"
+    sel["channel"] = rng.choice([1.0, 6.0, 11.0], n_sel)
+    sel["channel_conflicts"] = (rng.random(n_sel) < 0.02).astype(int)
+    sel["wired"] = rng.random(n_sel) < 0.7
+    sel["orphan"] = ~sel["wired"] & (rng.random(n_sel) < 0.05)
+    sel["hops"] = np.where(sel["wired"], 0.0, np.where(sel["orphan"], np.nan,
+                                                       rng.integers(1, 4, n_sel)))
+    sel["population_served"] = rng.random(n_sel) * 4000
+    sel["concurrent_users"] = sel["population_served"] * 0.02
+    sel["aps_needed"] = np.maximum(1, np.ceil(sel["concurrent_users"] / 50)).astype(int)
+    sel["extra_aps"] = sel["aps_needed"] - 1
+    gy = grid // 2
+    cells = gpd.GeoDataFrame({
+        "cell_id": np.arange(grid * gy),
+        "district": "D",
+        "population": rng.choice([0.0, 50.0, 400.0, 2000.0], grid * gy),
+        "area_m2": 450.0 ** 2,
+        "covered": rng.random(grid * gy) < 0.93,
+        "reachable": True,
+    }, geometry=[box(x0 + i * step, y0 + j * step, x0 + (i + 1) * step, y0 + (j + 1) * step)
+                 for i in range(grid) for j in range(gy)], crs="EPSG:4326")
+    w = grid * step / 4
+    districts = gpd.GeoDataFrame({
+        "name": [f"District {k}" for k in range(4)], "population": 1e6, "area_m2": 1e8,
+        "coverage": [0.5, 0.9, 0.97, 0.995], "coverage_population": 0.9,
+        "coverage_area": 0.9, "n_sites": 10,
+    }, geometry=[box(x0 + k * w, y0, x0 + (k + 1) * w, y0 + gy * step) for k in range(4)],
+        crs="EPSG:4326")
+    gpkg = root / "plan.gpkg"
+    sel.to_file(gpkg, layer="selected_sites", driver="GPKG")
+    cand.to_file(gpkg, layer="candidates", driver="GPKG")
+    cells.to_file(gpkg, layer="demand_cells", driver="GPKG")
+    districts.to_file(gpkg, layer="districts", driver="GPKG")
+    gpd.GeoDataFrame(geometry=[box(x0, y0, x0 + grid * step, y0 + gy * step)],
+                     crs="EPSG:4326").to_file(gpkg, layer="study_area", driver="GPKG")
+    summary = {"scenario": "big", "target": 0.99, "metric": "population",
+               "coverage_population": 0.95, "coverage_area": 0.93, "target_met": False,
+               "n_selected": n_sel, "n_new": n_sel, "n_existing": 0, "total_cost": 1.5e6,
+               "cell_size_m": 450.0, "stop_reason": "budget_sites"}
+    (root / "summary.json").write_text(json.dumps(summary))
+    return root
