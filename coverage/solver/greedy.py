@@ -172,7 +172,8 @@ def quantise(weights: np.ndarray) -> np.ndarray:
     total = weights.sum()
     if total <= 0:
         return np.zeros(len(weights), dtype=np.int64)
-    return np.floor(weights * (2.0**52 / total) + 0.5).astype(np.int64)
+    # weights / total first: 2**52 / total overflows to inf for a subnormal total (hypothesis found 5e-324)
+    return np.floor(weights / total * 2.0**52 + 0.5).astype(np.int64)
 
 
 def _best_single_if_better(order, n_pre, first_rank, wq, gains0, allowed, costs, max_cost, indices, indptr):
