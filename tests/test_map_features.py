@@ -183,3 +183,19 @@ def test_uncovered_demand_shows_cells_at_street_zoom(plan_dir, tmp_path):
     city, _ = mapbrowser.open_page(on, tmp_path, fragment="#map=12/22.515/114.03")
     assert int(street["data-hs-images"]) == 1 and int(city["data-hs-images"]) == 0
     assert int(street["data-hs-uncovered"]) >= 1  # the areas stay, for their tooltips
+
+
+def test_chinese_site_names_and_language_from_the_plan(tmp_path):
+    import geopandas as gpd
+
+    d = make_plan_dir(tmp_path / "plan")
+    gpkg = d / "plan.gpkg"
+    sel = gpd.read_file(gpkg, layer="selected_sites")
+    sel["name_zh"] = ["深圳图书馆"] + [None] * (len(sel) - 1)
+    sel.to_file(gpkg, layer="selected_sites", driver="GPKG")
+    summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+    summary["language"] = "zh"  # the scenario's language, when the plan records it
+    (d / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    page = render_map(d, tmp_path / "map.html", offline=True).read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "深圳图书馆" in page
+    assert '<html lang="en">' in render_map(d, tmp_path / "en.html", lang="en").read_text()

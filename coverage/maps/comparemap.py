@@ -17,7 +17,7 @@ from .basemaps import check_tianditu_key, resolve_basemap
 from .data import PlanData, load_plan
 from .geometry import (cell_arrays, class_index, dissolve_cells, district_tolerance, extent,
                        padded, round_geoms, simplify, union_bounds)
-from .i18n import Fmt, check_lang, js_words, words
+from .i18n import Fmt, check_lang, js_words, plan_language, words
 from .layers import district_names, geojson_layer, outline_of, points_layer
 from .page import assemble_page, render_fragment, write_atomic
 from .palette import (CHANGE_BREAKS_PP, CHANGE_COLOURS, CHANGE_LABELS, GAIN_COLOUR,
@@ -237,7 +237,7 @@ def build_compare_html(a: PlanData, b: PlanData, labels: tuple[str, str], *,
                        offline: bool = False, lang: str | None = None,
                        basemap: str | None = None) -> str:
     """The compare page as a string (see :func:`render_compare_map`)."""
-    lang = check_lang(lang)
+    lang = check_lang(lang or plan_language(b.summary))
     w, f = words(lang), Fmt(lang)
     base = resolve_basemap(basemap, offline)
     layers = [x for x in (_district_layer(a, b, w, f),) if x]

@@ -12,12 +12,12 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["LANGS", "check_lang", "words", "Fmt"]
+__all__ = ["LANGS", "check_lang", "plan_language", "words", "js_words", "Fmt"]
 
 LANGS = ("en", "zh")
 
 EN = {
-    "plan_title": "Hotspot plan", "whatif_title": "What-if plan",
+    "lang": "en", "plan_title": "Hotspot plan", "whatif_title": "What-if plan",
     "compare_title": "Hotspot plans compared",
     "target": "Target", "result": "Result", "of": "of",
     "population": "population", "area": "area",
@@ -93,7 +93,7 @@ EN = {
 }
 
 ZH = {
-    "plan_title": "热点规划", "whatif_title": "假设方案",
+    "lang": "zh", "plan_title": "热点规划", "whatif_title": "假设方案",
     "compare_title": "热点方案对比",
     "target": "目标", "result": "结果", "of": "的",
     "population": "人口", "area": "面积",
@@ -198,6 +198,12 @@ def check_lang(lang: str | None) -> str:
     if lang not in LANGS:
         raise InputError(f"map option lang={lang!r}: use \"en\" or \"zh\"")
     return lang
+
+
+def plan_language(summary: dict) -> str | None:
+    """The language a plan records (``summary["language"]``, from the scenario), if known."""
+    lang = summary.get("language")
+    return lang if lang in LANGS else None
 
 
 def words(lang: str) -> dict[str, Any]:

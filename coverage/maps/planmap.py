@@ -21,7 +21,7 @@ from .basemaps import check_tianditu_key, resolve_basemap
 from .data import PlanData, load_plan
 from .geometry import (cell_centroids, density_image, dissolve_cells,
                        district_tolerance, extent, png_data_uri, round_geoms, simplify)
-from .i18n import Fmt, check_lang, js_words, words
+from .i18n import Fmt, check_lang, js_words, plan_language, words
 from .layers import (district_names, geojson_layer, label_layer, network_layers, outline_of,
                      points_layer)
 from .page import assemble_page, render_fragment, write_atomic
@@ -225,7 +225,7 @@ def _changes(plan: PlanData, diff: dict | None, w: dict, f: Fmt, names: list) ->
 def build_map_html(plan: PlanData, *, offline: bool = False, lang: str | None = None,
                    basemap: str | None = None, diff: dict | None = None) -> str:
     """The map page as a string (see :func:`render_map`)."""
-    lang = check_lang(lang)
+    lang = check_lang(lang or plan_language(plan.summary))
     w, f, summary = words(lang), Fmt(lang), plan.summary
     base = resolve_basemap(basemap, offline)
     tol = district_tolerance(summary)

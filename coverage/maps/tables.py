@@ -88,7 +88,11 @@ def category_label(summary: dict, cat: str) -> str:
 def site_names(df: pd.DataFrame, summary: dict, w: dict) -> list:
     """Display name per site: its name, else a readable one for what-if additions."""
     out = []
-    for nm, sid in zip(col(df, "name", None).tolist(), col(df, "site_id", None).tolist()):
+    names = col(df, "name", None).tolist()
+    if w.get("lang") == "zh" and "name_zh" in df.columns:  # Chinese names where present
+        names = [en if _missing(zh) or not str(zh) else zh
+                 for zh, en in zip(df["name_zh"].tolist(), names)]
+    for nm, sid in zip(names, col(df, "site_id", None).tolist()):
         text = None if _missing(nm) else str(nm)
         m = _NEW_ID.match(text or ("" if _missing(sid) else str(sid)))
         if m and (text is None or text == sid):
