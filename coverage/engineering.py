@@ -21,7 +21,7 @@ import pandas as pd
 
 from .fibre import propose_fibre_drops
 from .networks import (
-    assign_channels, backhaul, capacity, channels_for_band, interference_graph, split_shared_population,
+    backhaul, capacity, channel_plan, channels_for_band, split_shared_population,
 )
 from .radio import BAND_RANGE, radius_m
 
@@ -79,21 +79,20 @@ def network_report(plan: Plan) -> NetworkReport:
     channel_sections = {}
     for b in sorted(band.unique()):
         rows = np.flatnonzero(band.to_numpy() == b)
-        graph = interference_graph(xy[rows], sites["radius_m"].to_numpy()[rows], [ids[r] for r in rows],
-                                   net.co_channel_distance_m or None)
-        chosen = assign_channels(graph, channels_for_band(b))
+        chosen = channel_plan(xy[rows], sites["radius_m"].to_numpy()[rows], [ids[r] for r in rows],
+                              channels_for_band(b), net.co_channel_distance_m or None)
         channel.iloc[rows] = [chosen.channel[ids[r]] for r in rows]
         conflicts.iloc[rows] = [chosen.conflicts[ids[r]] for r in rows]
         channel_sections[b] = {
-            "channels": list(chosen.channels), "sites": len(rows), "interference_edges": graph.number_of_edges(),
+            "channels": list(chosen.channels), "sites": len(rows), "interference_edges": chosen.interference_edges,
             "conflicts": chosen.total_conflicts, "conflicts_before_search": chosen.initial_conflicts,
             "sites_with_conflicts": int(sum(1 for r in rows if chosen.conflicts[ids[r]] > 0)),
         }
 
     mesh = backhaul(xy, ids, wired, net.mesh_range_m)
     fibre = propose_fibre_drops(mesh)
-    hops = np.array([mesh.hops.get(s, np.nan) for s in ids], dtype=float)
-    orphan = np.isin(ids, mesh.orphans)
+    hops = np.where(mesh.hop_count >= 0, mesh.hop_count, np.nan)
+    orphan = mesh.hop_count < 0
 
     served = _population_served(plan)
     load = capacity(dict(zip(ids, served)), take_up_rate=net.take_up_rate, concurrency=net.concurrency,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-import networkx as nx
+import numpy as np
 
 from .errors import InputError
+from .graphs import bfs, centre
 from .networks import BackhaulReport
 
 
@@ -58,7 +59,7 @@ def propose_fibre_drops(report: BackhaulReport, max_hops: int | None = None) -> 
 
     Every mesh component without a wired site needs at least one drop, and one is
     enough, so one per such component is the minimum. It goes to a centre of the
-    component (a site whose farthest site is fewest hops away, ``networkx.center``;
+    component (a site whose farthest site is fewest hops away, :func:`coverage.graphs.centre`;
     on a tie, the first in the input order), which keeps the component's worst hop
     count as low as one drop can.
 
@@ -68,35 +69,29 @@ def propose_fibre_drops(report: BackhaulReport, max_hops: int | None = None) -> 
     ``max_hops`` hops of it that is nearest to the existing fibre. That is a greedy
     covering heuristic, not a proven minimum.
     """
-    graph = report.graph
-    position = {site: k for k, site in enumerate(graph.nodes)}
+    ids = report.site_ids
+    position = {site: k for k, site in enumerate(ids)}
     drops = []
     for component in report.components:
         if component.has_gateway:
             continue
-        sub = graph.subgraph(component.sites)
-        centres = nx.center(sub, usebounds=True) if component.size > 1 else list(component.sites)
-        drops.append(FibreDrop(min(centres, key=position.__getitem__), "orphans", component.size))
-    wired = [site for site in graph.nodes if graph.nodes[site]["wired"]]
-    hops = _hops_to(graph, wired + [d.site for d in drops])
+        members = np.array([position[s] for s in component.sites], dtype=np.intp)
+        drops.append(FibreDrop(ids[centre(report.mesh, members)], "orphans", component.size))
+    sources = np.r_[np.flatnonzero(report.wired), [position[d.site] for d in drops]].astype(np.intp)
+    hops, _ = bfs(report.mesh, sources)
     if max_hops is not None:
         if not (isinstance(max_hops, int) and max_hops >= 0):
             raise InputError(f"max_hops must be a whole number ≥ 0, not {max_hops!r}")
         size_of = {s: c.size for c in report.components for s in c.sites}
-        while hops and max(hops.values()) > max_hops:
-            worst = max(hops.values())
-            far = min((s for s, h in hops.items() if h == worst), key=position.__getitem__)
-            ball = nx.single_source_shortest_path_length(graph, far, cutoff=max_hops)
-            site = min(ball, key=lambda s: (hops[s], -ball[s], position[s]))
-            drops.append(FibreDrop(site, "hops", size_of[site]))
-            for other, d in nx.single_source_shortest_path_length(graph, site, cutoff=worst).items():
-                hops[other] = min(hops[other], d)
-    return FibrePlan(drops=tuple(drops), hops_after=hops)
-
-
-def _hops_to(graph: nx.Graph, sources: list) -> dict[Hashable, int]:
-    """Hops from every node to the nearest of ``sources`` (nodes with no path are left out)."""
-    if not sources:
-        return {}
-    lengths = nx.multi_source_dijkstra_path_length(graph, set(sources), weight=lambda u, v, data: 1)
-    return {site: int(lengths[site]) for site in graph.nodes if site in lengths}
+        while len(hops) and hops.max() > max_hops:
+            worst = int(hops.max())
+            far = int(np.argmax(hops))  # the first in input order on a tie
+            ball, _ = bfs(report.mesh, [far], limit=max_hops)
+            near = np.flatnonzero(ball >= 0)
+            site = int(near[np.lexsort((near, -ball[near], hops[near]))[0]])
+            drops.append(FibreDrop(ids[site], "hops", size_of[ids[site]]))
+            reach, _ = bfs(report.mesh, [site], limit=worst)
+            closer = reach >= 0
+            hops[closer] = np.minimum(hops[closer], reach[closer])
+    reached = np.flatnonzero(hops >= 0)
+    return FibrePlan(drops=tuple(drops), hops_after=dict(zip([ids[k] for k in reached], hops[reached].tolist())))

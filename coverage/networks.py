@@ -6,9 +6,10 @@ in metres. Site ids are any hashable values, unique, in the same order as the po
 
 - :func:`interference_graph` and :func:`assign_channels`: which selected hotspots can
   hear each other, and a channel for each that leaves as few same-channel neighbours as
-  possible with only ``k`` channels (3 at 2.4 GHz).
+  possible with only ``k`` channels (3 at 2.4 GHz). :func:`channel_plan` does both on
+  index arrays (no networkx graph), for a city's tens of thousands of hotspots.
 - :func:`backhaul`: which wireless sites reach a wired (fibre) gateway over mesh links,
-  in how many hops, and which are orphans.
+  in how many hops, and which are orphans (k-d tree pairs, ``scipy.sparse.csgraph``).
 - :func:`capacity` and :func:`split_shared_population`: expected concurrent users per
   site against what its access points can carry.
 
@@ -17,17 +18,18 @@ Everything is deterministic: the same input gives the same output.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
 from scipy import sparse
-from scipy.spatial import cKDTree
 
 from .errors import InputError
+from .graphs import adjacency, bfs, components, pairs_within
+from .tabucol import colour_with_k, dsatur, neighbour_lists
 
 #: Non-overlapping 20 MHz channels per band (China). 5150–5350 MHz is indoor only.
 CHANNELS_BY_BAND: dict[str, tuple[int, ...]] = {
@@ -71,25 +73,31 @@ def _ids(site_ids: Iterable[Hashable], n: int) -> list[Hashable]:
     return ids
 
 
-def _pairs_within(points: np.ndarray, max_distance_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index pairs (i < j) at most ``max_distance_m`` apart, sorted, with their distances.
-
-    Uses a k-d tree, so only nearby pairs are ever looked at.
-    """
-    if len(points) < 2 or max_distance_m <= 0:
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty, np.empty(0)
-    pairs = cKDTree(points).query_pairs(r=max_distance_m, output_type="ndarray")
-    if len(pairs) == 0:
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty, np.empty(0)
-    pairs = np.sort(pairs, axis=1)
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-    i, j = pairs[:, 0], pairs[:, 1]
-    return i, j, np.hypot(*(points[i] - points[j]).T)
-
-
 # --- interference graph and channel plan -----------------------------------------------
+
+
+def interference_pairs(
+    points_xy: object, radii_m: object, co_channel_distance_m: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (i < j, sorted) of hotspots that interfere, with their distances (m).
+
+    Sites ``i`` and ``j`` at distance ``d`` (metres) interfere when ``d < r_i + r_j``
+    (their coverage areas overlap) or, if ``co_channel_distance_m`` is given, when
+    ``d < co_channel_distance_m``. Candidate pairs come from a k-d tree, never from all pairs.
+    """
+    points = _points(points_xy)
+    radii = np.asarray(radii_m, dtype=float).reshape(-1)
+    if radii.shape != (len(points),):
+        raise ValueError(f"{radii.size} radii for {len(points)} points")
+    if not np.all(np.isfinite(radii)) or np.any(radii < 0):
+        raise ValueError("radii_m must be finite and non-negative metres")
+    co_channel = 0.0 if co_channel_distance_m is None else float(co_channel_distance_m)
+    if not math.isfinite(co_channel) or co_channel < 0:
+        raise ValueError("co_channel_distance_m must be a non-negative number of metres")
+    search = max(2 * float(radii.max(initial=0.0)), co_channel)
+    i, j, distance = pairs_within(points, search)
+    keep = (distance < radii[i] + radii[j]) | (distance < co_channel)
+    return i[keep], j[keep], distance[keep]
 
 
 def interference_graph(
@@ -100,30 +108,18 @@ def interference_graph(
 ) -> nx.Graph:
     """Graph of hotspots that interfere: an edge when two coverage circles overlap.
 
-    Sites ``i`` and ``j`` at distance ``d`` (metres) are joined when ``d < r_i + r_j``
-    (their coverage areas overlap) or, if ``co_channel_distance_m`` is given, when
-    ``d < co_channel_distance_m``. Nodes carry ``x``, ``y``, ``radius_m``; edges carry
-    ``distance_m``. Candidate pairs come from a k-d tree, never from all pairs.
+    Edges as in :func:`interference_pairs`. Nodes carry ``x``, ``y``, ``radius_m``;
+    edges carry ``distance_m``. (For a city's tens of thousands of sites,
+    :func:`channel_plan` does the same without building a networkx graph.)
     """
     points = _points(points_xy)
-    radii = np.asarray(radii_m, dtype=float).reshape(-1)
     ids = _ids(site_ids, len(points))
-    if radii.shape != (len(points),):
-        raise ValueError(f"{radii.size} radii for {len(points)} points")
-    if not np.all(np.isfinite(radii)) or np.any(radii < 0):
-        raise ValueError("radii_m must be finite and non-negative metres")
-    co_channel = 0.0 if co_channel_distance_m is None else float(co_channel_distance_m)
-    if not math.isfinite(co_channel) or co_channel < 0:
-        raise ValueError("co_channel_distance_m must be a non-negative number of metres")
-
+    i, j, distance = interference_pairs(points, radii_m, co_channel_distance_m)
+    radii = np.asarray(radii_m, dtype=float).reshape(-1)
     graph = nx.Graph()
     for site, (x, y), r in zip(ids, points, radii):
         graph.add_node(site, x=float(x), y=float(y), radius_m=float(r))
-    search = max(2 * float(radii.max(initial=0.0)), co_channel)
-    i, j, distance = _pairs_within(points, search)
-    keep = (distance < radii[i] + radii[j]) | (distance < co_channel)
-    for a, b, d in zip(i[keep], j[keep], distance[keep]):
-        graph.add_edge(ids[a], ids[b], distance_m=float(d))
+    graph.add_edges_from((ids[a], ids[b], {"distance_m": float(d)}) for a, b, d in zip(i, j, distance))
     return graph
 
 
@@ -136,7 +132,8 @@ class ChannelPlan:
     ``total_conflicts`` counts them. ``initial_conflicts`` is the count after DSATUR
     repaired to the available channels, before the local search; ``dsatur_colours`` is
     how many channels DSATUR alone needed (if no more than are available, a plan without
-    conflicts exists).
+    conflicts exists); ``iterations`` the tabu moves made; ``interference_edges`` the
+    graph's edges.
     """
 
     channels: tuple[int, ...]
@@ -147,6 +144,7 @@ class ChannelPlan:
     initial_conflicts: int
     dsatur_colours: int
     iterations: int
+    interference_edges: int = 0
 
 
 def count_conflicts(graph: nx.Graph, channel: Mapping[Hashable, int]) -> int:
@@ -164,59 +162,95 @@ def assign_channels(
 ) -> ChannelPlan:
     """Assign one of ``channels`` to every node, minimising same-channel edges.
 
-    1. DSATUR colouring (``networkx.greedy_color``), which may use more colours than
-       there are channels.
+    1. DSATUR colouring (the choices of ``networkx.greedy_color``), which may use more
+       colours than there are channels.
     2. Repair: nodes whose colour has no channel take, one by one, the channel fewest of
        their already-placed neighbours use (lowest channel on a tie).
-    3. Tabu search (TabuCol): repeatedly move one conflicting node to the channel that
-       lowers the conflict count most (or raises it least), forbidding the move back
-       for a while; keep the best plan seen. Stops at zero conflicts, after
-       ``max_iterations`` moves, or after ``patience`` moves without improvement.
+    3. Tabu search (TabuCol, :func:`coverage.tabucol.tabu_search`): repeatedly move one
+       conflicting node to the channel that lowers the conflict count most (or raises it
+       least), forbidding the move back for a while; keep the best plan seen. Stops at
+       zero conflicts, after ``max_iterations`` moves, or after ``patience`` moves without
+       improvement. Incremental: a move costs about its node's degree, not a scan of the graph.
 
     Nodes are processed in sorted order and ties are broken by a random generator seeded
     with ``seed``, so the result depends only on the graph (nodes, edges) and ``seed``.
     The result is never worse than step 2.
     """
+    nodes = _sorted_nodes(graph)
+    index = {node: k for k, node in enumerate(nodes)}
+    pairs = np.array([sorted((index[u], index[v])) for u, v in graph.edges if u != v], dtype=np.intp).reshape(-1, 2)
+    return _plan_on_pairs(nodes, pairs[:, 0], pairs[:, 1], channels, max_iterations, patience, seed)
+
+
+def channel_plan(
+    points_xy: object,
+    radii_m: object,
+    site_ids: Iterable[Hashable],
+    channels: Sequence[int] = CHANNELS_BY_BAND["2.4"],
+    co_channel_distance_m: float | None = None,
+    *,
+    max_iterations: int = 10_000,
+    patience: int = 2_000,
+    seed: int = 0,
+) -> ChannelPlan:
+    """``assign_channels(interference_graph(...), channels, ...)`` without networkx.
+
+    The same plan (same sorted node order, same tie-breaks), built from index arrays:
+    for a city's tens of thousands of hotspots it takes a fraction of a second.
+    """
+    points = _points(points_xy)
+    ids = _ids(site_ids, len(points))
+    i, j, _ = interference_pairs(points, radii_m, co_channel_distance_m)
+    nodes = _sorted_nodes_of(ids)
+    rank = np.empty(len(ids), dtype=np.intp)
+    position = _position(ids)
+    rank[[position[node] for node in nodes]] = np.arange(len(ids))
+    return _plan_on_pairs(nodes, rank[i], rank[j], channels, max_iterations, patience, seed)
+
+
+def _plan_on_pairs(nodes: list[Hashable], i: np.ndarray, j: np.ndarray, channels: Sequence[int],
+                   max_iterations: int, patience: int, seed: int) -> ChannelPlan:
+    """The channel plan of the graph on ``nodes`` (canonical order) with edges ``(i[k], j[k])``."""
     channel_list = tuple(channels)
     if not channel_list or len(set(channel_list)) != len(channel_list):
         raise InputError("channels must be a non-empty list of distinct channel numbers")
-    nodes = _sorted_nodes(graph)
-    index = {node: k for k, node in enumerate(nodes)}
-    canonical = nx.Graph()
-    canonical.add_nodes_from(range(len(nodes)))
-    canonical.add_edges_from(sorted(tuple(sorted((index[u], index[v]))) for u, v in graph.edges if u != v))
-
-    dsatur = dsatur_colouring(canonical)
-    dsatur_colours = max(dsatur.values(), default=-1) + 1
-    colour = _repair_to_k(canonical, dsatur, len(channel_list))
-    initial = count_conflicts(canonical, dict(enumerate(colour)))
-    colour, iterations = _tabu_search(canonical, colour, len(channel_list), max_iterations, patience, seed)
-
-    channel = {nodes[k]: channel_list[colour[k]] for k in range(len(nodes))}
-    conflicting = tuple(
-        (nodes[u], nodes[v]) for u, v in sorted(canonical.edges) if colour[u] == colour[v]
-    )
-    conflicts = dict.fromkeys(nodes, 0)
-    for u, v in conflicting:
-        conflicts[u] += 1
-        conflicts[v] += 1
+    matrix = adjacency(len(nodes), i, j)
+    result = colour_with_k(neighbour_lists(matrix), len(channel_list), max_iterations=max_iterations,
+                           patience=patience, seed=seed)
+    colour = result["colour"]
+    upper = sparse.triu(matrix, k=1, format="coo")
+    a, b = upper.row.astype(np.intp), upper.col.astype(np.intp)
+    order = np.lexsort((b, a))
+    a, b = a[order], b[order]
+    clash = colour[a] == colour[b]
+    per_node = np.bincount(np.concatenate([a[clash], b[clash]]), minlength=len(nodes))
+    palette = np.asarray(channel_list)
     return ChannelPlan(
         channels=channel_list,
-        channel=channel,
-        conflicts=conflicts,
-        conflicting_edges=conflicting,
-        total_conflicts=len(conflicting),
-        initial_conflicts=initial,
-        dsatur_colours=dsatur_colours,
-        iterations=iterations,
+        channel=dict(zip(nodes, palette[colour].tolist())) if len(nodes) else {},
+        conflicts=dict(zip(nodes, per_node.tolist())),
+        conflicting_edges=tuple((nodes[u], nodes[v]) for u, v in zip(a[clash].tolist(), b[clash].tolist())),
+        total_conflicts=int(clash.sum()),
+        initial_conflicts=result["initial"],
+        dsatur_colours=result["dsatur_colours"],
+        iterations=result["iterations"],
+        interference_edges=len(a),
     )
 
 
 def _sorted_nodes(graph: nx.Graph) -> list[Hashable]:
+    return _sorted_nodes_of(list(graph.nodes))
+
+
+def _sorted_nodes_of(ids: list[Hashable]) -> list[Hashable]:
     try:
-        return sorted(graph.nodes)
+        return sorted(ids)
     except TypeError:  # mixed id types: sort by type name, then text
-        return sorted(graph.nodes, key=lambda node: (type(node).__name__, repr(node)))
+        return sorted(ids, key=lambda node: (type(node).__name__, repr(node)))
+
+
+def _position(ids: list[Hashable]) -> dict[Hashable, int]:
+    return {site: k for k, site in enumerate(ids)}
 
 
 def dsatur_colouring(graph: nx.Graph) -> dict[Hashable, int]:
@@ -226,86 +260,13 @@ def dsatur_colouring(graph: nx.Graph) -> dict[Hashable, int]:
     neighbours (ties: highest degree, then first in the graph's node order) with the
     smallest colour its neighbours do not use. networkx rescans every node at each step
     (quadratic: 12 s for 2,000 hotspots); a heap of (saturation, degree, position) makes
-    this O((n + m) log n) with the same choices.
+    this O((n + m) log n) with the same choices (:func:`coverage.tabucol.dsatur`).
     """
     nodes = list(graph.nodes)
-    position = {node: k for k, node in enumerate(nodes)}
+    position = _position(nodes)
     neighbours = [[position[u] for u in graph[node] if u != node] for node in nodes]
-    degree = [graph.degree(node) for node in nodes]
-    colour = [-1] * len(nodes)
-    seen_colours: list[set[int]] = [set() for _ in nodes]
-    heap = [(0, -degree[v], v) for v in range(len(nodes))]
-    heapq.heapify(heap)
-    while heap:
-        minus_saturation, _, v = heapq.heappop(heap)
-        if colour[v] >= 0 or -minus_saturation != len(seen_colours[v]):
-            continue  # already coloured, or a stale entry superseded by a newer one
-        taken = seen_colours[v]
-        colour[v] = next(c for c in range(len(taken) + 1) if c not in taken)
-        for u in neighbours[v]:
-            if colour[u] < 0 and colour[v] not in seen_colours[u]:
-                seen_colours[u].add(colour[v])
-                heapq.heappush(heap, (-len(seen_colours[u]), -degree[u], u))
+    colour = dsatur(neighbours, [graph.degree(node) for node in nodes])
     return {node: colour[k] for k, node in enumerate(nodes)}
-
-
-def _repair_to_k(graph: nx.Graph, dsatur: Mapping[int, int], k: int) -> np.ndarray:
-    """Colours below ``k`` kept; each other node takes its least-used channel among placed neighbours."""
-    colour = np.array([dsatur[node] for node in range(graph.number_of_nodes())], dtype=np.intp)
-    for node in sorted(np.flatnonzero(colour >= k), key=lambda n: (colour[n], n)):
-        used = np.zeros(k, dtype=np.intp)
-        for neighbour in graph[node]:
-            if colour[neighbour] < k:
-                used[colour[neighbour]] += 1
-        colour[node] = int(np.argmin(used))  # first minimum: lowest channel on a tie
-    return colour
-
-
-def _tabu_search(
-    graph: nx.Graph, colour: np.ndarray, k: int, max_iterations: int, patience: int, seed: int
-) -> tuple[np.ndarray, int]:
-    """TabuCol local search from ``colour``; returns the best colouring seen and the moves made."""
-    n = len(colour)
-    if n == 0 or k < 2 or graph.number_of_edges() == 0:
-        return colour, 0
-    adjacency = nx.to_scipy_sparse_array(graph, nodelist=range(n), weight=None, format="csr")
-    neighbours = [adjacency.indices[adjacency.indptr[v] : adjacency.indptr[v + 1]] for v in range(n)]
-    rng = np.random.default_rng(seed)
-
-    colour = colour.copy()
-    rows = np.arange(n)
-    # same[v, c]: how many neighbours of v have colour c
-    same = np.asarray((adjacency @ sparse.csr_array((np.ones(n), (rows, colour)), shape=(n, k))).todense(), dtype=np.intp)
-    total = int(same[rows, colour].sum()) // 2
-    best, best_colour = total, colour.copy()
-    tabu_until = np.zeros((n, k), dtype=np.int64)
-    since_best = 0
-    iteration = 0
-    while iteration < max_iterations and best > 0 and since_best < patience:
-        conflicted = np.flatnonzero(same[rows, colour] > 0)
-        own = same[conflicted, colour[conflicted]]
-        delta = same[conflicted] - own[:, None]
-        allowed = (tabu_until[conflicted] <= iteration) | (total + delta < best)
-        allowed[np.arange(len(conflicted)), colour[conflicted]] = False
-        if not allowed.any():  # every move is tabu: ignore the tabu list for this step
-            allowed = np.ones_like(allowed)
-            allowed[np.arange(len(conflicted)), colour[conflicted]] = False
-        score = np.where(allowed, delta, np.iinfo(np.intp).max)
-        candidates = np.flatnonzero(score == score.min())  # row-major: node order, then channel
-        row, new = divmod(int(candidates[rng.integers(len(candidates))]), k)
-        node, old = int(conflicted[row]), int(colour[conflicted[row]])
-
-        colour[node] = new
-        same[neighbours[node], old] -= 1
-        same[neighbours[node], new] += 1
-        total += int(delta[row, new])
-        tabu_until[node, old] = iteration + 1 + int(0.6 * len(conflicted)) + int(rng.integers(10))
-        iteration += 1
-        if total < best:
-            best, best_colour, since_best = total, colour.copy(), 0
-        else:
-            since_best += 1
-    return best_colour, iteration
 
 
 # --- backhaul -----------------------------------------------------------------------------
@@ -327,22 +288,40 @@ class MeshComponent:
         return bool(self.gateways)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BackhaulReport:
     """How each site reaches the wired network.
 
-    ``graph`` is the mesh (edges: sites within mesh range, with ``distance_m``; nodes:
-    ``wired`` flag). ``hops`` maps every site with a path to a wired site to the number
-    of mesh hops to the nearest one (0 for wired sites); ``gateway`` maps it to that
-    wired site. ``orphans`` are the wireless sites with no path to any wired site.
-    ``components`` are the connected groups, largest first.
+    ``site_ids`` and ``wired`` (bool array) are the sites in input order; ``links`` is
+    the mesh as index pairs ``(i, j, distance_m)`` (i < j, sorted: sites within mesh
+    range) and ``mesh`` its symmetric CSR adjacency; ``graph`` builds the same as a
+    networkx graph on first use (nodes: ``wired`` flag; edges: ``distance_m``).
+    ``hop_count`` holds each site's hops to the nearest wired site (-1: none) and
+    ``hops`` maps every site with a path to a wired site to that number (0 for wired
+    sites); ``gateway`` maps it to that wired site. ``orphans`` are the wireless sites
+    with no path to any wired site. ``components`` are the connected groups, largest first.
     """
 
-    graph: nx.Graph
+    site_ids: tuple[Hashable, ...]
+    wired: np.ndarray
+    links: tuple[np.ndarray, np.ndarray, np.ndarray]
+    mesh: sparse.csr_array
+    hop_count: np.ndarray
     hops: dict[Hashable, int]
     gateway: dict[Hashable, Hashable]
     orphans: tuple[Hashable, ...]
     components: tuple[MeshComponent, ...]
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The mesh as a networkx graph (nodes in input order, edges in sorted pair order)."""
+        graph = nx.Graph()
+        graph.add_nodes_from((site, {"wired": bool(flag)}) for site, flag in zip(self.site_ids, self.wired))
+        i, j, distance = self.links
+        ids = self.site_ids
+        graph.add_edges_from((ids[a], ids[b], {"distance_m": d}) for a, b, d in
+                             zip(i.tolist(), j.tolist(), distance.tolist()))
+        return graph
 
     @property
     def n_components(self) -> int:
@@ -351,7 +330,7 @@ class BackhaulReport:
     @property
     def max_hops(self) -> int:
         """The longest hop count to a gateway (0 when no site needs a hop)."""
-        return max(self.hops.values(), default=0)
+        return int(self.hop_count.max(initial=0))
 
 
 def backhaul(points_xy: object, site_ids: Iterable[Hashable], wired: object, mesh_range_m: float) -> BackhaulReport:
@@ -359,7 +338,10 @@ def backhaul(points_xy: object, site_ids: Iterable[Hashable], wired: object, mes
 
     Two sites are linked when they are at most ``mesh_range_m`` metres apart (pairs
     from a k-d tree). ``wired`` is a boolean per site (fibre available). Hop counts come
-    from one breadth-first search from all wired sites at once.
+    from one breadth-first search from all wired sites at once (wired sites in input
+    order, a site's gateway the one whose search reached it first), on index arrays and
+    ``scipy.sparse.csgraph``: the answer of ``networkx.multi_source_dijkstra`` on the
+    same graph, in a fraction of the time.
     """
     points = _points(points_xy)
     ids = _ids(site_ids, len(points))
@@ -369,31 +351,20 @@ def backhaul(points_xy: object, site_ids: Iterable[Hashable], wired: object, mes
     if not (math.isfinite(mesh_range_m) and mesh_range_m >= 0):
         raise InputError(f"mesh_range_m must be a non-negative number of metres, not {mesh_range_m!r}")
 
-    graph = nx.Graph()
-    for site, flag in zip(ids, is_wired):
-        graph.add_node(site, wired=bool(flag))
-    i, j, distance = _pairs_within(points, mesh_range_m)
-    for a, b, d in zip(i, j, distance):
-        graph.add_edge(ids[a], ids[b], distance_m=float(d))
-
-    gateways = [site for site, flag in zip(ids, is_wired) if flag]
-    hops: dict[Hashable, int] = {}
-    gateway: dict[Hashable, Hashable] = {}
-    if gateways:
-        _, paths = nx.multi_source_dijkstra(graph, gateways, weight=lambda u, v, data: 1)
-        for site in ids:  # in input order, so the dicts are too
-            if site in paths:
-                hops[site] = len(paths[site]) - 1
-                gateway[site] = paths[site][0]
-    orphans = tuple(site for site in ids if site not in hops)
-
-    position = {site: k for k, site in enumerate(ids)}
-    components = []
-    for members in nx.connected_components(graph):
-        ordered = tuple(sorted(members, key=position.__getitem__))
-        components.append(MeshComponent(ordered, tuple(s for s in ordered if graph.nodes[s]["wired"])))
-    components.sort(key=lambda c: (-c.size, position[c.sites[0]]))
-    return BackhaulReport(graph=graph, hops=hops, gateway=gateway, orphans=orphans, components=tuple(components))
+    i, j, distance = pairs_within(points, mesh_range_m)
+    mesh = adjacency(len(ids), i, j)
+    hop_count, origin = bfs(mesh, np.flatnonzero(is_wired))
+    reached = np.flatnonzero(hop_count >= 0)  # in input order, so the dicts are too
+    hops = dict(zip([ids[k] for k in reached], hop_count[reached].tolist()))
+    gateway = dict(zip([ids[k] for k in reached], [ids[g] for g in origin[reached].tolist()]))
+    orphans = tuple(ids[k] for k in np.flatnonzero(hop_count < 0).tolist())
+    groups = tuple(
+        MeshComponent(tuple(ids[k] for k in members.tolist()),
+                      tuple(ids[k] for k in members[is_wired[members]].tolist()))
+        for members in components(mesh)
+    )
+    return BackhaulReport(site_ids=tuple(ids), wired=is_wired.copy(), links=(i, j, distance), mesh=mesh,
+                          hop_count=hop_count, hops=hops, gateway=gateway, orphans=orphans, components=groups)
 
 
 # --- capacity -----------------------------------------------------------------------------
