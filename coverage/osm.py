@@ -231,7 +231,7 @@ def cached_fetch(fetch: Fetch, cache_dir: str | os.PathLike, progress: Progress 
         answer = fetch(query)
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, json.dumps(answer, ensure_ascii=False))
+            write_text(path, json.dumps(answer, ensure_ascii=False))
         except OSError as exc:
             log.warning("could not cache the Overpass answer in %s: %s", cache_dir, exc.strerror)
         return answer
@@ -645,10 +645,6 @@ def _check_timeout(timeout_s) -> int:
 def _looks_like_file(place) -> bool:
     path = Path(place)
     return path.suffix.lower() in VECTOR_SUFFIXES and path.exists()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    write_text(path, text)
 
 
 def _report(progress: Progress | None, message: str) -> None:
