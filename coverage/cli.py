@@ -264,7 +264,7 @@ def run_map(args: argparse.Namespace) -> int:
 
 def run_whatif(args: argparse.Namespace) -> int:
     from .compare import diff_plans
-    from .whatif import load_plan
+    from .planning import load_plan
 
     from .planfolder import DIFF
 

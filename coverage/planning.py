@@ -401,6 +401,11 @@ def plan(scenario: Scenario) -> Plan:
     return result
 
 
+def load_plan(folder) -> Plan:
+    """A saved plan folder as a :class:`Plan`, ready for what-if runs (see :meth:`Plan.from_folder`)."""
+    return Plan.from_folder(folder)
+
+
 def weight_column(scenario: Scenario) -> str:
     """The cells column the target is measured in."""
     return "population" if scenario.metric == "population" else "area_m2"
