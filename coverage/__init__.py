@@ -14,8 +14,6 @@ start-up, its ``--help`` and its argument errors) does not wait for geopandas.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
@@ -24,7 +22,7 @@ _EXPORTS = {
     "Budget": "scenario", "Category": "scenario", "Equity": "scenario", "Gapfill": "scenario",
     "LayerSource": "scenario", "Network": "scenario", "Rollout": "scenario", "Scenario": "scenario",
     "SiteLayer": "scenario", "Solver": "scenario", "load_scenario": "scenario", "save_scenario": "scenario",
-    "load_plan": "whatif", "solve_cover": "solver",
+    "load_plan": "planning", "solve_cover": "solver",
 }
 
 __all__ = [
@@ -47,25 +45,11 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-class _Package(types.ModuleType):
-    """``coverage.solve`` is also the name of a submodule: the package attribute stays the
-    function (as with the former eager imports) even after the submodule is imported."""
-
-    def __getattribute__(self, name: str) -> Any:
-        if name == "solve":
-            return importlib.import_module(".planning", __name__).solve
-        return super().__getattribute__(name)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import InputError
-    from .planning import Plan, Problem, plan, prepare, solve
+    from .planning import Plan, Problem, load_plan, plan, prepare, solve
     from .scenario import (
         Budget, Category, Equity, Gapfill, LayerSource, Network, Rollout, Scenario, SiteLayer, Solver, load_scenario,
         save_scenario,
     )
     from .solver import solve_cover
-    from .whatif import load_plan

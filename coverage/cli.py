@@ -224,24 +224,6 @@ def _folder_out(out: Path, inputs=()) -> Path:
     return check_output_folder(out, inputs)
 
 
-def _refuse_unsupported(options: dict) -> None:
-    """Map options set on the command line that this build's map cannot honour yet."""
-    flags = {"lang": "--lang", "basemap": "--basemap", "tianditu_key": "--tianditu-key"}
-    given = [flag for key, flag in flags.items() if options.get(key) is not None]
-    if given:
-        raise InputError(f"{', '.join(given)}: this build's map does not support it yet; leave it out")
-
-
-def _render(func, *args, options: dict):
-    """Call a map renderer with the map options (older renderers take only ``offline``)."""
-    import inspect
-
-    if "lang" in inspect.signature(func).parameters:
-        return func(*args, **options)
-    _refuse_unsupported({**options, "tianditu_key": None} if options["basemap"] is None else options)
-    return func(*args, offline=options["offline"])
-
-
 def _write_plan(result, out: Path, args: argparse.Namespace, extra: dict | None = None) -> None:
     """``Plan.write`` with the map options, --no-map and --no-bom."""
     result.write(out, map=not args.no_map, map_options=map_options(args), bom=not args.no_bom, extra=extra)
@@ -275,14 +257,14 @@ def run_plan(args: argparse.Namespace) -> int:
 def run_map(args: argparse.Namespace) -> int:
     from .maps import render_map
 
-    path = _render(render_map, args.plan_dir, args.out, options=map_options(args))
+    path = render_map(args.plan_dir, args.out, **map_options(args))
     print(f"Map written to {path}")
     return 0
 
 
 def run_whatif(args: argparse.Namespace) -> int:
     from .compare import diff_plans
-    from .whatif import load_plan
+    from .planning import load_plan
 
     from .planfolder import DIFF
 
@@ -328,7 +310,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
         with replacing_folder(out, inputs) as tmp:
             (tmp / DIFF).write_text(json_text(diff.to_dict()), encoding="utf-8")
-            _render(render_compare_map, args.before, args.after, tmp / COMPARE_MAP, options=map_options(args))
+            render_compare_map(args.before, args.after, tmp / COMPARE_MAP, **map_options(args))
         print(f"\nDiff and map in {out}/ ({COMPARE_MAP})")
     return 0
 

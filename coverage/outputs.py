@@ -117,7 +117,7 @@ def districts_layer(plan: Plan) -> gpd.GeoDataFrame:
     table = analyse.district_table(plan).set_index("name")
     column = plan.scenario.district_name_column
     districts = plan.districts.dissolve(by=column, sort=True).reset_index().rename(columns={column: "name"})
-    districts = districts[["name", "geometry"]]
+    districts = districts[["name", *(["name_zh"] if "name_zh" in districts.columns else []), "geometry"]]
     stats = table.reindex(districts["name"])
     for key in ("population", "area_m2", "coverage", "coverage_population", "coverage_area", "n_sites"):
         districts[key] = stats[key].to_numpy()

@@ -477,15 +477,30 @@ class PlanFolder:
         return load_scenario(self.file(SCENARIO))
 
 
-def same_grid(a, b) -> bool:
-    """Whether two plans (anything with ``summary`` and ``cells``/``cell_table``) share a demand grid."""
-    keys = ("cell_size_m", "crs_metric", "n_cells")
-    if not all(a.summary.get(k) == b.summary.get(k) for k in keys):
-        return False
+#: Summary keys two plans must share to lie on one demand grid.
+GRID_KEYS = ("cell_size_m", "crs_metric", "n_cells")
+
+
+def grid_difference(a, b) -> str | None:
+    """None when two plans (anything with ``summary`` and ``cells``/``cell_table``) share a
+    demand grid; otherwise why not, in plain words."""
+    for key in GRID_KEYS:
+        va, vb = a.summary.get(key), b.summary.get(key)
+        if va is None or vb is None or va != vb:
+            return f"their demand grids differ ({key}: {va} vs {vb})"
     cells_a, cells_b = _cells_of(a), _cells_of(b)
-    if cells_a is None or cells_b is None:
-        return False
-    return np.array_equal(cells_a["cell_id"].to_numpy(), cells_b["cell_id"].to_numpy())
+    if cells_a is None or cells_b is None or "covered" not in cells_a or "covered" not in cells_b:
+        return "a plan has no demand cells with a 'covered' column"
+    if len(cells_a) != len(cells_b):
+        return f"their demand grids differ ({len(cells_a):,} vs {len(cells_b):,} cells)"
+    if not np.array_equal(cells_a["cell_id"].to_numpy(), cells_b["cell_id"].to_numpy()):
+        return "their demand cells are numbered differently"
+    return None
+
+
+def same_grid(a, b) -> bool:
+    """Whether two plans share a demand grid (see :func:`grid_difference`)."""
+    return grid_difference(a, b) is None
 
 
 def _cells_of(view):

@@ -37,6 +37,9 @@ from .solver.run import improve_and_bound, run_greedy
 
 log = logging.getLogger(__name__)
 
+#: A districts layer's optional column of Chinese names, carried to the outputs and the map.
+ZH_NAME_COLUMN = "name_zh"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -401,6 +404,11 @@ def plan(scenario: Scenario) -> Plan:
     return result
 
 
+def load_plan(folder) -> Plan:
+    """A saved plan folder as a :class:`Plan`, ready for what-if runs (see :meth:`Plan.from_folder`)."""
+    return Plan.from_folder(folder)
+
+
 def weight_column(scenario: Scenario) -> str:
     """The cells column the target is measured in."""
     return "population" if scenario.metric == "population" else "area_m2"
@@ -411,7 +419,8 @@ def _read_districts(scenario: Scenario) -> gpd.GeoDataFrame | None:
         return None
     column = scenario.district_name_column
     districts = read_polygons(scenario.districts, "districts", (column,))
-    return districts[[column, districts.geometry.name]]
+    chinese = [ZH_NAME_COLUMN] if ZH_NAME_COLUMN in districts.columns and column != ZH_NAME_COLUMN else []
+    return districts[[column, *chinese, districts.geometry.name]]
 
 
 def _read_population(scenario: Scenario) -> gpd.GeoDataFrame | None:

@@ -8,6 +8,7 @@ evaluation takes milliseconds once the base plan exists.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -34,8 +35,6 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = N
 
     ``crs`` declares the coordinates of added sites and layers (see :meth:`Plan.evaluate`).
     """
-    from .planning import Plan
-
     add = _as_list(add)
     remove = [remove] if isinstance(remove, str) else [str(s) for s in (remove or [])]
     ids = [a for a in add if isinstance(a, str)]
@@ -60,8 +59,10 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = N
     solution = evaluate_order(problem.matrix, kept + add_rows.tolist(), n_preselected=n_pre)
     allowed = np.concatenate([plan.allowed, np.ones(len(new), dtype=bool)])
     layers = tuple(a for a in add if isinstance(a, Path))  # inputs of the what-if: never overwritten by its outputs
-    return Plan(problem=problem, scenario=plan.scenario, solution=solution, allowed=allowed, kind="what-if",
-                inputs=tuple(getattr(plan, "inputs", ())) + layers)
+    # A new Plan of the same class, with nothing carried over but the scenario and the inputs.
+    return dataclasses.replace(plan, problem=problem, solution=solution, allowed=allowed, kind="what-if",
+                               inputs=tuple(getattr(plan, "inputs", ())) + layers, runtime_s=0.0,
+                               quality=type(plan.quality)(), _cache={})
 
 
 def _as_list(value) -> list:
@@ -179,10 +180,3 @@ def _from_layer(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
         "name": gdf["name"] if "name" in gdf.columns else None,
         "category": gdf["category"].astype(str),
     }, geometry=gdf.geometry.to_numpy(), crs=WGS84)
-
-
-def load_plan(folder) -> Plan:
-    """Rebuild a Plan from a plan folder (see :meth:`coverage.planning.Plan.from_folder`)."""
-    from .planning import Plan
-
-    return Plan.from_folder(folder)

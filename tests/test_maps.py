@@ -142,7 +142,7 @@ def test_coverage_curve_svg():
 def test_map_written_atomically_to_default_path(plan_dir):
     out = render_map(plan_dir)
     assert out == plan_dir / "map.html" and out.stat().st_size > 0
-    assert not list(plan_dir.glob(".map-*"))
+    assert not list(plan_dir.glob(".hotspots-*"))
 
 
 def test_missing_plan_folder_is_a_clear_error(tmp_path):
@@ -154,7 +154,7 @@ def test_missing_plan_folder_is_a_clear_error(tmp_path):
         render_map(tmp_path / "nope")
     (tmp_path / "summary.json").write_text("{}")
     (tmp_path / "plan.gpkg").write_text("not a geopackage")
-    with pytest.raises(InputError, match="selected_sites"):
+    with pytest.raises(InputError, match="plan.gpkg"):
         render_map(tmp_path)
 
 

@@ -24,13 +24,11 @@ import shapely
 
 import coverage
 from coverage.errors import InputError
-from coverage.osm import (
-    ATTRIBUTION,
-    SITE_COLUMNS,
+from coverage.osm import ATTRIBUTION, SITE_COLUMNS, import_osm
+from coverage.overpass import (
     boundary_candidates_query,
     cached_fetch,
     features_query,
-    import_osm,
     overpass_fetch,
     parse_features,
     query_hash,
@@ -388,7 +386,7 @@ class Collect(logging.Handler):
 def test_progress_is_reported_and_logged(tmp_path):
     messages = []
     handler = Collect()
-    logger = logging.getLogger("coverage.osm")
+    logger = logging.getLogger("coverage")
     old_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

@@ -164,7 +164,7 @@ def test_cli_whatif_compare_sweep(toy_scenario, tmp_path, capsys):
     # a what-if of a what-if: the added site is rebuilt from the folder
     again = tmp_path / "again"
     assert run(capsys, "whatif", whatif, "--remove", new_id, "--out", again, "--no-map")[0] == 0
-    from coverage.whatif import load_plan
+    from coverage.planning import load_plan
 
     expected = load_plan(base).evaluate(remove=[first_new])  # what-if of what-if = base minus first_new
     assert json.loads((again / "summary.json").read_text())["coverage"] == pytest.approx(expected.coverage, abs=1e-12)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..planfolder import grid_difference
 from .basemaps import check_tianditu_key, resolve_basemap
 from .data import PlanData, load_plan
 from .geometry import (cell_arrays, class_index, dissolve_cells, district_tolerance, extent,
@@ -24,10 +25,8 @@ from .palette import (CHANGE_BREAKS_PP, CHANGE_COLOURS, CHANGE_LABELS, GAIN_COLO
                       KEPT_COLOUR, LOSS_COLOUR, NEUTRAL_COLOUR)
 from .tables import bools, col, metric_name, site_keys, site_names, site_table
 
-__all__ = ["render_compare_map", "build_compare_html", "GRID_KEYS"]
+__all__ = ["render_compare_map", "build_compare_html"]
 
-#: Two plans share a demand grid when these summary.json keys agree (and the cells do).
-GRID_KEYS = ("cell_size_m", "crs_metric", "n_cells")
 #: Added / removed sites named in the panel (all are on the map).
 LISTED_CHANGES = 40
 
@@ -53,22 +52,6 @@ def _plan_label(plan: PlanData, folder) -> str:
     name = Path(folder).resolve().name
     scenario = plan.summary.get("scenario")
     return f"{scenario} ({name})" if scenario and str(scenario) != name else name
-
-
-def same_grid(a: PlanData, b: PlanData) -> str | None:
-    """None when the two plans' demand cells line up; otherwise why not (plain text)."""
-    for key in GRID_KEYS:
-        va, vb = a.summary.get(key), b.summary.get(key)
-        if va is None or vb is None or va != vb:
-            return f"their demand grids differ ({key}: {va} vs {vb})"
-    if a.cells is None or b.cells is None or "covered" not in a.cells or "covered" not in b.cells:
-        return "a plan has no demand cells with a 'covered' column"
-    if len(a.cells) != len(b.cells):
-        return f"their demand grids differ ({len(a.cells):,} vs {len(b.cells):,} cells)"
-    if "cell_id" in a.cells and "cell_id" in b.cells and not np.array_equal(
-            a.cells["cell_id"].to_numpy(), b.cells["cell_id"].to_numpy()):
-        return "their demand cells are numbered differently"
-    return None
 
 
 def _district_figures(plan: PlanData, metric: str) -> dict[str, dict]:
@@ -121,7 +104,7 @@ def _district_layer(a: PlanData, b: PlanData, w: dict, f: Fmt) -> dict | None:
 
 def _cell_layers(a: PlanData, b: PlanData, w: dict, f: Fmt) -> tuple[list, dict | None, list]:
     """Gained / lost coverage layers, their figures, and the changed pieces (for the view)."""
-    if same_grid(a, b) is not None:
+    if grid_difference(a, b) is not None:
         return [], None, []
     cell_m = Fmt.num(b.summary.get("cell_size_m")) or 100.0
     was, now = bools(a.cells["covered"]), bools(b.cells["covered"])
@@ -209,7 +192,7 @@ def _summary(a, b, labels, groups, info, w, f, base) -> dict:
                                                         pop=f.int(c["population"]),
                                                         area=f.km2(c["area_m2"])))
     else:
-        notes.append(w["grid_differs"].format(why=same_grid(a, b)))
+        notes.append(w["grid_differs"].format(why=grid_difference(a, b)))
     ma, mb = metric_name(a.summary), metric_name(b.summary)
     if ma != mb:
         notes.append(w["metrics_differ"].format(a=w[ma], b=w[mb]))

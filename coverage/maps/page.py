@@ -94,22 +94,12 @@ def assemble_page(*, title: str, lang: str, words: dict, scenario: str | None,
 
 
 def write_atomic(out: Path, page: str) -> Path:
-    """Write ``page`` to ``out`` through a temporary file and ``os.replace``."""
+    """Write ``page`` to ``out`` atomically, creating its folder (the plan folder's writer)."""
+    from ..planfolder import write_text
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".html.tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return out
+    return write_text(out, page)
 
 
 _FETCH_PATTERNS = [
