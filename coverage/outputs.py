@@ -32,6 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
+#: ``source`` of the generated gap-fill candidates (coverage.gapfill).
+GENERATED_SOURCE = "generated"
+
 SELECTED_COLUMNS = [
     "site_id", "name", "category", "source", "existing", "forced", "district", "radius_m", "cost", "rank",
     "marginal_gain", "marginal_population", "marginal_area_m2", "cumulative_coverage",
@@ -96,7 +99,7 @@ def write_geopackage(plan: Plan, path: Path) -> None:
     if "population" not in cells.columns:
         cells["population"] = np.nan
     _write_layer(cells[["cell_id", "district", "population", "area_m2", "covered", "reachable", "geometry"]],
-                 path, CELLS_LAYER)
+                 path, CELLS_LAYER, spatial_index=False)
     _write_layer(districts_layer(plan), path, DISTRICTS_LAYER)
     _write_layer(plan.study_area[[plan.study_area.geometry.name]], path, STUDY_AREA_LAYER)
     categories = plan.scenario.categories
@@ -104,12 +107,19 @@ def write_geopackage(plan: Plan, path: Path) -> None:
 
 
 def candidates_table(plan: Plan) -> gpd.GeoDataFrame:
-    """Every candidate with its status: selected, not_selected or forbidden."""
+    """Every candidate with its status: selected, not_selected or forbidden.
+
+    Generated gap-fill candidates (``source = "generated"``) are listed only when
+    selected: the others are the ``[gapfill]`` lattice, rebuilt from the scenario by
+    the same deterministic rule, and on a city there are hundreds of thousands of them
+    (docs/outputs.md).
+    """
     sites = plan.sites
     status = np.where(sites["site_id"].isin(plan.scenario.forbidden), "forbidden", "not_selected").astype(object)
     status[plan.solution.order] = "selected"
     columns = ["site_id", "name", "category", "source", "existing", "radius_m", "cost"]
-    return sites[columns + [sites.geometry.name]].assign(status=status)
+    keep = (sites["source"].to_numpy() != GENERATED_SOURCE) | (status == "selected")
+    return sites.loc[keep, columns + [sites.geometry.name]].assign(status=status[keep])
 
 
 def districts_layer(plan: Plan) -> gpd.GeoDataFrame:
@@ -139,5 +149,8 @@ def write_sites_csv(plan: Plan, path: Path, bom: bool = True) -> None:
     Path(path).write_bytes(text.encode("utf-8-sig" if bom else "utf-8"))
 
 
-def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
-    gdf.to_crs(WGS84).to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
+def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, spatial_index: bool = True) -> None:
+    """One layer of plan.gpkg in WGS84; ``spatial_index=False`` leaves out the R-tree
+    (demand_cells: 15 MB of a city's 220,000 cells; QGIS draws the layer without it)."""
+    options = {} if spatial_index else {"layer_options": {"SPATIAL_INDEX": "NO"}}
+    gdf.to_crs(WGS84).to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True, **options)
