@@ -29,7 +29,7 @@ from scipy import sparse
 
 from .errors import InputError
 from .graphs import adjacency, bfs, components, pairs_within
-from .tabucol import colour_with_k, dsatur, neighbour_lists
+from .tabucol import colour_with_k, dsatur
 
 #: Non-overlapping 20 MHz channels per band (China). 5150–5350 MHz is indoor only.
 CHANNELS_BY_BAND: dict[str, tuple[int, ...]] = {
@@ -215,7 +215,7 @@ def _plan_on_pairs(nodes: list[Hashable], i: np.ndarray, j: np.ndarray, channels
     if not channel_list or len(set(channel_list)) != len(channel_list):
         raise InputError("channels must be a non-empty list of distinct channel numbers")
     matrix = adjacency(len(nodes), i, j)
-    result = colour_with_k(neighbour_lists(matrix), len(channel_list), max_iterations=max_iterations,
+    result = colour_with_k(matrix, len(channel_list), max_iterations=max_iterations,
                            patience=patience, seed=seed)
     colour = result["colour"]
     upper = sparse.triu(matrix, k=1, format="coo")

@@ -21,10 +21,12 @@ from .engineering import SITE_COLUMNS
 from .gpkgstyles import add_styles
 from .layers import WGS84
 from .planfolder import (
-    CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, OUTPUT_NAMES, SCENARIO, SELECTED_LAYER, SITES_CSV,
+    CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, OUTPUT_NAMES, PROBLEM_DIR, SCENARIO, SELECTED_LAYER,
+    SITES_CSV,
     STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, csv_text,
 )
 from .progress import stage
+from .savedproblem import write_problem
 from .scenario import save_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,11 +66,12 @@ def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None =
             write_geopackage(plan, tmp / GEOPACKAGE)
             write_sites_csv(plan, tmp / SITES_CSV, bom=bom)
             save_scenario(plan.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
+            write_problem(plan.problem, tmp, tmp / SCENARIO)
             for name, content in (extra or {}).items():
                 data = content if isinstance(content, bytes) else (
                     content if isinstance(content, str) else json_text(content)).encode("utf-8")
                 (tmp / name).write_bytes(data)
-            st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}"
+            st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}, {PROBLEM_DIR}/"
         if map:
             from .maps import render_map
 

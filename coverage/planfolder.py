@@ -55,7 +55,20 @@ DISTRICTS_LAYER = "districts"
 STUDY_AREA_LAYER = "study_area"
 LAYERS = (SELECTED_LAYER, CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, STUDY_AREA_LAYER)
 
-PLAN_FILES = (SUMMARY, GEOPACKAGE, SITES_CSV, SCENARIO, MAP)
+#: The problem a plan was solved on, for what-if runs without prepare() (coverage.savedproblem):
+#: a subfolder of the plan folder and the files in it.
+PROBLEM_DIR = "problem"
+PROBLEM_MATRIX = "matrix.npz"
+PROBLEM_DEMAND = "demand.parquet"
+PROBLEM_GRID = "grid.parquet"
+PROBLEM_SITES = "sites.parquet"
+PROBLEM_STUDY_AREA = "study_area.parquet"
+PROBLEM_DISTRICTS = "districts.parquet"
+PROBLEM_MANIFEST = "problem.json"
+PROBLEM_FILES = (PROBLEM_MATRIX, PROBLEM_DEMAND, PROBLEM_GRID, PROBLEM_SITES, PROBLEM_STUDY_AREA, PROBLEM_DISTRICTS,
+                 PROBLEM_MANIFEST)
+
+PLAN_FILES = (SUMMARY, GEOPACKAGE, SITES_CSV, SCENARIO, MAP, PROBLEM_DIR)
 #: Every name the tool writes into an output folder (plan, what-if, compare, sweep).
 OUTPUT_NAMES = frozenset(PLAN_FILES + (DIFF, COMPARE_MAP, SWEEP_CSV, SWEEP_SVG))
 #: A folder holding one of these (and only OUTPUT_NAMES) is a previous output of the tool.

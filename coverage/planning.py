@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 
 import geopandas as gpd
@@ -244,19 +244,22 @@ class Plan:
     def from_folder(cls, folder) -> Plan:
         """Rebuild a Plan from a folder written by ``hotspots plan`` (or ``whatif``).
 
-        The folder's scenario.toml is prepared again (same inputs give the same demand and
-        matrix) and its selected sites are taken in rank order, what-if sites included.
-        Logs a warning when the coverage no longer matches the saved summary, i.e. when
-        the input layers changed since the plan was made.
+        The problem the plan was solved on is read back from the folder's ``problem/``
+        (:mod:`coverage.savedproblem`: matrix, demand units, candidates; no layer is read);
+        an older folder, or one whose scenario.toml was edited, is prepared again from
+        its scenario.toml. Its selected sites are taken in rank order, what-if sites
+        included. A layer changed since the plan was made is refused (InputError); after
+        a fresh prepare, a coverage that no longer matches the summary is logged.
         """
         from .planfolder import SCENARIO, SITES_CSV, SUMMARY, PlanFolder
         from .solver import evaluate_order
         from .whatif import NEW_SOURCE, new_sites_table
 
         saved = PlanFolder(folder, require=(SCENARIO, SUMMARY, SITES_CSV))
-        problem = prepare(saved.scenario)
         selected = saved.sites_table
-        added = selected[selected["source"] == NEW_SOURCE]
+        problem = saved_problem(saved.path, saved.scenario)
+        added = selected[selected["source"] == NEW_SOURCE] if problem is None else selected.iloc[:0]
+        problem = prepare(saved.scenario) if problem is None else problem
         if len(added):
             records = added[["site_id", "name", "lon", "lat", "category"]].to_dict(orient="records")
             problem = problem.with_new_sites(new_sites_table(problem, records))
@@ -301,6 +304,18 @@ class Plan:
         from .compare import diff_plans
 
         return diff_plans(self, other)
+
+
+def saved_problem(folder, scenario: Scenario) -> Problem | None:
+    """The problem saved in a plan folder's ``problem/`` for ``scenario`` (None: none saved,
+    or saved for another scenario.toml); see :func:`coverage.savedproblem.read_problem`."""
+    from .savedproblem import read_problem
+
+    parts = read_problem(folder, scenario)
+    if parts is None:
+        return None
+    known = {f.name for f in fields(Problem)}
+    return Problem(scenario=scenario, **{k: v for k, v in parts.items() if k in known and v is not None})
 
 
 def prepare(scenario: Scenario) -> Problem:

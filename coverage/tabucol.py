@@ -81,6 +81,23 @@ def count_conflicts(neighbours: list[list[int]], colour: list[int]) -> int:
     return sum(1 for v, row in enumerate(neighbours) for u in row if u > v and colour[u] == colour[v])
 
 
+def colour_counts(neighbours: list[list[int]], colour: list[int], k: int) -> list[list[int]]:
+    """``counts[v][c]``: how many neighbours of ``v`` have colour ``c``."""
+    counts = [[0] * k for _ in colour]
+    for v, row in enumerate(neighbours):
+        mine = counts[v]
+        for u in row:
+            mine[colour[u]] += 1
+    return counts
+
+
+def sparse_colour_counts(matrix: sparse.csr_array, colour: np.ndarray, k: int) -> np.ndarray:
+    """:func:`colour_counts` of a CSR adjacency matrix, as an (n, k) array (vectorised)."""
+    n = matrix.shape[0]
+    onehot = sparse.csr_array((np.ones(n), (np.arange(n), colour)), shape=(n, k))
+    return np.asarray((matrix.astype(np.int64) @ onehot).todense(), dtype=np.int64).reshape(n, k)
+
+
 class _Moves:
     """The tabu search's state: colours, neighbour colour counts and heaps of moves.
 
@@ -89,23 +106,22 @@ class _Moves:
     c, version of v); an entry whose version is not ``version[v]`` is stale and skipped.
     """
 
-    def __init__(self, neighbours: list[list[int]], colour: list[int], k: int, rng: random.Random):
+    def __init__(self, neighbours: list[list[int]], colour: list[int], k: int, rng: random.Random,
+                 same: list[list[int]] | None = None):
         self.neighbours, self.colour, self.k, self.rng = neighbours, colour, k, rng
         n = len(colour)
-        self.same = [[0] * k for _ in range(n)]
-        for v, row in enumerate(neighbours):
-            counts = self.same[v]
-            for u in row:
-                counts[colour[u]] += 1
-        self.total = sum(self.same[v][colour[v]] for v in range(n)) // 2
-        self.n_conflicted = sum(1 for v in range(n) if self.same[v][colour[v]] > 0)
+        self.same = colour_counts(neighbours, colour, k) if same is None else same
+        own = [self.same[v][colour[v]] for v in range(n)]
+        self.total = sum(own) // 2
+        self.n_conflicted = sum(1 for count in own if count > 0)
         self.version = [0] * n
         self.tabu_until: dict[tuple[int, int], int] = {}
         self.expiry: dict[int, list[tuple[int, int]]] = defaultdict(list)
         self.free: list[tuple] = []
         self.tabu: list[tuple] = []
         for v in range(n):
-            self.push(v, 0)
+            if own[v]:
+                self.push(v, 0)
 
     def push(self, v: int, iteration: int) -> None:
         """Queue every move of ``v`` (if it is in conflict) as of ``iteration``."""
@@ -165,7 +181,7 @@ class _Moves:
 
 
 def tabu_search(neighbours: list[list[int]], colour: list[int], k: int, max_iterations: int, patience: int,
-                seed: int) -> tuple[list[int], int]:
+                seed: int, same: list[list[int]] | None = None) -> tuple[list[int], int]:
     """TabuCol from ``colour``: the best colouring seen and the number of moves made.
 
     Each move takes a conflicting node to the colour that lowers the number of
@@ -174,11 +190,12 @@ def tabu_search(neighbours: list[list[int]], colour: list[int], k: int, max_iter
     them. The move back is then tabu for ``0.6 × conflicting nodes + 0..9`` moves. Ties
     break on a random key drawn from ``random.Random(seed)``. Stops at zero conflicts,
     after ``max_iterations`` moves, or after ``patience`` moves without a new best.
+    ``same`` may give the neighbour colour counts of ``colour`` (else they are counted).
     """
     n = len(colour)
     if n == 0 or k < 2:
         return list(colour), 0
-    state = _Moves(neighbours, list(colour), k, random.Random(seed))
+    state = _Moves(neighbours, list(colour), k, random.Random(seed), same)
     best, since_best, iteration = state.total, 0, 0
     since: list[tuple[int, int]] = []  # moves made since the best colouring, to undo at the end
     while iteration < max_iterations and best > 0 and since_best < patience:
@@ -206,15 +223,19 @@ def tabu_search(neighbours: list[list[int]], colour: list[int], k: int, max_iter
     return result, iteration
 
 
-def colour_with_k(neighbours: list[list[int]], k: int, *, degree: list[int] | None = None,
+def colour_with_k(matrix: sparse.csr_array, k: int, *, degree: list[int] | None = None,
                   max_iterations: int = 10_000, patience: int = 2_000, seed: int = 0) -> dict:
-    """DSATUR, repair to ``k`` colours, tabu search: ``{colour, dsatur_colours, initial, iterations}``.
+    """DSATUR, repair to ``k`` colours, tabu search on the CSR adjacency ``matrix`` (no
+    self-loops, each row's neighbours ascending): ``{colour, dsatur_colours, initial, iterations}``.
 
     ``colour`` is a numpy array of colours in 0..k-1; ``initial`` the conflicts after
     the repair, before the search.
     """
+    neighbours = neighbour_lists(matrix)
     first = dsatur(neighbours, degree)
     repaired = repair_to_k(neighbours, first, k)
-    colour, iterations = tabu_search(neighbours, repaired, k, max_iterations, patience, seed)
+    counts = sparse_colour_counts(matrix, np.asarray(repaired, dtype=np.intp), k) if len(repaired) else np.zeros((0, k))
+    initial = int(counts[np.arange(len(repaired)), repaired].sum()) // 2 if len(repaired) else 0
+    colour, iterations = tabu_search(neighbours, repaired, k, max_iterations, patience, seed, counts.tolist())
     return {"colour": np.asarray(colour, dtype=np.intp), "dsatur_colours": max(first, default=-1) + 1,
-            "initial": count_conflicts(neighbours, repaired), "iterations": iterations}
+            "initial": initial, "iterations": iterations}

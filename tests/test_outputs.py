@@ -211,7 +211,7 @@ def test_out_is_the_current_folder(toy_scenario, tmp_path, monkeypatch):
     for _ in range(2):  # new (empty) folder, then a previous output replaced
         assert main(["-q", "plan", str(toy_scenario), "--out", ".", "--no-map"]) == 0
         assert os.stat(".").st_ino == inode and Path("summary.json").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["plan.gpkg", "scenario.toml", "selected_sites.csv",
+    assert sorted(p.name for p in out.iterdir()) == ["plan.gpkg", "problem", "scenario.toml", "selected_sites.csv",
                                                      "summary.json"]
     assert not list(tmp_path.glob(".hotspots-*"))
 

@@ -1,0 +1,165 @@
+"""The problem a plan was solved on, saved in its plan folder so what-if runs need no prepare().
+
+``hotspots whatif`` used to read every layer again and rebuild the demand grid and the
+coverage matrix (36 s on the 99 % default). :func:`write_problem` keeps what
+evaluation needs in the folder's ``problem/`` subfolder (names in
+:mod:`coverage.planfolder`); :func:`read_problem` gives it back, exactly:
+
+- ``matrix.npz``: the coverage matrix, CSR booleans (sites × demand units): ``indptr``,
+  ``indices``, ``shape``;
+- ``demand.parquet``: the demand units (the matrix's columns, ``Problem.cells``) with their
+  weights, ``cell_id``, ``district`` and x/y (metres), in the plan's metric CRS;
+- ``grid.parquet``: the grid cells when the demand units are points inside them;
+- ``sites.parquet``: every candidate (the matrix's rows, ``Problem.sites``): ids, x/y,
+  radius, cost, category, source, existing, …, metric CRS;
+- ``study_area.parquet``, ``districts.parquet``: the polygons, metric CRS;
+- ``problem.json``: format, CRS, the dropped sites and warnings, and the sha256 of the
+  folder's scenario.toml and of every input layer.
+
+GeoParquet (WKB geometry) and ``numpy.load(allow_pickle=False)``: data only, never code.
+A folder whose layers changed since is refused with one line; one whose scenario.toml
+was edited (or an older folder without ``problem/``) is prepared again by the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import InputError
+from .planfolder import (
+    PROBLEM_DEMAND, PROBLEM_DIR, PROBLEM_DISTRICTS, PROBLEM_GRID, PROBLEM_MANIFEST, PROBLEM_MATRIX, PROBLEM_SITES,
+    PROBLEM_STUDY_AREA, SCENARIO,
+)
+
+FORMAT = 1
+_FRAMES = {"cells": PROBLEM_DEMAND, "sites": PROBLEM_SITES, "study_area": PROBLEM_STUDY_AREA,
+           "districts": PROBLEM_DISTRICTS, "cell_polygons": PROBLEM_GRID}
+
+
+def layer_files(scenario) -> list[Path]:
+    """The layer files a scenario reads (study area, districts, population, site layers)."""
+    sources = [scenario.study_area, scenario.districts, scenario.population] + [s.source for s in scenario.sites]
+    return [Path(src.path) for src in sources if src is not None and src.path is not None]
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_problem(problem, folder: Path, scenario_file: Path) -> None:
+    """Save ``problem`` (a :class:`coverage.planning.Problem`) into ``folder/problem/``.
+
+    ``scenario_file`` is the scenario.toml written beside it (its hash marks the saved
+    problem as belonging to exactly that scenario).
+    """
+    out = Path(folder) / PROBLEM_DIR
+    out.mkdir()
+    matrix = sp.csr_matrix(problem.matrix)
+    np.savez(out / PROBLEM_MATRIX, indptr=matrix.indptr, indices=matrix.indices,
+             shape=np.asarray(matrix.shape, dtype=np.int64), nnz=np.int64(matrix.nnz))
+    for attribute, name in _FRAMES.items():
+        frame = getattr(problem, attribute, None)
+        if frame is not None:
+            frame.to_parquet(out / name, index=False)
+    manifest = {
+        "format": FORMAT,
+        "crs": problem.crs.to_wkt(),
+        "scenario_sha256": sha256(scenario_file),
+        "layers": {str(p.resolve()): sha256(p) for p in layer_files(problem.scenario) if p.is_file()},
+        "dropped_sites": _records(problem.dropped_sites),
+        "warnings": list(problem.warnings),
+        "gapfill": getattr(problem, "gapfill", None),
+        "shape": list(matrix.shape),
+    }
+    (out / PROBLEM_MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=_plain),
+                                        encoding="utf-8")
+
+
+def read_problem(folder, scenario) -> dict | None:
+    """The saved problem's parts (``Problem`` keyword arguments but ``scenario``), or None.
+
+    None when the folder has no saved problem (an older folder) or its scenario.toml
+    was edited since: the caller prepares the scenario again. Raises a one-line
+    :class:`InputError` when an input layer changed (or vanished) since the plan was made,
+    or when the saved files are damaged.
+    """
+    import geopandas as gpd
+    import pyproj
+
+    base = Path(folder) / PROBLEM_DIR
+    manifest_path = base / PROBLEM_MANIFEST
+    if not manifest_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{manifest_path} is not valid JSON ({exc}); write the plan folder again "
+                         "with `hotspots plan --out DIR`") from None
+    if manifest.get("format") != FORMAT or manifest.get("scenario_sha256") != sha256(Path(folder) / SCENARIO):
+        return None
+    check_layers(manifest.get("layers", {}), scenario, folder)
+    try:
+        frames = {attribute: gpd.read_parquet(base / name) for attribute, name in _FRAMES.items()
+                  if (base / name).is_file()}
+        crs = pyproj.CRS.from_wkt(manifest["crs"])
+        matrix = read_matrix(base / PROBLEM_MATRIX)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read the saved problem in {base} ({exc}); write the plan folder again "
+                         "with `hotspots plan --out DIR`") from None
+    if matrix.shape != (len(frames["sites"]), len(frames["cells"])) or list(matrix.shape) != manifest["shape"]:
+        raise InputError(f"the saved problem in {base} does not fit together (matrix {matrix.shape}, "
+                         f"{len(frames['sites'])} sites, {len(frames['cells'])} demand units); write the plan folder again")
+    dropped = pd.DataFrame(manifest.get("dropped_sites") or [],
+                           columns=["site_id", "name", "category", "reason"]).astype({"site_id": str})
+    return {**frames, "crs": crs, "matrix": matrix, "dropped_sites": dropped,
+            "warnings": tuple(manifest.get("warnings") or ()), "gapfill": manifest.get("gapfill")}
+
+
+def check_layers(saved: dict, scenario, folder) -> None:
+    """Refuse, in one line, when a layer the plan was made from changed or vanished since."""
+    for path in layer_files(scenario):
+        key = str(path.resolve())
+        if key not in saved:
+            continue  # not a saved input (cannot happen with an unedited scenario.toml)
+        if not path.is_file():
+            raise InputError(f"{path}, an input layer of the plan in {folder}, no longer exists; "
+                             "restore it, or make the plan again with `hotspots plan`")
+        if sha256(path) != saved[key]:
+            raise InputError(f"{path} has changed since the plan in {folder} was made (sha256 differs); "
+                             "make the plan again with `hotspots plan` before a what-if")
+
+
+def read_matrix(path: Path) -> sp.csr_matrix:
+    """The coverage matrix saved by :func:`write_problem` (booleans, CSR)."""
+    with np.load(path, allow_pickle=False) as data:
+        shape = tuple(int(v) for v in data["shape"])
+        indices, indptr = data["indices"], data["indptr"]
+    if len(indptr) != shape[0] + 1 or indptr[-1] != len(indices) or (len(indices) and indices.max() >= shape[1]):
+        raise ValueError("matrix.npz is inconsistent")
+    return sp.csr_matrix((np.ones(len(indices), dtype=bool), indices, indptr), shape=shape)
+
+
+def _records(frame) -> list[dict]:
+    if frame is None or not len(frame):
+        return []
+    return pd.DataFrame(frame).drop(columns="geometry", errors="ignore").to_dict(orient="records")
+
+
+def _plain(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

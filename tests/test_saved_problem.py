@@ -1,0 +1,125 @@
+"""A plan folder keeps the problem it was solved on: what-if runs read it instead of prepare()."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import coverage.planning as planning
+from coverage import load_scenario, plan
+from coverage.errors import InputError
+from coverage.planfolder import PROBLEM_DIR, PROBLEM_MANIFEST, PROBLEM_MATRIX
+from coverage.planning import Plan
+
+from conftest import write_toy_city
+
+
+@pytest.fixture
+def saved(tmp_path):
+    scenario_path = write_toy_city(tmp_path / "city")
+    result = plan(load_scenario(scenario_path))
+    out = tmp_path / "out"
+    result.write(out, map=False)
+    return scenario_path, result, out
+
+
+def _no_prepare(monkeypatch):
+    def refuse(scenario):
+        raise AssertionError("prepare() was called")
+
+    monkeypatch.setattr(planning, "prepare", refuse)
+
+
+def _same_problem(a, b):
+    assert (a.matrix != b.matrix).nnz == 0 and a.matrix.shape == b.matrix.shape
+    assert a.matrix.dtype == b.matrix.dtype
+    pd.testing.assert_frame_equal(pd.DataFrame(a.cells.drop(columns="geometry")),
+                                  pd.DataFrame(b.cells.drop(columns="geometry")), check_dtype=False)
+    pd.testing.assert_frame_equal(pd.DataFrame(a.sites.drop(columns="geometry")),
+                                  pd.DataFrame(b.sites.drop(columns="geometry")), check_dtype=False)
+    assert a.cells.geometry.geom_equals_exact(b.cells.geometry, 0).all()
+    assert a.sites.geometry.geom_equals_exact(b.sites.geometry, 0).all()
+    assert a.crs == b.crs
+
+
+def test_the_folder_holds_the_problem_and_loads_without_prepare(saved, monkeypatch):
+    _, result, out = saved
+    assert (out / PROBLEM_DIR / PROBLEM_MATRIX).is_file()
+    _no_prepare(monkeypatch)
+    loaded = Plan.from_folder(out)
+    _same_problem(loaded.problem, result.problem)
+    assert loaded.site_ids == result.site_ids
+    assert np.array_equal(loaded.covered, result.covered)
+    assert loaded.coverage == result.coverage
+    assert np.array_equal(loaded.allowed, result.allowed)
+
+
+def test_a_whatif_from_the_folder_equals_one_from_a_fresh_prepare(saved, monkeypatch):
+    scenario_path, result, out = saved
+    fresh = Plan.from_folder(out)  # reference: the same what-if on a freshly prepared problem
+    fresh = planning.Plan(problem=planning.prepare(fresh.scenario), scenario=fresh.scenario,
+                          solution=fresh.solution, allowed=fresh.allowed)
+    chosen = result.site_ids
+    unused = [s for s in result.sites["site_id"] if s not in chosen][0]
+    new_site = {"lon": 114.06, "lat": 22.54, "category": "library", "site_id": "NEW-1"}
+    lonlat = result.sites.iloc[[0]].to_crs(4326).geometry
+    new_site.update(lon=float(lonlat.x.iloc[0]) + 0.001, lat=float(lonlat.y.iloc[0]) + 0.001)
+    expected = fresh.evaluate(add=[unused, new_site], remove=[chosen[-1]])
+
+    _no_prepare(monkeypatch)
+    got = Plan.from_folder(out).evaluate(add=[unused, new_site], remove=[chosen[-1]])
+    assert got.site_ids == expected.site_ids
+    assert np.array_equal(got.covered, expected.covered)
+    _same_problem(got.problem, expected.problem)
+    keys = ("coverage_population", "coverage_area", "n_selected", "total_cost", "by_district", "districts")
+    a, b = got.summary(network=False), expected.summary(network=False)
+    assert {k: a[k] for k in keys} == {k: b[k] for k in keys}
+
+    # and a what-if folder, written and read again, still needs no prepare
+    again = tmp = out.parent / "whatif"
+    got.write(tmp, map=False)
+    reread = Plan.from_folder(again)
+    assert reread.site_ids == got.site_ids and np.array_equal(reread.covered, got.covered)
+
+
+def test_a_changed_layer_is_refused_in_one_line(saved):
+    scenario_path, _, out = saved
+    layer = next(p for p in scenario_path.parent.iterdir() if p.name.startswith("schools"))
+    layer.write_bytes(layer.read_bytes() + b" ")
+    with pytest.raises(InputError, match=rf"{layer.name} has changed since the plan .*hotspots plan") as info:
+        Plan.from_folder(out)
+    assert "\n" not in str(info.value)
+
+
+def test_an_edited_scenario_or_an_old_folder_is_prepared_again(saved, monkeypatch):
+    _, result, out = saved
+    calls = []
+    real = planning.prepare
+    monkeypatch.setattr(planning, "prepare", lambda s: calls.append(1) or real(s))
+    scenario_file = out / "scenario.toml"
+    scenario_file.write_text(scenario_file.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert Plan.from_folder(out).site_ids == result.site_ids and calls == [1]
+    (out / PROBLEM_DIR / PROBLEM_MANIFEST).unlink()  # a folder from before problem/ existed
+    assert Plan.from_folder(out).site_ids == result.site_ids and calls == [1, 1]
+
+
+def test_a_damaged_matrix_is_refused_in_one_line(saved):
+    _, _, out = saved
+    path = out / PROBLEM_DIR / PROBLEM_MATRIX
+    with np.load(path) as data:
+        parts = dict(data)
+    parts["indices"] = parts["indices"] + 10_000_000
+    np.savez(path, **parts)
+    with pytest.raises(InputError, match="cannot read the saved problem"):
+        Plan.from_folder(out)
+
+
+def test_the_manifest_names_every_layer_with_its_hash(saved):
+    scenario_path, _, out = saved
+    manifest = json.loads((out / PROBLEM_DIR / PROBLEM_MANIFEST).read_text(encoding="utf-8"))
+    scenario = load_scenario(scenario_path)
+    layers = {str(src.path.resolve()) for src in [scenario.study_area, scenario.districts, scenario.population]
+              + [s.source for s in scenario.sites] if src is not None}
+    assert set(manifest["layers"]) == layers
+    assert all(len(h) == 64 for h in manifest["layers"].values())
