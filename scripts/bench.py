@@ -37,7 +37,7 @@ EXACT_LIMIT_S = 60.0
 
 
 # --------------------------------------------------------------------------- cases
-KEPT_SECTIONS = ("analysis", "bench_whatif")  # written by hand / by scripts/bench_whatif.py
+KEPT_SECTIONS = ("analysis", "bench_whatif", "reach99_scale")  # by hand / scripts/bench_whatif.py / bench_scale.py
 
 
 def keep_marked_sections(text: str, out: Path) -> str:

@@ -61,10 +61,16 @@ def _missing(v: Any) -> bool:
 
 def numbers(values: pd.Series, kind: str) -> list:
     """Numbers for a JSON table: rounded for ``kind``, integral ones as ints, None if missing."""
-    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    series = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        arr = series.to_numpy(dtype=float, na_value=np.nan)  # no per-value parsing (arrow columns: 10× faster)
+    else:
+        arr = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     arr = np.round(arr, _DIGITS.get(kind, 6))
-    return [None if not math.isfinite(v) else (int(v) if v.is_integer() and abs(v) < 1e15
-                                                else v) for v in arr.tolist()]
+    finite = np.isfinite(arr)
+    whole = finite & (np.abs(arr) < 1e15) & (arr == np.trunc(np.where(finite, arr, 0.0)))
+    ints = np.where(whole, arr, 0.0).astype(np.int64).tolist()
+    return [(i if w else v) if f else None for v, i, f, w in zip(arr.tolist(), ints, finite.tolist(), whole.tolist())]
 
 
 def texts(values) -> list:
