@@ -98,15 +98,39 @@ def write_geopackage(plan: Plan, path: Path) -> None:
     selected = plan.table(network=True)
     _write_layer(selected[SELECTED_COLUMNS + ["geometry"]], path, SELECTED_LAYER)
     _write_layer(candidates_table(plan), path, CANDIDATES_LAYER)
-    cells = plan.cells.assign(covered=plan.covered, reachable=plan.reachable)
-    if "population" not in cells.columns:
-        cells["population"] = np.nan
-    _write_layer(cells[["cell_id", "district", "population", "area_m2", "covered", "reachable", "geometry"]],
-                 path, CELLS_LAYER, spatial_index=False)
+    _write_layer(cells_layer(plan), path, CELLS_LAYER, spatial_index=False)
     _write_layer(districts_layer(plan), path, DISTRICTS_LAYER)
     _write_layer(plan.study_area[[plan.study_area.geometry.name]], path, STUDY_AREA_LAYER)
     categories = plan.scenario.categories
     add_styles(path, sorted(categories), {name: c.display_name for name, c in categories.items()})
+
+
+CELL_COLUMNS = ["cell_id", "district", "population", "area_m2", "covered", "reachable"]
+
+
+def cells_layer(plan: Plan) -> gpd.GeoDataFrame:
+    """The demand_cells layer: one row per grid cell (polygon) with its coverage.
+
+    When the solver counts several demand points per cell (the problem keeps the grid
+    cells beside its demand units), a cell gets ``covered_share`` and ``reachable_share``
+    (the covered / reachable fraction of its demand points, by area,
+    ``analyse.cell_coverage``) and is ``covered`` when at least half of it is,
+    ``reachable`` when any of it is. Otherwise each demand unit is its own cell.
+    """
+    grid = getattr(plan.problem, "cell_polygons", None)
+    per_cell = getattr(analyse, "cell_coverage", None)
+    if grid is None or per_cell is None:
+        cells = plan.cells.assign(covered=plan.covered, reachable=plan.reachable)
+        if "population" not in cells.columns:
+            cells["population"] = np.nan
+        return cells[CELL_COLUMNS + [cells.geometry.name]]
+    table = per_cell(plan).set_index("cell_id")
+    cells = grid[["cell_id", grid.geometry.name]].copy()
+    for column in ("district", "population", "area_m2", "covered_share", "reachable_share"):
+        cells[column] = table[column].reindex(cells["cell_id"]).to_numpy()
+    cells["covered"] = cells["covered_share"].to_numpy() >= 0.5
+    cells["reachable"] = cells["reachable_share"].to_numpy() > 0
+    return cells[CELL_COLUMNS + ["covered_share", "reachable_share", cells.geometry.name]]
 
 
 def candidates_table(plan: Plan) -> gpd.GeoDataFrame:

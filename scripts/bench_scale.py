@@ -232,7 +232,16 @@ def case_city() -> dict:
     args = [*CLI, "-q", "whatif", str(out), "--add", add] + [a for s in ids[-3:] for a in ("--remove", s)]
     result["whatif_cli_no_map"] = timed(args + ["--out", str(work / "w1"), "--no-map"])
     result["whatif_cli_map"] = timed(args + ["--out", str(work / "w2")])
+    result["map"] = bench_map(work / "w2")
     return result
+
+
+def bench_map(folder: Path) -> dict | None:
+    """scripts/bench_map.py on a plan folder: page size, render, load event, long tasks."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_map.py"), str(folder)], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {"error": done.stderr.strip().splitlines()[-5:]}
 
 
 def layer_sizes(gpkg: Path) -> dict:
@@ -338,6 +347,13 @@ def section(results: dict) -> str:
             lines.append(f"| {label} | {run['seconds']:.2f} | {run['peak_mb'] or 0:,.0f} |"
                          + ("" if run["status"] == 0 else f" (exit {run['status']})"))
         lines.append("")
+        m = city.get("map") or {}
+        if "load_ms" in m:
+            lines += [f"Map of the what-if plan (`scripts/bench_map.py`, offline page, headless Chromium): "
+                      f"{m['page_bytes'] / 1e6:.1f} MB, rendered in {m['render_s']:.1f} s, load event at "
+                      f"**{m['load_ms'] / 1000:.2f} s** (target ≤ 3 s), long tasks while loading "
+                      f"{m['load_long_ms']} ms, **while zooming {m['zoom_long_ms'] or 'none'}** (target: none "
+                      "over 200 ms).", ""]
     default = results.get("default")
     if default:
         if "error" in default or default.get("plan", {}).get("status"):
