@@ -267,8 +267,9 @@ def timed(args: list[str]) -> dict:
     done = subprocess.run(["/usr/bin/time", "-v", *args], capture_output=True, text=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - start
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    own = done.stderr.split("\tCommand being timed")[0].strip().splitlines()  # the command's own stderr
     return {"seconds": wall, "peak_mb": int(peak.group(1)) / 1024 if peak else None, "status": done.returncode,
-            "error": done.stderr.strip().splitlines()[-12:] if done.returncode else None}
+            "error": own[-3:] if done.returncode else None}
 
 
 # --------------------------------------------------------------------------- default
