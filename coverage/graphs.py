@@ -39,6 +39,48 @@ def pairs_within(points: np.ndarray, max_distance_m: float) -> tuple[np.ndarray,
     return i, j, np.hypot(*(points[i] - points[j]).T)
 
 
+def overlapping_pairs(points: np.ndarray, radii: np.ndarray, min_distance_m: float = 0.0,
+                      max_groups: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (i < j, sorted) with ``d < r_i + r_j`` or ``d < min_distance_m``, and ``d``.
+
+    With a few distinct radii (a category each), one k-d tree per radius and one query
+    per pair of radii, each with its own cut-off: a 250 m transport hub among 100 m
+    street sites no longer makes every pair within 500 m a candidate. Many distinct
+    radii: one query at twice the largest.
+    """
+    values = np.unique(radii)
+    if len(values) > max_groups or len(points) < 2:
+        i, j, d = pairs_within(points, max(2 * float(radii.max(initial=0.0)), min_distance_m))
+        keep = (d < radii[i] + radii[j]) | (d < min_distance_m)
+        return i[keep], j[keep], d[keep]
+    groups = [np.flatnonzero(radii == r) for r in values]
+    trees = [cKDTree(points[g]) for g in groups]
+    found_i, found_j = [], []
+    for a in range(len(values)):
+        for b in range(a, len(values)):
+            cutoff = max(values[a] + values[b], min_distance_m) * (1 + 1e-9)  # the exact test follows
+            if cutoff <= 0:
+                continue
+            pairs = trees[a].sparse_distance_matrix(trees[b], cutoff, output_type="ndarray")
+            if len(pairs):
+                found_i.append(groups[a][pairs["i"]])
+                found_j.append(groups[b][pairs["j"]])
+    if not found_i:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty, np.empty(0)
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    keep = i < j  # drops self-pairs; a pair within one group appears twice
+    i, j = i[keep], j[keep]
+    order = np.lexsort((j, i))
+    i, j = i[order], j[order]
+    first = np.r_[True, (np.diff(i) != 0) | (np.diff(j) != 0)] if len(i) else np.empty(0, bool)
+    i, j = i[first].astype(np.intp), j[first].astype(np.intp)
+    d = np.hypot(*(points[i] - points[j]).T)
+    keep = (d < radii[i] + radii[j]) | (d < min_distance_m)
+    return i[keep], j[keep], d[keep]
+
+
 def adjacency(n: int, i: np.ndarray, j: np.ndarray) -> sparse.csr_array:
     """Symmetric ``n × n`` CSR adjacency (int8 ones) of the undirected edges ``(i[k], j[k])``.
 

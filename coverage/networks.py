@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 
 from .errors import InputError
-from .graphs import adjacency, bfs, components, pairs_within
+from .graphs import adjacency, bfs, components, overlapping_pairs, pairs_within
 from .tabucol import colour_with_k, dsatur
 
 #: Non-overlapping 20 MHz channels per band (China). 5150–5350 MHz is indoor only.
@@ -94,10 +94,7 @@ def interference_pairs(
     co_channel = 0.0 if co_channel_distance_m is None else float(co_channel_distance_m)
     if not math.isfinite(co_channel) or co_channel < 0:
         raise ValueError("co_channel_distance_m must be a non-negative number of metres")
-    search = max(2 * float(radii.max(initial=0.0)), co_channel)
-    i, j, distance = pairs_within(points, search)
-    keep = (distance < radii[i] + radii[j]) | (distance < co_channel)
-    return i[keep], j[keep], distance[keep]
+    return overlapping_pairs(points, radii, co_channel)
 
 
 def interference_graph(
