@@ -18,10 +18,8 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import json
-import os
 import re
-import tempfile
-from functools import lru_cache
+from functools import lru_cache, cache
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +51,7 @@ def render_fragment(name: str, **context: Any) -> Markup:
     return Markup(_env().get_template(name).render(**context))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _static(name: str) -> str:
     return (HERE / "static" / name).read_text(encoding="utf-8")
 

@@ -41,6 +41,8 @@ EFFORT = {
 }
 ROUND_TOL = 1e-6
 WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
+HEURISTIC_NNZ = 4_000_000  # Lagrangian plans per solve ≈ this / site-row pairs (at least 3): bounds their time
+CORE_ROWS = 20_000  # larger models get no core MILP (building and solving it takes seconds)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,11 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     def upper() -> float:
         return state["cost"] if state["plan"] is not None else float(model.costs.sum())
 
+    calls = max(3, min(opt["steps"] // opt["every"], HEURISTIC_NNZ // max(model.matrix.nnz, 1)))
+    every = max(opt["every"], opt["steps"] // calls)  # fewer Lagrangian plans on big models
+
     def heuristic(step: int, u: np.ndarray) -> None:
-        if step < WARMUP or step % opt["every"]:
+        if step < WARMUP or step % every:
             return
         _offer(state, model, G, budget, greedy(model, G, model.costs, budget, u=u))
 
@@ -108,7 +113,7 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
             lower, method = max(lower, _cost(model, plan)), "milp-optimal"
         elif dual is not None and dual > lower:
             lower, method = dual, "milp"
-    elif not proven and not tried_full:
+    elif not proven and not tried_full and model.n_rows <= CORE_ROWS:
         core = core_columns(model, mult.reduced_costs, state["plan"] if state["plan"] is not None else
                             np.zeros(model.matrix.shape[0], bool), opt["core_per_row"])
         plan, _, _ = milp(model, core, budget, opt["core_nodes"], opt["milp_s"])

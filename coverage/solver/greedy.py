@@ -172,8 +172,11 @@ def quantise(weights: np.ndarray) -> np.ndarray:
     total = weights.sum()
     if total <= 0:
         return np.zeros(len(weights), dtype=np.int64)
-    # weights / total first: 2**52 / total overflows to inf for a subnormal total (hypothesis found 5e-324)
-    return np.floor(weights / total * 2.0**52 + 0.5).astype(np.int64)
+    with np.errstate(over="ignore"):
+        scale = 2.0**52 / total
+    if not np.isfinite(scale):  # a subnormal total: divide first (same result wherever both are finite)
+        return np.floor(weights / total * 2.0**52 + 0.5).astype(np.int64)
+    return np.floor(weights * scale + 0.5).astype(np.int64)
 
 
 def _best_single_if_better(order, n_pre, first_rank, wq, gains0, allowed, costs, max_cost, indices, indptr):

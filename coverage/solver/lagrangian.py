@@ -76,10 +76,12 @@ def knapsack(a: np.ndarray, w: np.ndarray, need: float) -> np.ndarray:
     if rest >= w[cand].sum():
         y[cand] = 1.0
         return y
-    # only the cheapest rows are needed: partial sort by ratio, then exact order among them
-    order = cand[np.lexsort((cand, ratio))]
+    order = cand[np.argsort(ratio, kind="stable")]  # ties: lower row first
     filled = np.cumsum(w[order])
     k = int(np.searchsorted(filled, rest, side="left"))
+    if k >= len(order):  # rounding: the need is (just) all the weight left
+        y[order] = 1.0
+        return y
     y[order[:k]] = 1.0
     before = filled[k - 1] if k else 0.0
     y[order[k]] = min(max((rest - before) / w[order[k]], 0.0), 1.0)
