@@ -21,9 +21,8 @@ from .engineering import SITE_COLUMNS
 from .gpkgstyles import add_styles
 from .layers import WGS84
 from .planfolder import (
-    CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, OUTPUT_NAMES, PROBLEM_DIR, SCENARIO, SELECTED_LAYER,
-    SITES_CSV,
-    STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, csv_text,
+    CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, OUTPUT_NAMES, PROBLEM_DIR, SCENARIO,
+    SELECTED_LAYER, SITES_CSV, STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, csv_text,
 )
 from .progress import stage
 from .savedproblem import write_problem

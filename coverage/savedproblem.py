@@ -121,7 +121,8 @@ def read_problem(folder, scenario) -> dict | None:
                          "with `hotspots plan --out DIR`") from None
     if matrix.shape != (len(frames["sites"]), len(frames["cells"])) or list(matrix.shape) != manifest["shape"]:
         raise InputError(f"the saved problem in {base} does not fit together (matrix {matrix.shape}, "
-                         f"{len(frames['sites'])} sites, {len(frames['cells'])} demand units); write the plan folder again")
+                         f"{len(frames['sites'])} sites, {len(frames['cells'])} demand units); "
+                         "write the plan folder again")
     dropped = pd.DataFrame(manifest.get("dropped_sites") or [],
                            columns=["site_id", "name", "category", "reason"]).astype({"site_id": str})
     return {**frames, "crs": crs, "matrix": matrix, "dropped_sites": dropped,
