@@ -18,7 +18,7 @@ import numpy as np
 
 from .phases import PhasedPlan, solve_in_phases
 from .rollout import EXISTING, RolloutPlan, rollout, schedule
-from .solver import Instance, Quality, Solution
+from .solver import Instance, Quality, Solution, cells_reached, evaluate_order, greedy_cover
 from .solver.run import improve_and_bound, run_greedy
 
 
@@ -51,7 +51,7 @@ def solve_phased(instance: Instance, sites, scenario, groups: dict) -> tuple[Sol
         sub = Instance.build(instance.matrix, instance.costs, instance.weights, target, preselected=pre,
                              allowed=allowed, max_sites=max_sites, max_cost=max_cost,
                              constraints=instance.constraints)
-        solution = run_greedy(sub, f", phase {phases[phase - 1]}")
+        solution = meet_floors(sub, run_greedy(sub, f", phase {phases[phase - 1]}"))
         result["instance"], result["solution"] = sub, solution
         return solution.order
 
@@ -63,6 +63,42 @@ def solve_phased(instance: Instance, sites, scenario, groups: dict) -> tuple[Sol
     phased = _with_final_order(phased, solution, instance, groups)
     quality = _scoped(quality, phases, len(sub.preselected))
     return solution, quality, phased
+
+
+def meet_floors(instance: Instance, solution: Solution) -> Solution:
+    """``solution`` with sites added until every coverage constraint of ``instance`` is met.
+
+    The lazy greedy counts gain against the city-wide target only; for each constraint
+    it leaves short (a district floor), in order, a greedy on that constraint's demand
+    alone adds the allowed sites with the best gain per cost until the floor is met or
+    the budget is spent. The Lagrangian solver then starts from a plan that meets them.
+    """
+    order = np.asarray(solution.order, dtype=np.int64)
+    added_any = False
+    for c in instance.constraints:
+        weights = np.zeros_like(instance.weights)
+        weights[c.columns] = instance.weights[c.columns]
+        if weights.sum() <= 0 or _share(instance.matrix, weights, order) >= c.target - 1e-12:
+            continue
+        new = np.setdiff1d(order, instance.preselected)
+        max_sites = None if instance.max_sites is None else instance.max_sites - len(new)
+        max_cost = None if instance.max_cost is None else instance.max_cost - float(instance.costs[new].sum())
+        if (max_sites is not None and max_sites <= 0) or (max_cost is not None and max_cost <= 0):
+            break
+        allowed = instance.allowed.copy()
+        allowed[order] = False
+        more = greedy_cover(instance.matrix, weights, instance.costs, c.target, preselected=order, allowed=allowed,
+                            max_sites=max_sites, max_cost=max_cost)
+        added_any |= len(more.order) > len(order)
+        order = more.order
+    if not added_any:
+        return solution
+    again = evaluate_order(instance.matrix, order, n_preselected=solution.n_preselected)
+    return replace(again, stop_reason=solution.stop_reason)
+
+
+def _share(matrix, weights: np.ndarray, rows: np.ndarray) -> float:
+    return float(weights[cells_reached(matrix, rows)].sum() / weights.sum())
 
 
 def _with_final_order(phased: PhasedPlan, solution: Solution, instance: Instance, groups: dict) -> PhasedPlan:

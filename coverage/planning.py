@@ -37,7 +37,7 @@ from .sites import check_selection, drop_outside, load_sites
 from .solver import Instance, Quality, Solution
 from .solver.run import improve_and_bound, run_greedy
 from .phases import PhasedPlan
-from .phasing import is_phased, plan_rollout, solve_phased
+from .phasing import is_phased, meet_floors, plan_rollout, solve_phased
 from .rollout import RolloutPlan
 
 log = logging.getLogger(__name__)
@@ -431,7 +431,7 @@ def solve(problem: Problem) -> Plan:
     if is_phased(scenario):
         solution, quality, phased = solve_phased(instance, problem.sites, scenario, groups)
     else:
-        solution = run_greedy(instance, f" to {scenario.target:.1%} of {scenario.metric}")
+        solution = meet_floors(instance, run_greedy(instance, f" to {scenario.target:.1%} of {scenario.metric}"))
         solution, quality = improve_and_bound(instance, solution, scenario.solver)
     schedule = None
     if scenario.rollout is not None:
