@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .errors import InputError
 from .phases import PhasedPlan, solve_in_phases
 from .rollout import EXISTING, RolloutPlan, rollout, schedule
 from .solver import Instance, Quality, Solution, cells_reached, evaluate_order, greedy_cover
@@ -41,6 +42,7 @@ def solve_phased(instance: Instance, sites, scenario, groups: dict) -> tuple[Sol
     existing = np.flatnonzero(sites["existing"].to_numpy(dtype=bool) & instance.usable)
     forced = np.setdiff1d(instance.preselected, existing)
     phases = np.unique(site_phase).tolist()
+    _check_required_budget(instance, required & instance.allowed, sites)
     result: dict = {}
 
     def solve_phase(pre: np.ndarray, allowed: np.ndarray, target: float) -> np.ndarray:
@@ -63,6 +65,17 @@ def solve_phased(instance: Instance, sites, scenario, groups: dict) -> tuple[Sol
     phased = _with_final_order(phased, solution, instance, groups)
     quality = _scoped(quality, phases, len(sub.preselected))
     return solution, quality, phased
+
+
+def _check_required_budget(instance: Instance, required: np.ndarray, sites) -> None:
+    """Required sites are installed whatever the budget: refuse a budget they already exceed."""
+    n, cost = int(required.sum()), float(instance.costs[required].sum())
+    if instance.max_sites is not None and n > instance.max_sites:
+        raise InputError(f"the {n:,} sites of required categories exceed the budget left for new sites "
+                         f"({instance.max_sites:,}); raise max_sites or set required = false")
+    if instance.max_cost is not None and cost > instance.max_cost + 1e-9:
+        raise InputError(f"the {n:,} sites of required categories cost {cost:,.1f}, more than the budget left "
+                         f"for new sites ({instance.max_cost:,.1f}); raise max_cost or set required = false")
 
 
 def meet_floors(instance: Instance, solution: Solution) -> Solution:

@@ -41,8 +41,14 @@ def format_summary(summary: dict, lang: str | None = None) -> str:
     lines.append(f"  sites             {summary['n_selected']:,} ({summary['n_new']:,} new, "
                  f"{summary['n_existing']:,} existing), total cost {summary['total_cost']:,.1f}")
     lines += _quality_lines(summary)
-    lines.append(f"  demand cells      {summary['n_cells']:,} of {summary['cell_size_m']:g} m; "
-                 f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
+    demand = summary.get("demand") or {}
+    if demand.get("points_per_cell", 1) > 1:
+        lines.append(f"  demand points     {summary['n_cells']:,} ({demand['points_per_cell']} per {summary['cell_size_m']:g} m "
+                     f"cell, covered {demand['coverage_margin_m']:g} m inside a radius); "
+                     f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
+    else:
+        lines.append(f"  demand cells      {summary['n_cells']:,} of {summary['cell_size_m']:g} m; "
+                     f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
     if summary["dropped_sites"]:
         lines.append(f"  dropped           {len(summary['dropped_sites'])} site(s) outside the study area")
 

@@ -287,3 +287,10 @@ def test_greedy_alone_meets_district_floors_above_the_target(tmp_path, phased):
         mine = district == name
         assert weight[mine & covered].sum() / weight[mine].sum() >= 0.97 - 1e-9, name
     assert plan.summary(network=False)["equity"]["all_met"]
+
+
+def test_a_budget_below_the_required_sites_is_refused_in_one_line(tmp_path):
+    data = reach_dict(tmp_path / "city", budget={"max_cost": 5.0})  # 12 required schools cost 12
+    path = write_scenario(tmp_path / "s.toml", data)
+    assert main(["-q", "plan", str(path), "--out", str(tmp_path / "out"), "--no-map"]) == 2
+    assert not (tmp_path / "out").exists()
