@@ -25,11 +25,11 @@ from scipy.spatial import cKDTree
 
 from . import analyse
 from .demandpoints import demand_point_table
-from .gapfill import gapfill_candidates
+from .gapfill import add_gapfill_sites
 from .demand import NO_DISTRICT, allocate_population, build_grid, demand_points, split_at_districts
 from .errors import InputError
 from .layers import WGS84, metric_crs, read_layer, read_polygons
-from .matrix import cells_reached, coverage_matrix, demand_tree
+from .matrix import cells_reached, coverage_matrix, demand_tree, reach_m
 from .progress import every, stage
 from .resources import check_memory
 from .scenario import Scenario
@@ -373,45 +373,6 @@ def prepare(scenario: Scenario) -> Problem:
     return Problem(scenario=scenario, crs=crs, study_area=study_area_m, districts=districts_m, cells=cells,
                    sites=sites, dropped_sites=dropped, matrix=matrix, warnings=warnings,
                    cell_polygons=None if cells is grid else grid, gapfill=gapfill_info)
-
-
-def reach_m(radius_m: np.ndarray, margin_m: float) -> np.ndarray:
-    """The distance (metres) within which a site counts a demand point as covered:
-    its radius less the scenario's ``coverage_margin_m`` (never below 0)."""
-    return np.maximum(np.asarray(radius_m, dtype=float) - float(margin_m), 0.0)
-
-
-def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, scenario: Scenario, crs):
-    """``sites`` with the ``[gapfill]`` candidates appended, and the summary's gapfill figures.
-
-    Candidates are generated over the demand points (``cells``) that no layer site
-    reaches within radius − margin, with the category's radius less the margin; their
-    ``radius_m`` is then the category's full radius, like any site of the category.
-    """
-    setting = scenario.gapfill
-    cat = scenario.categories[setting.category]
-    margin = scenario.coverage_margin_m
-    with stage(f"Generating {setting.category} gap-fill candidates ({setting.spacing_m:g} m lattice)") as st:
-        found = gapfill_candidates(
-            area, demand_points(cells), cells[weight_column(scenario)].to_numpy(),
-            shapely.get_coordinates(sites.geometry.array), reach_m(sites["radius_m"].to_numpy(), margin),
-            spacing_m=setting.spacing_m, radius_m=float(cat.radius_m) - margin, category=cat.name, cost=float(cat.cost),
-            wired=bool(cat.wired), label=cat.label, crs=crs)
-        st.result = f"{len(found.sites):,} candidates ({found.hole_fillers:,} hole fillers)"
-    generated = found.sites.assign(radius_m=float(cat.radius_m))
-    clash = sorted(set(generated["site_id"]) & set(sites["site_id"]))
-    if clash:
-        raise InputError(f"site id {clash[0]!r} of a site layer clashes with a generated [gapfill] site id "
-                         f"(\"{cat.name}-<ix>_<iy>\"); rename that site or choose another [gapfill] category name")
-    for column in sites.columns:
-        if column not in generated.columns:
-            generated[column] = None
-    combined = pd.concat([sites, generated[list(sites.columns)]], ignore_index=True)
-    info = {"category": cat.name, "spacing_m": float(setting.spacing_m), "candidates": int(len(generated)),
-            "hole_fillers": int(found.hole_fillers), "unreached_points": int(found.unreached_points),
-            "unreached_" + ("population" if scenario.metric == "population" else "area_m2"): found.unreached_weight,
-            "still_unreached": found.still_unreached_weight}
-    return gpd.GeoDataFrame(combined, geometry=sites.geometry.name, crs=crs), info
 
 
 def solve(problem: Problem) -> Plan:

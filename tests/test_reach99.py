@@ -294,3 +294,16 @@ def test_a_budget_below_the_required_sites_is_refused_in_one_line(tmp_path):
     path = write_scenario(tmp_path / "s.toml", data)
     assert main(["-q", "plan", str(path), "--out", str(tmp_path / "out"), "--no-map"]) == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_a_layer_id_that_clashes_with_a_generated_id_is_refused(tmp_path, capsys):
+    folder = tmp_path / "city"
+    data = reach_dict(folder)
+    path = write_scenario(tmp_path / "s.toml", data)
+    generated = prepare(load_scenario(path)).sites
+    taken = generated.loc[generated["source"] == "generated", "site_id"].iloc[0]
+    schools = pd.read_csv(folder / "schools.csv")
+    schools.loc[0, "site_id"] = taken
+    schools.to_csv(folder / "schools.csv", index=False)
+    assert main(["-q", "plan", str(path), "--out", str(tmp_path / "out"), "--no-map"]) == 2
+    assert f"site id '{taken}'" in capsys.readouterr().err
