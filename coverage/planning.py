@@ -125,6 +125,9 @@ class Problem:
         check_selection(self.sites, self.dropped_sites, scenario)
         if scenario.categories == old.categories:
             return replace(self, scenario=scenario)
+        if scenario.gapfill is not None and any(old.categories[n].radius_m != c.radius_m
+                                                for n, c in scenario.categories.items()):
+            return prepare(scenario)  # generated candidates depend on every category's reach
         sites = self.sites.copy()
         category = sites["category"]
         sites["radius_m"] = category.map(lambda c: float(scenario.categories[c].radius_m))

@@ -307,3 +307,12 @@ def test_a_layer_id_that_clashes_with_a_generated_id_is_refused(tmp_path, capsys
     schools.to_csv(folder / "schools.csv", index=False)
     assert main(["-q", "plan", str(path), "--out", str(tmp_path / "out"), "--no-map"]) == 2
     assert f"site id '{taken}'" in capsys.readouterr().err
+
+
+def test_a_radius_change_regenerates_the_gapfill_candidates(reach_plan):
+    plan, _ = reach_plan
+    wider = plan.scenario.with_category("school", radius_m=300.0)
+    problem = plan.problem.with_scenario(wider)
+    fresh = prepare(wider)
+    assert problem.sites["site_id"].tolist() == fresh.sites["site_id"].tolist()
+    assert (problem.sites["source"] == "generated").sum() < (plan.sites["source"] == "generated").sum()
