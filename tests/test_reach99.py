@@ -316,3 +316,20 @@ def test_a_radius_change_regenerates_the_gapfill_candidates(reach_plan):
     fresh = prepare(wider)
     assert problem.sites["site_id"].tolist() == fresh.sites["site_id"].tolist()
     assert (problem.sites["source"] == "generated").sum() < (plan.sites["source"] == "generated").sum()
+
+
+def test_per_site_wired_reaches_the_backhaul_check(tmp_path):
+    """A library layer's wired column overrides the category: the backhaul section and the
+    selected sites' wired column follow the file, not the category default."""
+    folder = tmp_path / "city"
+    data = toy_dict(write_toy_city(folder, n_schools=12, n_libraries=6))
+    libraries = gpd.read_file(folder / "libraries.geojson")
+    libraries["wired"] = ["no", "yes", "no", "yes", "no", "yes"]
+    libraries.to_file(folder / "libraries.geojson", driver="GeoJSON")
+    data = edited(data, target=1.0, **{"categories.library.required": True})
+    plan = solve(prepare(load_scenario(write_scenario(tmp_path / "s.toml", data))))
+    table = plan.table(network=True).set_index("site_id")
+    expected = dict(zip(libraries["site_id"], [False, True, False, True, False, True]))
+    assert {k: bool(table.loc[k, "wired"]) for k in expected} == expected
+    wireless = int((~table["wired"].astype(bool)).sum())
+    assert plan.summary()["backhaul"]["wireless_sites"] == wireless >= 3
