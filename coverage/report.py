@@ -166,6 +166,11 @@ def _network_lines(summary: dict) -> list[str]:
     lines.append(f"Backhaul: {b['wired_sites']:,} wired, {b['wireless_sites']:,} wireless (mesh range "
                  f"{b['mesh_range_m']:g} m); {len(b['orphans']):,} wireless site(s) with no path to fibre; "
                  f"at most {b['max_hops']} hops")
+    if b.get("fibre_drops"):
+        drops = b["fibre_drops"]
+        lines.append(f"  fibre drops: {len(drops):,} site(s) to connect to fibre so none is orphaned "
+                     f"({', '.join(drops[:3])}{', …' if len(drops) > 3 else ''}); then at most "
+                     f"{b['max_hops_after_drops']} hops")
     c = summary["capacity"]
     lines.append(f"Capacity: {c['concurrent_users']:,.0f} concurrent users expected (take-up {c['take_up_rate']:.0%}, "
                  f"concurrency {c['concurrency']:.0%}); {c['overloaded_sites']:,} site(s) over "

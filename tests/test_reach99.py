@@ -333,3 +333,16 @@ def test_per_site_wired_reaches_the_backhaul_check(tmp_path):
     assert {k: bool(table.loc[k, "wired"]) for k in expected} == expected
     wireless = int((~table["wired"].astype(bool)).sum())
     assert plan.summary()["backhaul"]["wireless_sites"] == wireless >= 3
+
+
+def test_terminal_names_the_fibre_drops(reach_plan):
+    from coverage.report import format_summary
+
+    plan, _ = reach_plan
+    summary = dict(plan.summary())
+    backhaul = summary["backhaul"]
+    summary["backhaul"] = {**backhaul, "fibre_drops": ["street-1_2", "street-3_4"], "max_hops_after_drops": 5}
+    text = format_summary(summary)
+    assert "fibre drops: 2 site(s) to connect to fibre so none is orphaned (street-1_2, street-3_4); then at most 5 hops" in text
+    summary["backhaul"] = {**backhaul, "fibre_drops": []}
+    assert "fibre drops" not in format_summary(summary)
