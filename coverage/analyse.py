@@ -56,11 +56,66 @@ def selected_table(plan: Plan, network: bool = False) -> gpd.GeoDataFrame:
     table["marginal_area_m2"] = solution.gains(plan.cells["area_m2"].to_numpy())
     total = plan.weights.sum()
     table["cumulative_coverage"] = np.cumsum(gains) / total if total > 0 else 1.0
+    table["phase"] = site_phases(plan, table)
+    table["year"] = site_years(plan)
     if network:
         extra = plan.network().sites
         for column in extra.columns:
             table[column] = extra[column].to_numpy()
     return table.drop(columns=["layer_file", "layer_row"], errors="ignore")
+
+
+def site_phases(plan: Plan, table: pd.DataFrame) -> np.ndarray:
+    """Phase of each selected site (rank order): the phased plan's, else its category's (0: existing)."""
+    phases = getattr(plan, "phases", None)
+    if phases is not None and np.array_equal(phases.order, plan.solution.order):
+        return phases.phase.astype(np.int64)
+    categories = plan.scenario.categories
+    phase = table["category"].map(lambda c: categories[c].phase if c in categories else 1).to_numpy(dtype=np.int64)
+    return np.where(table["existing"].to_numpy(dtype=bool), 0, phase)
+
+
+def site_years(plan: Plan) -> pd.array:
+    """Roll-out year of each selected site (rank order); empty for existing, unscheduled, or no roll-out."""
+    schedule = getattr(plan, "rollout", None)
+    n = len(plan.solution.order)
+    if schedule is None or len(schedule.year) != n:
+        return pd.array([pd.NA] * n, dtype="Int64")
+    out = pd.array(schedule.year, dtype="Int64")
+    out[schedule.year <= 0] = pd.NA
+    return out
+
+
+def cell_coverage(plan: Plan) -> pd.DataFrame:
+    """Per grid cell (``cell_id`` of the demand grid): ``population`` (NaN without a
+    population layer), ``area_m2``, ``covered_share`` and ``reachable_share`` (fractions
+    of the cell's demand units, weighted by area) and ``district``.
+
+    The solver counts demand points (``plan.cells``, several per cell when
+    ``demand_points_per_cell > 1``); this aggregates them back to the cells by ``cell_id``.
+    """
+    units = plan.cells
+    area = units["area_m2"].to_numpy(dtype=float)
+    frame = pd.DataFrame({
+        "cell_id": units["cell_id"].to_numpy(),
+        "population": units["population"].to_numpy(dtype=float) if has_population(plan) else np.nan,
+        "area_m2": area,
+        "covered": np.where(plan.covered, area, 0.0),
+        "reachable": np.where(plan.reachable, area, 0.0),
+    })
+    table = frame.groupby("cell_id", sort=True).sum(min_count=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        covered = np.where(table["area_m2"] > 0, table["covered"] / table["area_m2"], 0.0)
+        reachable = np.where(table["area_m2"] > 0, table["reachable"] / table["area_m2"], 0.0)
+    grid = plan.problem.grid_cells.set_index("cell_id")
+    return pd.DataFrame({
+        "cell_id": table.index.to_numpy(),
+        "population": table["population"].to_numpy() if has_population(plan) else np.nan,
+        "area_m2": table["area_m2"].to_numpy(),
+        "covered_share": covered,
+        "reachable_share": reachable,
+        "district": grid["district"].reindex(table.index).to_numpy(),
+    })
 
 
 def site_districts(plan: Plan, sites: gpd.GeoDataFrame) -> np.ndarray:
@@ -160,7 +215,8 @@ def summarise(plan: Plan, network: bool = True) -> dict:
             for _, row in categories.iterrows()
         },
         "categories": {
-            name: {"label": c.display_name, "radius_m": float(c.radius_m), "cost": float(c.cost)}
+            name: {"label": c.display_name, "radius_m": float(c.radius_m), "cost": float(c.cost),
+                   "phase": int(c.phase), "required": bool(c.required)}
             for name, c in scenario.categories.items()
         },
         "dropped_sites": plan.dropped_sites.to_dict(orient="records"),
@@ -168,9 +224,59 @@ def summarise(plan: Plan, network: bool = True) -> dict:
         "runtime_s": round(plan.runtime_s, 3),
     }
     summary.update(plan.quality.as_summary())
+    summary.update(reach_sections(plan, sites, district_rows))
     if network:
         summary.update(plan.network().sections)
     return summary
+
+
+def reach_sections(plan: Plan, sites: pd.DataFrame, district_rows: list[dict]) -> dict:
+    """The summary's ``demand``, ``gapfill``, ``phases``, ``rollout`` and ``equity`` sections."""
+    scenario = plan.scenario
+    out: dict = {"language": scenario.language, "demand": {"cell_size_m": scenario.cell_size_m, "points_per_cell": scenario.demand_points_per_cell ** 2,
+                            "coverage_margin_m": scenario.coverage_margin_m, "n_points": len(plan.cells)}}
+    if "name_zh" in plan.districts.columns:
+        names = plan.districts[[scenario.district_name_column, "name_zh"]].dropna()
+        out["district_names_zh"] = {str(k): str(v) for k, v in zip(names.iloc[:, 0], names.iloc[:, 1]) if str(v).strip()}
+    info = getattr(plan.problem, "gapfill", None)
+    if info is not None:
+        chosen = sites[(sites["source"] == "generated") & (sites["category"] == info["category"])]
+        out["gapfill"] = {**info, "selected": int(len(chosen)), "cost": float(chosen["cost"].sum())}
+    if plan.phases is not None:
+        out["phases"] = [{"phase": p.phase, "n_sites": p.n_sites, "cost": p.cost, "coverage": p.coverage,
+                          "by_district": p.groups} for p in plan.phases.phases]
+    floors = district_floors(plan, [row["name"] for row in district_rows])
+    if plan.rollout is not None:
+        r, settings = plan.rollout, scenario.rollout
+        out["rollout"] = {
+            "start_year": settings.start_year, "end_year": settings.end_year,
+            "budget_per_year": settings.budget_per_year, "sites_per_year": settings.sites_per_year,
+            "years": [{"year": y.year, "n_sites": y.n_sites, "cost": y.cost, "coverage": y.coverage,
+                       "by_district": y.groups} for y in r.years],
+            "unscheduled": int(len(r.unscheduled)),
+            "target_reached_in": r.first_year_reaching(scenario.target),
+        }
+    if floors:
+        coverage = {row["name"]: row["coverage"] for row in district_rows}
+        rows = []
+        for name, floor in floors.items():
+            value = _num(coverage.get(name))
+            met = value is not None and meets(value, floor)
+            row = {"district": name, "min_coverage": floor, "coverage": value, "met": met,
+                   "shortfall": 0.0 if met or value is None else floor - value}
+            if plan.rollout is not None:
+                row["passes_in"] = plan.rollout.first_year_reaching(floor, name)
+            rows.append(row)
+        out["equity"] = {"constraints": rows, "all_met": all(r["met"] for r in rows)}
+    return out
+
+
+def district_floors(plan: Plan, names: list[str]) -> dict[str, float]:
+    """The ``[equity]`` minimum coverage of each district that has one (name → fraction)."""
+    equity = plan.scenario.equity
+    default, per = equity.min_coverage, dict(equity.districts or {})
+    floors = {name: per.get(name, default) for name in names}
+    return {name: float(v) for name, v in floors.items() if v is not None and v > 0}
 
 
 def _num(value):

@@ -68,3 +68,28 @@ def cell_subpoints(cells, weight: np.ndarray, cell_size_m: float, k: int) -> Dem
     cell, xy = cell[order], xy[order]
     share = weight[cell] / np.bincount(cell, minlength=n)[cell]
     return DemandPoints(xy=xy, cell=cell, weight=share)
+
+
+def demand_point_table(cells, cell_size_m: float, k: int):
+    """The demand units the solver counts: ``k × k`` points per cell of ``cells`` (a demand grid).
+
+    Returns a GeoDataFrame (same CRS, metres) with one row per point: its parent
+    ``cell_id``, ``district``, ``ix``, ``iy``, its share of the cell's ``population``
+    (when present) and ``area_m2``, and ``x``, ``y`` / a point geometry at the point.
+    ``k = 1`` returns ``cells`` itself (one unit per cell, its centre).
+    """
+    import geopandas as gpd
+
+    if k == 1:
+        return cells
+    points = cell_subpoints(cells, np.ones(len(cells)), cell_size_m, k)
+    parent = points.cell
+    columns = {"cell_id": cells["cell_id"].to_numpy()[parent]}
+    for name in ("district", "ix", "iy"):
+        if name in cells.columns:
+            columns[name] = cells[name].to_numpy()[parent]
+    for name in ("population", "area_m2"):
+        if name in cells.columns:
+            columns[name] = cells[name].to_numpy(dtype=float)[parent] * points.weight
+    columns["x"], columns["y"] = points.xy[:, 0], points.xy[:, 1]
+    return gpd.GeoDataFrame(columns, geometry=shapely.points(points.xy), crs=cells.crs)

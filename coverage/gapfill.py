@@ -27,10 +27,13 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from .matrix import cells_reached, coverage_matrix
+from .errors import InputError
+from .matrix import cells_reached, coverage_matrix, reach_m
+from .progress import stage
 
 GENERATED = "generated"
 
@@ -184,3 +187,39 @@ def _candidate_table(ids, xy, ix, iy, *, category, label, radius_m, cost, wired,
         "lattice_iy": np.asarray(iy, dtype=np.int64),
     }, geometry=shapely.points(xy) if n else gpd.GeoSeries([], crs=crs).array, crs=crs)
     return table.sort_values("site_id", kind="stable").reset_index(drop=True)
+
+
+def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, scenario, crs):
+    """``sites`` with the ``[gapfill]`` candidates of ``scenario`` appended, and the summary's
+    gapfill figures. ``sites`` (layer sites), ``area`` (the study area) and ``cells`` (the
+    demand units: ``x``, ``y`` and the metric's weight column) are in the metric ``crs``.
+
+    Candidates are generated over the demand points (``cells``) that no layer site
+    reaches within radius − margin, with the category's radius less the margin; their
+    ``radius_m`` is then the category's full radius, like any site of the category.
+    """
+    setting = scenario.gapfill
+    cat = scenario.categories[setting.category]
+    margin = scenario.coverage_margin_m
+    with stage(f"Generating {setting.category} gap-fill candidates ({setting.spacing_m:g} m lattice)") as st:
+        weight = cells["population" if scenario.metric == "population" else "area_m2"].to_numpy()
+        found = gapfill_candidates(
+            area, np.column_stack([cells["x"].to_numpy(), cells["y"].to_numpy()]), weight,
+            shapely.get_coordinates(sites.geometry.array), reach_m(sites["radius_m"].to_numpy(), margin),
+            spacing_m=setting.spacing_m, radius_m=float(cat.radius_m) - margin, category=cat.name, cost=float(cat.cost),
+            wired=bool(cat.wired), label=cat.label, crs=crs)
+        st.result = f"{len(found.sites):,} candidates ({found.hole_fillers:,} hole fillers)"
+    generated = found.sites.assign(radius_m=float(cat.radius_m))
+    clash = sorted(set(generated["site_id"]) & set(sites["site_id"]))
+    if clash:
+        raise InputError(f"site id {clash[0]!r} of a site layer clashes with a generated [gapfill] site id "
+                         f"(\"{cat.name}-<ix>_<iy>\"); rename that site or choose another [gapfill] category name")
+    for column in sites.columns:
+        if column not in generated.columns:
+            generated[column] = None
+    combined = pd.concat([sites, generated[list(sites.columns)]], ignore_index=True)
+    info = {"category": cat.name, "spacing_m": float(setting.spacing_m), "candidates": int(len(generated)),
+            "hole_fillers": int(found.hole_fillers), "unreached_points": int(found.unreached_points),
+            "unreached_" + ("population" if scenario.metric == "population" else "area_m2"): found.unreached_weight,
+            "still_unreached": found.still_unreached_weight}
+    return gpd.GeoDataFrame(combined, geometry=sites.geometry.name, crs=crs), info

@@ -50,3 +50,9 @@ def coverage_matrix(site_xy: np.ndarray, radii_m: np.ndarray, cell_xy: np.ndarra
 def demand_tree(cell_xy: np.ndarray) -> cKDTree:
     """The spatial index of demand points that :func:`coverage_matrix` queries."""
     return cKDTree(np.asarray(cell_xy, dtype=float).reshape(-1, 2))
+
+
+def reach_m(radius_m: np.ndarray, margin_m: float) -> np.ndarray:
+    """The distance (metres) within which a site counts a demand point as covered:
+    its radius less the scenario's ``coverage_margin_m`` (never below 0)."""
+    return np.maximum(np.asarray(radius_m, dtype=float) - float(margin_m), 0.0)

@@ -38,7 +38,7 @@ GENERATED_SOURCE = "generated"
 
 SELECTED_COLUMNS = [
     "site_id", "name", "category", "source", "existing", "forced", "district", "radius_m", "cost", "rank",
-    "marginal_gain", "marginal_population", "marginal_area_m2", "cumulative_coverage",
+    "marginal_gain", "marginal_population", "marginal_area_m2", "cumulative_coverage", "phase", "year",
 ] + SITE_COLUMNS
 
 

@@ -24,16 +24,21 @@ import shapely
 from scipy.spatial import cKDTree
 
 from . import analyse
+from .demandpoints import demand_point_table
+from .gapfill import add_gapfill_sites
 from .demand import NO_DISTRICT, allocate_population, build_grid, demand_points, split_at_districts
 from .errors import InputError
 from .layers import WGS84, metric_crs, read_layer, read_polygons
-from .matrix import cells_reached, coverage_matrix, demand_tree
+from .matrix import cells_reached, coverage_matrix, demand_tree, reach_m
 from .progress import every, stage
 from .resources import check_memory
 from .scenario import Scenario
 from .sites import check_selection, drop_outside, load_sites
 from .solver import Instance, Quality, Solution
 from .solver.run import improve_and_bound, run_greedy
+from .phases import PhasedPlan
+from .phasing import is_phased, meet_floors, plan_rollout, solve_phased
+from .rollout import RolloutPlan
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +52,14 @@ class Problem:
 
     Geometry in ``cells``, ``sites``, ``districts`` and ``study_area`` is in the metric
     ``crs`` (UTM of the study area, metres). ``sites`` holds every candidate inside the
-    study area (existing hotspots included), sorted by ``site_id``; what-if sites are
-    appended after them. ``matrix`` is the sites × cells coverage matrix.
+    study area (existing hotspots included), sorted by ``site_id``, then the generated
+    gap-fill candidates (``source = "generated"``); what-if sites are appended after them.
+    ``matrix`` is the sites × cells coverage matrix: its columns are the rows of ``cells``,
+    the demand units the solver counts. With ``demand_points_per_cell = k > 1`` these are
+    ``k × k`` points per 100 m grid cell (each with its parent ``cell_id``, ``district``
+    and share of the cell's population and area); ``cell_polygons`` keeps the grid cells
+    themselves (for output polygons and per-cell coverage, :func:`coverage.analyse.cell_coverage`).
+    ``gapfill`` describes the generated candidates (None without ``[gapfill]``).
     """
 
     scenario: Scenario
@@ -60,6 +71,13 @@ class Problem:
     dropped_sites: pd.DataFrame
     matrix: sp.csr_matrix
     warnings: tuple[str, ...] = ()
+    cell_polygons: gpd.GeoDataFrame | None = None
+    gapfill: dict | None = None
+
+    @property
+    def grid_cells(self) -> gpd.GeoDataFrame:
+        """The demand grid's cells (polygons, one row per ``cell_id``)."""
+        return self.cells if self.cell_polygons is None else self.cell_polygons
 
     @cached_property
     def area(self) -> shapely.Geometry:
@@ -75,7 +93,8 @@ class Problem:
 
     def matrix_rows(self, sites: gpd.GeoDataFrame) -> sp.csr_matrix:
         """Coverage-matrix rows for ``sites`` (metric CRS, with ``radius_m``)."""
-        return coverage_matrix(shapely.get_coordinates(sites.geometry.array), sites["radius_m"].to_numpy(),
+        return coverage_matrix(shapely.get_coordinates(sites.geometry.array),
+                               reach_m(sites["radius_m"].to_numpy(), self.scenario.coverage_margin_m),
                                demand_points(self.cells), tree=self.cell_tree)
 
     def site_index(self, site_ids) -> np.ndarray:
@@ -99,14 +118,19 @@ class Problem:
         """
         old = self.scenario
         same_inputs = (old.study_area, old.districts, old.population, old.sites, old.cell_size_m,
-                       old.district_name_column, old.population_column) == (
+                       old.district_name_column, old.population_column, old.demand_points_per_cell,
+                       old.coverage_margin_m, old.gapfill) == (
                        scenario.study_area, scenario.districts, scenario.population, scenario.sites,
-                       scenario.cell_size_m, scenario.district_name_column, scenario.population_column)
+                       scenario.cell_size_m, scenario.district_name_column, scenario.population_column,
+                       scenario.demand_points_per_cell, scenario.coverage_margin_m, scenario.gapfill)
         if not same_inputs or set(old.categories) != set(scenario.categories):
             return prepare(scenario)
         check_selection(self.sites, self.dropped_sites, scenario)
         if scenario.categories == old.categories:
             return replace(self, scenario=scenario)
+        if scenario.gapfill is not None and any(old.categories[n].radius_m != c.radius_m
+                                                for n, c in scenario.categories.items()):
+            return prepare(scenario)  # generated candidates depend on every category's reach
         sites = self.sites.copy()
         category = sites["category"]
         sites["radius_m"] = category.map(lambda c: float(scenario.categories[c].radius_m))
@@ -147,6 +171,8 @@ class Plan:
     kind: str = "greedy"
     quality: Quality = field(default_factory=Quality)  # greedy / improved / bound figures, see solve()
     inputs: tuple = ()  # files or folders read besides the scenario's layers (a base plan, added layers)
+    phases: PhasedPlan | None = None  # the phase of each selected site and what each phase added
+    rollout: RolloutPlan | None = None  # the year of each selected site and coverage at each year's end
     _cache: dict = field(default_factory=dict, repr=False)
 
     # the problem's data, for convenience
@@ -350,14 +376,24 @@ def prepare(scenario: Scenario) -> Problem:
             "check both layers' coordinate systems, or plan with metric = \"area\""
         )
 
+    grid = cells
+    if scenario.demand_points_per_cell > 1:
+        with stage(f"Splitting cells into {scenario.demand_points_per_cell}² demand points") as st:
+            cells = demand_point_table(grid, scenario.cell_size_m, scenario.demand_points_per_cell)
+            st.result = f"{len(cells):,} points"
     sites, dropped = drop_outside(sites.to_crs(crs), area)
     check_selection(sites, dropped, scenario)
+    gapfill_info = None
+    if scenario.gapfill is not None:
+        sites, gapfill_info = add_gapfill_sites(sites, area, cells, scenario, crs)
     with stage("Building the coverage matrix") as st:
-        matrix = coverage_matrix(shapely.get_coordinates(sites.geometry.array), sites["radius_m"].to_numpy(),
+        matrix = coverage_matrix(shapely.get_coordinates(sites.geometry.array),
+                                 reach_m(sites["radius_m"].to_numpy(), scenario.coverage_margin_m),
                                  demand_points(cells))
-        st.result = f"{matrix.shape[0]:,} sites × {matrix.shape[1]:,} cells, {matrix.nnz:,} pairs"
+        st.result = f"{matrix.shape[0]:,} sites × {matrix.shape[1]:,} demand points, {matrix.nnz:,} pairs"
     return Problem(scenario=scenario, crs=crs, study_area=study_area_m, districts=districts_m, cells=cells,
-                   sites=sites, dropped_sites=dropped, matrix=matrix, warnings=warnings)
+                   sites=sites, dropped_sites=dropped, matrix=matrix, warnings=warnings,
+                   cell_polygons=None if cells is grid else grid, gapfill=gapfill_info)
 
 
 def solve(problem: Problem) -> Plan:
@@ -372,10 +408,26 @@ def solve(problem: Problem) -> Plan:
     start = time.perf_counter()
     scenario = problem.scenario
     instance = build_instance(problem)
-    solution = run_greedy(instance, f" to {scenario.target:.1%} of {scenario.metric}")
-    solution, quality = improve_and_bound(instance, solution, scenario.solver)
+    groups = district_groups(problem)
+    phased = None
+    if is_phased(scenario):
+        solution, quality, phased = solve_phased(instance, problem.sites, scenario, groups)
+    else:
+        solution = meet_floors(instance, run_greedy(instance, f" to {scenario.target:.1%} of {scenario.metric}"))
+        solution, quality = improve_and_bound(instance, solution, scenario.solver)
+    schedule = None
+    if scenario.rollout is not None:
+        with stage("Scheduling the roll-out by year") as st:
+            schedule = plan_rollout(solution.order, problem.sites, instance, scenario.rollout, groups)
+            st.result = f"{len(schedule.years)} years, {len(schedule.unscheduled):,} sites unscheduled"
     return Plan(problem=problem, scenario=scenario, solution=solution, allowed=instance.usable,
-                runtime_s=time.perf_counter() - start, quality=quality)
+                runtime_s=time.perf_counter() - start, quality=quality, phases=phased, rollout=schedule)
+
+
+def district_groups(problem: Problem) -> dict[str, np.ndarray]:
+    """Demand columns of each district, by name (sorted), for per-district figures."""
+    district = problem.cells["district"].to_numpy()
+    return {str(name): np.flatnonzero(district == name) for name in sorted(map(str, pd.unique(district)))}
 
 
 def build_instance(problem: Problem) -> Instance:

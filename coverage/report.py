@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 STOP_TEXT = {
     "target_met": "target met",
     "budget_sites": "stopped: site budget spent",
@@ -11,9 +13,18 @@ STOP_TEXT = {
 }
 
 
-def format_summary(summary: dict) -> str:
-    """Overall figures, then a table per district and per category."""
-    lines = [f"Plan: {summary['scenario']}"]
+def format_summary(summary: dict, lang: str | None = None) -> str:
+    """The answer first (:func:`headline`), then overall figures, the phase, roll-out and
+    district-floor tables and a table per district and per category.
+
+    ``lang`` ("en" or "zh", default the summary's ``language``) sets the language of the
+    headline, labels and table headings; the radio/network lines stay in English."""
+    lang = lang or summary.get("language") or "en"
+    if lang == "zh":
+        from .report_zh import format_summary_zh
+
+        return format_summary_zh(summary)
+    lines = [headline(summary), "", f"Plan: {summary['scenario']}"]
     pop, area = summary["coverage_population"], summary["coverage_area"]
     met = "yes" if summary["target_met"] else "NO"
     lines.append(f"  target            {summary['target']:.1%} of {summary['metric']}  → met: {met} "
@@ -30,11 +41,18 @@ def format_summary(summary: dict) -> str:
     lines.append(f"  sites             {summary['n_selected']:,} ({summary['n_new']:,} new, "
                  f"{summary['n_existing']:,} existing), total cost {summary['total_cost']:,.1f}")
     lines += _quality_lines(summary)
-    lines.append(f"  demand cells      {summary['n_cells']:,} of {summary['cell_size_m']:g} m; "
-                 f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
+    demand = summary.get("demand") or {}
+    if demand.get("points_per_cell", 1) > 1:
+        lines.append(f"  demand points     {summary['n_cells']:,} ({demand['points_per_cell']} per {summary['cell_size_m']:g} m "
+                     f"cell, covered {demand['coverage_margin_m']:g} m inside a radius); "
+                     f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
+    else:
+        lines.append(f"  demand cells      {summary['n_cells']:,} of {summary['cell_size_m']:g} m; "
+                     f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
     if summary["dropped_sites"]:
         lines.append(f"  dropped           {len(summary['dropped_sites'])} site(s) outside the study area")
 
+    lines += reach_tables(summary)
     lines.append("")
     lines.append(table(
         ["district", "population", "covered", "area cov.", "unreachable pop.", "sites"],
@@ -49,6 +67,68 @@ def format_summary(summary: dict) -> str:
     ))
     lines += _network_lines(summary)
     return "\n".join(lines)
+
+
+def headline(summary: dict) -> str:
+    """One line with the answer: target met or not, what each phase installs, the cost,
+    and when every district passes its floor."""
+    met = "MET" if summary["target_met"] else "NOT MET"
+    line = f"Target {summary['target']:.0%} of {summary['metric']}: {met} ({summary['coverage']:.2%})"
+    parts = [f"{p['n_sites']:,} {_phase_noun(summary, p['phase'])} (phase {p['phase']})"
+             for p in summary.get("phases") or [] if p["n_sites"]]
+    what = " + ".join(parts) if parts else f"{summary['n_selected']:,} sites"
+    line += f" — {what}, cost {summary['total_cost']:,.0f}"
+    floors = (summary.get("equity") or {}).get("constraints") or []
+    if floors:
+        line += "; " + _floor_clause(floors, summary.get("rollout") is not None)
+    return line
+
+
+def _phase_noun(summary: dict, phase: int) -> str:
+    gapfill = summary.get("gapfill")
+    categories = summary.get("categories", {})
+    if gapfill and categories.get(gapfill["category"], {}).get("phase") == phase:
+        return f"{categories[gapfill['category']]['label'].lower()} access points"
+    return "public places" if phase == 1 else "sites"
+
+
+def _floor_clause(floors: list[dict], with_years: bool) -> str:
+    lowest = min(f["min_coverage"] for f in floors)
+    same = all(f["min_coverage"] == lowest for f in floors)
+    floor = f"≥ {lowest:.0%}" if same else "at its floor"
+    short = [f for f in floors if not f["met"]]
+    if short:
+        names = ", ".join(f"{f['district']} {_pct(f['coverage'])}" for f in short[:3])
+        return f"{len(short)} district(s) below {'their floor' if not same else f'{lowest:.0%}'}: {names}"
+    years = [f.get("passes_in") for f in floors]
+    if with_years and all(y is not None for y in years):
+        return f"every district {floor} by {max(years)}"
+    return f"every district {floor}"
+
+
+def reach_tables(summary: dict) -> list[str]:
+    """Tables of the phases, the roll-out years and the district floors, when the plan has them."""
+    lines = []
+    if summary.get("phases"):
+        lines += ["", table(["phase", "sites", "cost", "coverage after"],
+                            [[str(p["phase"]), f"{p['n_sites']:,}", f"{p['cost']:,.0f}", _pct(p["coverage"])]
+                             for p in summary["phases"]])]
+    if summary.get("rollout"):
+        r = summary["rollout"]
+        lines += ["", table(["year", "sites", "cost", "coverage at year end"],
+                            [[str(y["year"]), f"{y['n_sites']:,}", f"{y['cost']:,.0f}", _pct(y["coverage"])]
+                             for y in r["years"]])]
+        if r["unscheduled"]:
+            lines.append(f"  {r['unscheduled']:,} site(s) do not fit the yearly budget by {r['end_year']}")
+    if summary.get("equity"):
+        rows = [[f["district"], _pct(f["min_coverage"]), _pct(f["coverage"]), "yes" if f["met"] else "NO",
+                 _pct(f["shortfall"]) if f["shortfall"] else "–", str(f.get("passes_in") or "–")]
+                for f in summary["equity"]["constraints"]]
+        header = ["district", "floor", "coverage", "met", "shortfall", "passes in"]
+        if not summary.get("rollout"):
+            header, rows = header[:-1], [r[:-1] for r in rows]
+        lines += ["", table(header, rows)]
+    return lines
 
 
 def _quality_lines(summary: dict) -> list[str]:
@@ -86,6 +166,11 @@ def _network_lines(summary: dict) -> list[str]:
     lines.append(f"Backhaul: {b['wired_sites']:,} wired, {b['wireless_sites']:,} wireless (mesh range "
                  f"{b['mesh_range_m']:g} m); {len(b['orphans']):,} wireless site(s) with no path to fibre; "
                  f"at most {b['max_hops']} hops")
+    if b.get("fibre_drops"):
+        drops = b["fibre_drops"]
+        lines.append(f"  fibre drops: {len(drops):,} site(s) to connect to fibre so none is orphaned "
+                     f"({', '.join(drops[:3])}{', …' if len(drops) > 3 else ''}); then at most "
+                     f"{b['max_hops_after_drops']} hops")
     c = summary["capacity"]
     lines.append(f"Capacity: {c['concurrent_users']:,.0f} concurrent users expected (take-up {c['take_up_rate']:.0%}, "
                  f"concurrency {c['concurrency']:.0%}); {c['overloaded_sites']:,} site(s) over "
@@ -101,8 +186,18 @@ def _int(value) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
 
+def text_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    widths = [max(text_width(str(x)) for x in col) for col in zip(header, *rows)]
+
+    def pad(text: str, width: int, left: bool) -> str:
+        space = " " * (width - text_width(text))
+        return text + space if left else space + text
+
     def fmt(row):
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        return "  ".join(pad(str(c), w, i == 0) for i, (c, w) in enumerate(zip(row, widths)))
     return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])

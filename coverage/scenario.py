@@ -267,6 +267,9 @@ class Scenario:
     ``target`` is the fraction (0–1] of total demand to cover, measured by ``metric``
     ("population" or "area"). ``cell_size_m`` is the side of a demand cell in metres.
     ``language`` ("en" or "zh") is the default language of the map and summary.
+    ``demand_points_per_cell`` (k) splits each cell into k × k demand points sharing its
+    demand; a point counts as covered when it lies within ``radius − coverage_margin_m``
+    metres of a hotspot (see docs/reach99.md: coverage must not be a grid artefact).
     """
 
     study_area: LayerSource = setting(example='[study_area] path = "boundary.gpkg"')
@@ -277,6 +280,10 @@ class Scenario:
     metric: str = setting("population", choices=METRICS, always=True, hint='e.g. metric = "area"')
     cell_size_m: float = setting(100.0, lo=1, hi=10_000, unit="metres", always=True,
                                  hint="the side of a demand cell, e.g. cell_size_m = 100")
+    demand_points_per_cell: int = setting(1, lo=1, hi=4, always=False,
+                                          hint="k for k × k demand points per cell, e.g. demand_points_per_cell = 2")
+    coverage_margin_m: float = setting(0.0, lo=0, hi=100, unit="metres",
+                                       hint="a point counts as covered this far inside a radius, e.g. 25")
     districts: LayerSource | None = None
     district_name_column: str = setting("name", table="districts", key="name_column", example='name_column = "name"')
     population: LayerSource | None = None
@@ -342,7 +349,8 @@ _OWNERS = {"budget": Budget, "solver": Solver}
 
 def _override_field(key: str) -> tuple[str | None, dataclasses.Field]:
     """Which table holds setting ``key``: None for the top level, or "budget"/"solver"."""
-    overridable = {"target", "metric", "cell_size_m", "language", "name"}
+    overridable = {"target", "metric", "cell_size_m", "language", "name", "demand_points_per_cell",
+                   "coverage_margin_m"}
     if key in overridable:
         return None, next(f for f in dataclasses.fields(Scenario) if f.name == key)
     for owner, cls in _OWNERS.items():
@@ -369,6 +377,7 @@ def validate(scenario: Scenario) -> None:
     if scenario.gapfill is not None and scenario.gapfill.category not in scenario.categories:
         raise InputError(f"{where}: [gapfill] category {scenario.gapfill.category!r} is not defined; add "
                          f"[categories.{scenario.gapfill.category}] with radius_m and cost")
+    _check_margin(scenario, where)
     rollout = scenario.rollout
     if rollout is not None and rollout.end_year is not None and rollout.end_year < rollout.start_year:
         raise InputError(f"{where}: [rollout] end_year {rollout.end_year} is before start_year "
@@ -376,6 +385,17 @@ def validate(scenario: Scenario) -> None:
     both = sorted(set(scenario.forced) & set(scenario.forbidden))
     if both:
         raise InputError(f"{where}: sites both forced and forbidden: {', '.join(both)}; keep each in one list")
+
+
+def _check_margin(scenario: Scenario, where: str) -> None:
+    """The coverage margin must leave every category a positive radius."""
+    margin = scenario.coverage_margin_m
+    if margin <= 0:
+        return
+    for name, cat in sorted(scenario.categories.items()):
+        if cat.radius_m <= margin:
+            raise InputError(f"{where}: coverage_margin_m = {margin:g} is not below [categories.{name}] radius_m = "
+                             f"{cat.radius_m:g}; lower the margin or raise the radius")
 
 
 def _check_site_layer(layer: SiteLayer, here: str, categories: Mapping[str, Category]) -> None:
@@ -446,7 +466,8 @@ def scenario_to_dict(scenario: Scenario, relative_to: Path | None = None) -> dic
     return {key: data[key] for key in dict.fromkeys(order) if key in data}
 
 
-_FILE_ORDER = ("name", "language", "target", "metric", "cell_size_m", "forced", "forbidden",
+_FILE_ORDER = ("name", "language", "target", "metric", "cell_size_m", "demand_points_per_cell", "coverage_margin_m",
+               "forced", "forbidden",
                "study_area", "districts", "population", "budget")
 
 

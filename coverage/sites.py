@@ -1,10 +1,10 @@
 """Candidate and existing hotspot sites: one table, one row per site, in the metric CRS.
 
 Each site has a ``site_id`` (unique across all layers), ``name``, ``category``,
-``source``, ``existing``, ``radius_m`` (metres) and ``cost`` (0 for existing hotspots,
-which are already paid for). Radius and cost come from the site's category unless the
-layer carries them per site (:func:`site_attributes`; its per-site ``wired`` flag is
-validated here but not yet carried in the table: see docs/reach99.md). Rows are sorted by ``site_id``, the
+``source``, ``existing``, ``radius_m`` (metres), ``cost`` (0 for existing hotspots,
+which are already paid for) and ``wired`` (fibre backhaul). Radius, cost and wired come
+from the site's category unless the layer carries them per site (:func:`site_attributes`);
+the backhaul check uses the per-site ``wired``. Rows are sorted by ``site_id``, the
 stable key every tie is broken on.
 """
 
@@ -33,7 +33,8 @@ def load_sites(scenario: Scenario) -> gpd.GeoDataFrame:
     sites = pd.concat(tables, ignore_index=True)
     _check_unique_ids(sites)
     sites = sites.sort_values("site_id", kind="stable").reset_index(drop=True)
-    return gpd.GeoDataFrame(sites[SITE_COLUMNS + ["layer_file", "layer_row"]], geometry=sites.geometry, crs="EPSG:4326")
+    return gpd.GeoDataFrame(sites[SITE_COLUMNS + ["wired", "layer_file", "layer_row"]], geometry=sites.geometry,
+                            crs="EPSG:4326")
 
 
 def _read_site_layer(layer: SiteLayer, scenario: Scenario) -> gpd.GeoDataFrame:
@@ -78,6 +79,7 @@ def _read_site_layer(layer: SiteLayer, scenario: Scenario) -> gpd.GeoDataFrame:
         "existing": layer.existing,
         "radius_m": attributes.radius_m,
         "cost": attributes.cost,
+        "wired": attributes.wired,
         "layer_file": str(path),
         "layer_row": np.arange(1, n + 1),
     })

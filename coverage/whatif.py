@@ -109,6 +109,7 @@ def new_sites_table(problem: Problem, items: list, crs: str | None = None) -> gp
                          f"{', '.join(sorted(categories))}")
     table["radius_m"] = table["category"].map(lambda c: float(categories[c].radius_m))
     table["cost"] = table["category"].map(lambda c: float(categories[c].cost))
+    table["wired"] = table["category"].map(lambda c: bool(categories[c].wired)).astype(bool)
     table["existing"] = False
     table["source"] = NEW_SOURCE
     table["layer_file"] = NEW_SOURCE
