@@ -1,6 +1,6 @@
 """The terminal summary in Chinese (``language = "zh"`` or ``--lang zh``, issue #16).
 
-Same figures and tables as :func:`coverage.report.format_summary`, with Chinese labels;
+Same figures and tables as :func:`coverage.report.en.format_summary_en`, with Chinese labels;
 district names are the districts layer's ``name_zh`` where present (``summary
 ["district_names_zh"]``), category names their labels. The radio, channel and backhaul
 lines are technical text and stay in English.
@@ -8,7 +8,7 @@ lines are technical text and stay in English.
 
 from __future__ import annotations
 
-from .report import STOP_TEXT, _network_lines, _pct, _int, table
+from .common import STOP_TEXT, count, network_lines, pct, table
 
 STOP_ZH = {
     "target_met": "已达到目标",
@@ -40,20 +40,20 @@ def format_summary_zh(summary: dict) -> str:
         lines.append(f"  最优性        最优费用 ≥ {summary['lower_bound']:,.1f}，差距 {summary['gap']:.2%}")
     lines += _phase_year_tables(summary)
     if summary.get("equity"):
-        rows = [[district(f["district"]), _pct(f["min_coverage"]), _pct(f["coverage"]), "是" if f["met"] else "否",
+        rows = [[district(f["district"]), pct(f["min_coverage"]), pct(f["coverage"]), "是" if f["met"] else "否",
                  str(f.get("passes_in") or "–")] for f in summary["equity"]["constraints"]]
         lines += ["", table(["区", "最低覆盖", "覆盖率", "达标", "达标年份"], rows)]
     lines += ["", table(
         ["区", "人口", "覆盖率", "面积覆盖", "无法覆盖人口", "站点"],
-        [[district(d["name"]), _int(d["population"]), _pct(d["coverage_population"]), _pct(d["coverage_area"]),
-          _int(d["unreachable_population"]), str(d["n_sites"])] for d in summary["districts"]],
+        [[district(d["name"]), count(d["population"]), pct(d["coverage_population"]), pct(d["coverage_area"]),
+          count(d["unreachable_population"]), count(d["n_sites"])] for d in summary["districts"]],
     )]
     lines += ["", table(
         ["类别", "半径 (米)", "单价", "站点", "新建", "费用"],
-        [[summary["categories"].get(name, {}).get("label", name), f"{c['radius_m']:g}", f"{c['unit_cost']:g}",
-          str(c["sites"]), str(c["new_sites"]), f"{c['cost']:,.1f}"] for name, c in summary["by_category"].items()],
+        [[summary["categories"].get(name, {}).get("label", name), f"{c['radius_m']:,.0f}", f"{c['unit_cost']:g}",
+          count(c["sites"]), count(c["new_sites"]), f"{c['cost']:,.1f}"] for name, c in summary["by_category"].items()],
     )]
-    lines += _network_lines(summary)
+    lines += network_lines(summary)
     return "\n".join(lines)
 
 
@@ -71,7 +71,7 @@ def headline_zh(summary: dict, district=lambda name: name) -> str:
         lowest = min(f["min_coverage"] for f in floors)
         years = [f.get("passes_in") for f in floors]
         if short:
-            line += "；未达最低覆盖的区：" + "、".join(f"{district(f['district'])} {_pct(f['coverage'])}" for f in short[:3])
+            line += "；未达最低覆盖的区：" + "、".join(f"{district(f['district'])} {pct(f['coverage'])}" for f in short[:3])
         elif summary.get("rollout") and all(y is not None for y in years):
             line += f"；各区覆盖率均于 {max(years)} 年前达到 {lowest:.0%} 以上"
         else:
@@ -91,12 +91,12 @@ def _phase_year_tables(summary: dict) -> list[str]:
     lines = []
     if summary.get("phases"):
         lines += ["", table(["期", "站点", "费用", "完成后覆盖率"],
-                            [[str(p["phase"]), f"{p['n_sites']:,}", f"{p['cost']:,.0f}", _pct(p["coverage"])]
+                            [[str(p["phase"]), f"{p['n_sites']:,}", f"{p['cost']:,.0f}", pct(p["coverage"])]
                              for p in summary["phases"]])]
     if summary.get("rollout"):
         r = summary["rollout"]
         lines += ["", table(["年份", "站点", "费用", "年末覆盖率"],
-                            [[str(y["year"]), f"{y['n_sites']:,}", f"{y['cost']:,.0f}", _pct(y["coverage"])]
+                            [[str(y["year"]), f"{y['n_sites']:,}", f"{y['cost']:,.0f}", pct(y["coverage"])]
                              for y in r["years"]])]
         if r["unscheduled"]:
             lines.append(f"  {r['unscheduled']:,} 个站点在 {r['end_year']} 年前超出年度预算，未排期")

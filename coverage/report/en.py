@@ -1,29 +1,16 @@
-"""A readable plain-text summary of a plan for the terminal."""
+"""The terminal summary of a plan, in English."""
 
 from __future__ import annotations
 
-import unicodedata
-
-STOP_TEXT = {
-    "target_met": "target met",
-    "budget_sites": "stopped: site budget spent",
-    "budget_cost": "stopped: cost budget spent",
-    "unreachable": "target NOT reachable with these candidates",
-    "evaluated": "what-if: sites as given, not optimised",
-}
+from .common import STOP_TEXT, count, network_lines, pct, table
 
 
-def format_summary(summary: dict, lang: str | None = None) -> str:
+
+def format_summary_en(summary: dict) -> str:
     """The answer first (:func:`headline`), then overall figures, the phase, roll-out and
     district-floor tables and a table per district and per category.
 
-    ``lang`` ("en" or "zh", default the summary's ``language``) sets the language of the
-    headline, labels and table headings; the radio/network lines stay in English."""
-    lang = lang or summary.get("language") or "en"
-    if lang == "zh":
-        from .report_zh import format_summary_zh
-
-        return format_summary_zh(summary)
+    The radio/network lines are technical text (see :func:`coverage.report.common.network_lines`)."""
     lines = [headline(summary), "", f"Plan: {summary['scenario']}"]
     pop, area = summary["coverage_population"], summary["coverage_area"]
     met = "yes" if summary["target_met"] else "NO"
@@ -56,16 +43,17 @@ def format_summary(summary: dict, lang: str | None = None) -> str:
     lines.append("")
     lines.append(table(
         ["district", "population", "covered", "area cov.", "unreachable pop.", "sites"],
-        [[d["name"], _int(d["population"]), _pct(d["coverage_population"]), _pct(d["coverage_area"]),
-          _int(d["unreachable_population"]), str(d["n_sites"])] for d in summary["districts"]],
+        [[d["name"], count(d["population"]), pct(d["coverage_population"]), pct(d["coverage_area"]),
+          count(d["unreachable_population"]), count(d["n_sites"])] for d in summary["districts"]],
     ))
     lines.append("")
     lines.append(table(
         ["category", "radius m", "unit cost", "sites", "new", "cost"],
-        [[name, f"{c['radius_m']:g}", f"{c['unit_cost']:g}", str(c["sites"]), str(c["new_sites"]), f"{c['cost']:,.1f}"]
+        [[name, f"{c['radius_m']:,.0f}", f"{c['unit_cost']:g}", count(c["sites"]), count(c["new_sites"]),
+          f"{c['cost']:,.1f}"]
          for name, c in summary["by_category"].items()],
     ))
-    lines += _network_lines(summary)
+    lines += network_lines(summary)
     return "\n".join(lines)
 
 
@@ -98,7 +86,7 @@ def _floor_clause(floors: list[dict], with_years: bool) -> str:
     floor = f"≥ {lowest:.0%}" if same else "at its floor"
     short = [f for f in floors if not f["met"]]
     if short:
-        names = ", ".join(f"{f['district']} {_pct(f['coverage'])}" for f in short[:3])
+        names = ", ".join(f"{f['district']} {pct(f['coverage'])}" for f in short[:3])
         return f"{len(short)} district(s) below {'their floor' if not same else f'{lowest:.0%}'}: {names}"
     years = [f.get("passes_in") for f in floors]
     if with_years and all(y is not None for y in years):
@@ -111,18 +99,18 @@ def reach_tables(summary: dict) -> list[str]:
     lines = []
     if summary.get("phases"):
         lines += ["", table(["phase", "sites", "cost", "coverage after"],
-                            [[str(p["phase"]), f"{p['n_sites']:,}", f"{p['cost']:,.0f}", _pct(p["coverage"])]
+                            [[str(p["phase"]), f"{p['n_sites']:,}", f"{p['cost']:,.0f}", pct(p["coverage"])]
                              for p in summary["phases"]])]
     if summary.get("rollout"):
         r = summary["rollout"]
         lines += ["", table(["year", "sites", "cost", "coverage at year end"],
-                            [[str(y["year"]), f"{y['n_sites']:,}", f"{y['cost']:,.0f}", _pct(y["coverage"])]
+                            [[str(y["year"]), f"{y['n_sites']:,}", f"{y['cost']:,.0f}", pct(y["coverage"])]
                              for y in r["years"]])]
         if r["unscheduled"]:
             lines.append(f"  {r['unscheduled']:,} site(s) do not fit the yearly budget by {r['end_year']}")
     if summary.get("equity"):
-        rows = [[f["district"], _pct(f["min_coverage"]), _pct(f["coverage"]), "yes" if f["met"] else "NO",
-                 _pct(f["shortfall"]) if f["shortfall"] else "–", str(f.get("passes_in") or "–")]
+        rows = [[f["district"], pct(f["min_coverage"]), pct(f["coverage"]), "yes" if f["met"] else "NO",
+                 pct(f["shortfall"]) if f["shortfall"] else "–", str(f.get("passes_in") or "–")]
                 for f in summary["equity"]["constraints"]]
         header = ["district", "floor", "coverage", "met", "shortfall", "passes in"]
         if not summary.get("rollout"):
@@ -151,53 +139,3 @@ def _quality_lines(summary: dict) -> list[str]:
     return lines
 
 
-def _network_lines(summary: dict) -> list[str]:
-    """Radio, channels, backhaul and capacity, when the summary has them."""
-    if "radio" not in summary:
-        return []
-    lines = ["", "Radio (radius per category)"]
-    for name, r in summary["radio"].items():
-        lines.append(f"  {name:<14} {r['radius_m']:6.0f} m  {r['explanation']}")
-    for band, c in summary["channels"].items():
-        lines.append(f"Channels at {band} GHz: {c['sites']:,} sites on {len(c['channels'])} channels; "
-                     f"{c['conflicts']:,} same-channel pairs left ({c['sites_with_conflicts']:,} sites), "
-                     f"{c['conflicts_before_search']:,} before the search")
-    b = summary["backhaul"]
-    lines.append(f"Backhaul: {b['wired_sites']:,} wired, {b['wireless_sites']:,} wireless (mesh range "
-                 f"{b['mesh_range_m']:g} m); {len(b['orphans']):,} wireless site(s) with no path to fibre; "
-                 f"at most {b['max_hops']} hops")
-    if b.get("fibre_drops"):
-        drops = b["fibre_drops"]
-        lines.append(f"  fibre drops: {len(drops):,} site(s) to connect to fibre so none is orphaned "
-                     f"({', '.join(drops[:3])}{', …' if len(drops) > 3 else ''}); then at most "
-                     f"{b['max_hops_after_drops']} hops")
-    c = summary["capacity"]
-    lines.append(f"Capacity: {c['concurrent_users']:,.0f} concurrent users expected (take-up {c['take_up_rate']:.0%}, "
-                 f"concurrency {c['concurrency']:.0%}); {c['overloaded_sites']:,} site(s) over "
-                 f"{c['users_per_ap']:g} users per AP need {c['extra_aps']:,} extra AP(s)")
-    return lines
-
-
-def _pct(value) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def _int(value) -> str:
-    return "–" if value is None else f"{value:,.0f}"
-
-
-def text_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(text_width(str(x)) for x in col) for col in zip(header, *rows)]
-
-    def pad(text: str, width: int, left: bool) -> str:
-        space = " " * (width - text_width(text))
-        return text + space if left else space + text
-
-    def fmt(row):
-        return "  ".join(pad(str(c), w, i == 0) for i, (c, w) in enumerate(zip(row, widths)))
-    return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
