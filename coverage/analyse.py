@@ -233,11 +233,13 @@ def summarise(plan: Plan, network: bool = True) -> dict:
 def reach_sections(plan: Plan, sites: pd.DataFrame, district_rows: list[dict]) -> dict:
     """The summary's ``demand``, ``gapfill``, ``phases``, ``rollout`` and ``equity`` sections."""
     scenario = plan.scenario
-    out: dict = {"language": scenario.language, "demand": {"cell_size_m": scenario.cell_size_m, "points_per_cell": scenario.demand_points_per_cell ** 2,
-                            "coverage_margin_m": scenario.coverage_margin_m, "n_points": len(plan.cells)}}
+    demand = {"cell_size_m": scenario.cell_size_m, "points_per_cell": scenario.demand_points_per_cell ** 2,
+              "coverage_margin_m": scenario.coverage_margin_m, "n_points": len(plan.cells)}
+    out: dict = {"language": scenario.language, "demand": demand}
     if "name_zh" in plan.districts.columns:
         names = plan.districts[[scenario.district_name_column, "name_zh"]].dropna()
-        out["district_names_zh"] = {str(k): str(v) for k, v in zip(names.iloc[:, 0], names.iloc[:, 1]) if str(v).strip()}
+        out["district_names_zh"] = {str(k): str(v) for k, v in zip(names.iloc[:, 0], names.iloc[:, 1])
+                                    if str(v).strip()}
     info = getattr(plan.problem, "gapfill", None)
     if info is not None:
         chosen = sites[(sites["source"] == "generated") & (sites["category"] == info["category"])]

@@ -41,16 +41,19 @@ def line_chart_svg(
         out.append(f'<text x="{width / 2:.1f}" y="18" text-anchor="middle" font-size="13">{e(title)}</text>')
     for v in _ticks(y0, y1):
         out.append(f'<text x="{pad_l - 5}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="10">{_label(v)}</text>')
-        out.append(f'<line x1="{pad_l}" x2="{pad_l + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#ddd" stroke-width="0.5"/>')
+        out.append(f'<line x1="{pad_l}" x2="{pad_l + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" '
+                   'stroke="#ddd" stroke-width="0.5"/>')
     for v in _ticks(x0, x1):
         out.append(f'<text x="{px(v):.1f}" y="{pad_t + h + 14}" text-anchor="middle" font-size="10">{_label(v)}</text>')
-    out.append(f'<text x="{pad_l + w / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">{e(x_label)}</text>')
+    out.append(f'<text x="{pad_l + w / 2:.1f}" y="{height - 8}" text-anchor="middle" '
+               f'font-size="11">{e(x_label)}</text>')
     out.append(f'<text transform="translate(14 {pad_t + h / 2:.1f}) rotate(-90)" text-anchor="middle" '
                f'font-size="11" fill="{BLUE}">{e(y_label)}</text>')
     if target is not None:
         out.append(f'<line x1="{pad_l}" x2="{pad_l + w}" y1="{py(target):.1f}" y2="{py(target):.1f}" '
                    f'stroke="{RED}" stroke-dasharray="5 4"/>')
-        out.append(f'<text x="{pad_l + 4}" y="{py(target) - 4:.1f}" font-size="10" fill="{RED}">target {_label(target)}</text>')
+        out.append(f'<text x="{pad_l + 4}" y="{py(target) - 4:.1f}" font-size="10" fill="{RED}">'
+                   f'target {_label(target)}</text>')
     out.append(_polyline(px, py, x, y, BLUE, max_points))
     if second is not None:
         s = np.asarray(second, dtype=float)

@@ -47,7 +47,8 @@ def radio_section(scenario: Scenario) -> dict:
     for name, category in scenario.categories.items():
         if category.radio is None:
             out[name] = {"radius_m": float(category.radius_m), "source": "fixed radius in the scenario",
-                         "band": scenario.network.band, "explanation": f"{category.radius_m:g} m as set in the scenario"}
+                         "band": scenario.network.band,
+                         "explanation": f"{category.radius_m:g} m as set in the scenario"}
             continue
         result = radius_m(category.radio, f"category {name}")
         out[name] = {

@@ -94,7 +94,8 @@ def gapfill_candidates(
     site_xy = np.asarray(site_xy, dtype=float).reshape(-1, 2)
     radii = np.broadcast_to(np.asarray(site_radius_m, dtype=float), (len(site_xy),))
 
-    reached = cells_reached(coverage_matrix(site_xy, radii, demand_xy)) if len(site_xy) else np.zeros(len(demand_xy), bool)
+    reached = (cells_reached(coverage_matrix(site_xy, radii, demand_xy)) if len(site_xy)
+               else np.zeros(len(demand_xy), bool))
     gap = np.flatnonzero(~reached & (weight > 0))
     gap_xy = demand_xy[gap]
     ix, iy = _lattice_near(gap_xy, spacing_m, radius_m)

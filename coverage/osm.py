@@ -170,7 +170,8 @@ def find_boundary(place: str, fetch: Fetch, timeout_s: int = 180, progress: Prog
         log.warning("%d other boundaries match %r (%s); to pick another, add the area it lies in "
                     "(\"Name, Province\") or pass --boundary FILE", len(candidates) - 1, place, others)
     answer = fetch(boundary_geometry_query(chosen["id"], timeout_s))
-    relation = next((e for e in answer["elements"] if e.get("type") == "relation" and e.get("id") == chosen["id"]), None)
+    relation = next((e for e in answer["elements"]
+                     if e.get("type") == "relation" and e.get("id") == chosen["id"]), None)
     outline = relation_area(relation.get("members", [])) if relation else None
     if outline is None or outline.is_empty:
         raise InputError(
@@ -235,7 +236,8 @@ def site_layers(features: gpd.GeoDataFrame, area: shapely.Geometry,
     table = table.assign(_point=points, _footprint=geoms)[inside]
     table = table.sort_values(["category", "_order", "osm_id"], kind="stable").reset_index(drop=True)
     sites = gpd.GeoDataFrame(table[SITE_COLUMNS], geometry=list(table["_point"]), crs=WGS84)
-    is_area = np.isin(shapely.get_type_id(np.asarray(table["_footprint"], dtype=object)), (3, 6))  # Polygon, MultiPolygon
+    footprint_types = shapely.get_type_id(np.asarray(table["_footprint"], dtype=object))
+    is_area = np.isin(footprint_types, (3, 6))  # Polygon, MultiPolygon
     footprints = gpd.GeoDataFrame(table.loc[is_area, FOOTPRINT_COLUMNS].reset_index(drop=True),
                                   geometry=list(table.loc[is_area, "_footprint"]), crs=WGS84)
     counts = sites["category"].value_counts()

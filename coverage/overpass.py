@@ -68,7 +68,8 @@ def overpass_fetch(timeout_s: int = 180, url: str | None = None, grace_s: float 
 
     def fetch(query: str) -> dict:
         data = urllib.parse.urlencode({"data": query}).encode("utf-8")
-        request = urllib.request.Request(url, data=data, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        request = urllib.request.Request(url, data=data, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout_s + grace_s) as response:
                 body = response.read()
@@ -294,7 +295,8 @@ def relation_area(members: list[dict]) -> shapely.Geometry | None:
     """
     def area(role_ok) -> shapely.Geometry:
         lines = [shapely.LineString(c) for m in members
-                 if m.get("type") == "way" and role_ok(m.get("role") or "") and len(c := _coords(m.get("geometry"))) >= 2]
+                 if m.get("type") == "way" and role_ok(m.get("role") or "")
+                 and len(c := _coords(m.get("geometry"))) >= 2]
         if not lines:
             return shapely.Polygon()
         faces = shapely.polygonize(lines)

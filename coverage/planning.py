@@ -30,7 +30,7 @@ from .demand import NO_DISTRICT, allocate_population, build_grid, demand_points,
 from .errors import InputError
 from .layers import WGS84, metric_crs, read_layer, read_polygons
 from .matrix import cells_reached, coverage_matrix, demand_tree, reach_m
-from .progress import every, stage
+from .progress import stage
 from .resources import check_memory
 from .scenario import Scenario
 from .sites import check_selection, drop_outside, load_sites
@@ -144,7 +144,8 @@ class Problem:
         """This problem with extra candidate sites (metric CRS) appended, and their matrix rows."""
         outside = ~shapely.intersects(self.area, new.geometry.array)
         if outside.any():
-            raise InputError(f"new site {new['site_id'].iloc[int(np.flatnonzero(outside)[0])]} lies outside the study area; "
+            first = new["site_id"].iloc[int(np.flatnonzero(outside)[0])]
+            raise InputError(f"new site {first} lies outside the study area; "
                              "check its coordinates (longitude, latitude in WGS84)")
         clash = sorted(set(new["site_id"]) & set(self.sites["site_id"]))
         if clash:
@@ -367,8 +368,8 @@ def prepare(scenario: Scenario) -> Problem:
     if scenario.population is not None:
         with stage("Allocating population to cells") as st:
             cells["population"] = allocate_population(
-                cells, population.to_crs(crs), scenario.population_column, f"population layer {scenario.population.path}"
-            )
+                cells, population.to_crs(crs), scenario.population_column,
+                f"population layer {scenario.population.path}")
             st.result = f"{cells['population'].sum():,.0f} people from {len(population):,} features"
     if scenario.metric == "population" and cells["population"].sum() <= 0:
         raise InputError(

@@ -47,7 +47,8 @@ def _read_site_layer(layer: SiteLayer, scenario: Scenario) -> gpd.GeoDataFrame:
         ids = gdf[layer.id_column]
         blank = np.flatnonzero(ids.isna().to_numpy() | ids.astype(str).str.strip().eq("").to_numpy())
         if len(blank):
-            raise InputError(f"{what} layer {path}: feature {blank[0] + 1} has no {layer.id_column!r}; give every site an id")
+            raise InputError(f"{what} layer {path}: feature {blank[0] + 1} has no {layer.id_column!r}; "
+                             "give every site an id")
         ids = ids.map(_id_text)
     else:
         ids = pd.Series([f"{path.stem}-{i + 1}" for i in range(n)])
@@ -101,7 +102,8 @@ def _check_unique_ids(sites: pd.DataFrame) -> None:
     rows = sites[sites["site_id"] == first_id]
     places = " and ".join(f"{f} feature {r}" for f, r in zip(rows["layer_file"], rows["layer_row"]))
     raise InputError(
-        f"duplicate site id {first_id!r} ({dup.sum()} rows share an id): {places}; site ids must be unique across all site layers"
+        f"duplicate site id {first_id!r} ({dup.sum()} rows share an id): {places}; "
+        "site ids must be unique across all site layers"
     )
 
 
@@ -115,7 +117,8 @@ def check_selection(sites: pd.DataFrame, dropped: pd.DataFrame, scenario: Scenar
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         if set(unknown) <= outside:
             raise InputError(f"{what} site(s) {shown} lie outside the study area; remove them from {what}")
-        raise InputError(f"{what} site id(s) not found in any site layer: {shown}; check the {what} list in the scenario")
+        raise InputError(f"{what} site id(s) not found in any site layer: {shown}; "
+                         f"check the {what} list in the scenario")
 
 
 def drop_outside(sites: gpd.GeoDataFrame, area: shapely.Geometry) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:

@@ -94,12 +94,14 @@ def main(argv=None) -> int:
     for name in ("old", "new"):
         print(name, shape_figures(units[name].to_numpy(), units["km2"].to_numpy()))
     city = gpd.read_file(DATA / "boundary.geojson").to_crs(UTM).geometry[0]
-    points = gpd.GeoDataFrame(samples, geometry=gpd.points_from_xy(samples.lon, samples.lat), crs="EPSG:4326").to_crs(UTM)
+    points = gpd.GeoDataFrame(samples, geometry=gpd.points_from_xy(samples.lon, samples.lat), crs="EPSG:4326")
+    points = points.to_crs(UTM)
     points = points[points.within(city)]
     for name, layer in (("old", old), ("new", new)):
         d = density_at_samples(layer, points)
         print(f"{name}: correlation with WorldPop at {len(points):,} samples: Pearson "
-              f"{np.corrcoef(d, points['density_per_km2'])[0, 1]:.3f}, Spearman {spearmanr(d, points['density_per_km2'])[0]:.3f}")
+              f"{np.corrcoef(d, points['density_per_km2'])[0, 1]:.3f}, "
+              f"Spearman {spearmanr(d, points['density_per_km2'])[0]:.3f}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Screenshot a plan's map for the README: ``python scripts/map_screenshot.py PLAN_DIR OUT.png``.
 
-``--lang zh`` for the Chinese page. With ``--before BEFORE_DIR`` it shows the compare map from BEFORE_DIR to PLAN_DIR instead
+``--lang zh`` for the Chinese page. With ``--before BEFORE_DIR`` it shows the compare map from
+BEFORE_DIR to PLAN_DIR instead
 (what ``hotspots compare BEFORE_DIR PLAN_DIR --out DIR`` writes as compare.html).
 
 Renders the *offline* map of a saved plan folder (so the picture does not depend on

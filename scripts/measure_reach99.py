@@ -140,14 +140,16 @@ def main() -> int:
     scenario = load_scenario(ROOT / "gis_data/shenzhen/scenario.toml").replace(cell_size_m=args.cell)
     problem = prepare(scenario)
     cells, crs = problem.cells, problem.crs
-    clock.lap(f"prepare (today's pipeline): {len(cells):,} cells of {args.cell:g} m, {len(problem.sites):,} layer sites")
+    clock.lap(f"prepare (today's pipeline): {len(cells):,} cells of {args.cell:g} m, "
+              f"{len(problem.sites):,} layer sites")
     weight = worldpop_cells(cells, crs)
     clock.lap(f"WorldPop-shaped surface: {weight.sum():,.0f} people, {100 * (weight <= 0).mean():.1f} % of cells empty")
 
     area = shapely.union_all(problem.study_area.geometry.array)
     metro = metro_stations(crs)
     metro = metro[shapely.intersects(area, metro.geometry.array)]
-    layer_xy = np.vstack([shapely.get_coordinates(problem.sites.geometry.array), shapely.get_coordinates(metro.geometry.array)])
+    layer_xy = np.vstack([shapely.get_coordinates(problem.sites.geometry.array),
+                          shapely.get_coordinates(metro.geometry.array)])
     layer_r = np.concatenate([problem.sites["radius_m"].to_numpy(), np.full(len(metro), args.metro_radius)])
     layer_cost = np.concatenate([problem.sites["cost"].to_numpy(), np.ones(len(metro))])
     points = cell_subpoints(cells, weight, args.cell, args.subpoints)
@@ -216,7 +218,8 @@ def main() -> int:
     for y in roll.years:
         print(f"  {y.year}: {y.n_sites:,} sites, cost {y.cost:,.1f}, coverage {100 * y.coverage:.2f} %")
     for name in CENSUS:
-        print(f"    {name}: ≥ 95 % in {roll.first_year_reaching(0.95, name)}, ≥ 99 % in {roll.first_year_reaching(0.99, name)}")
+        print(f"    {name}: ≥ 95 % in {roll.first_year_reaching(0.95, name)}, "
+              f"≥ 99 % in {roll.first_year_reaching(0.99, name)}")
     clock.lap("roll-out")
 
     wired = np.r_[np.ones(n_layer, bool), np.zeros(len(gen_xy), bool)][chosen]

@@ -62,7 +62,8 @@ def fill_missing(grid: np.ndarray, need: np.ndarray):
     around = np.stack([padded[1 + dy:1 + dy + rows, 1 + dx:1 + dx + cols]
                        for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)])
     sampled = ~np.isnan(around)
-    mean = np.where(sampled.any(axis=0), np.where(sampled, around, 0).sum(axis=0) / np.maximum(sampled.sum(axis=0), 1), 0)
+    sums = np.where(sampled, around, 0).sum(axis=0)
+    mean = np.where(sampled.any(axis=0), sums / np.maximum(sampled.sum(axis=0), 1), 0)
     missing = need & np.isnan(grid)
     filled = np.where(np.isnan(grid), 0.0, grid)
     filled[missing] = mean[missing]

@@ -1,6 +1,5 @@
 """Sub-points per cell and the finer-grid recomputation helper, on hand-checkable grids."""
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely

@@ -18,7 +18,6 @@ from scipy.spatial.distance import cdist
 from conftest import UTM, X0, Y0, write_toy_city
 from coverage import InputError, load_scenario, plan
 from coverage.cli import main
-from coverage.compare import diff_plans
 from coverage.sweep import parse_range, sweep_budgets, sweep_radius, sweep_targets
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,8 @@ def format_summary_en(summary: dict) -> str:
     lines += _quality_lines(summary)
     demand = summary.get("demand") or {}
     if demand.get("points_per_cell", 1) > 1:
-        lines.append(f"  demand points     {summary['n_cells']:,} ({demand['points_per_cell']} per {summary['cell_size_m']:g} m "
+        lines.append(f"  demand points     {summary['n_cells']:,} ({demand['points_per_cell']} per "
+                     f"{summary['cell_size_m']:g} m "
                      f"cell, covered {demand['coverage_margin_m']:g} m inside a radius); "
                      f"{summary['n_candidates']:,} candidates; {summary['runtime_s']:.1f} s")
     else:

@@ -30,11 +30,15 @@ def format_summary_zh(summary: dict) -> str:
     metric = METRIC_ZH.get(summary["metric"], summary["metric"])
     lines = [headline_zh(summary, district), "", f"规划：{summary['scenario']}"]
     stop = STOP_ZH.get(summary["stop_reason"], STOP_TEXT.get(summary["stop_reason"], summary["stop_reason"]))
-    lines.append(f"  目标          {metric}覆盖 {summary['target']:.1%} → {'已达到' if summary['target_met'] else '未达到'}（{stop}）")
+    reached = "已达到" if summary["target_met"] else "未达到"
+    lines.append(f"  目标          {metric}覆盖 {summary['target']:.1%} → {reached}（{stop}）")
     if summary["coverage_population"] is not None:
-        lines.append(f"  人口          覆盖 {summary['coverage_population']:.2%}，共 {summary['total_population']:,.0f} 人")
-    lines.append(f"  面积          覆盖 {summary['coverage_area']:.2%}，共 {summary['total_area_m2'] / 1e6:,.1f} 平方公里")
-    lines.append(f"  站点          {summary['n_selected']:,} 个（新建 {summary['n_new']:,}，已有 {summary['n_existing']:,}），"
+        lines.append(f"  人口          覆盖 {summary['coverage_population']:.2%}，"
+                     f"共 {summary['total_population']:,.0f} 人")
+    lines.append(f"  面积          覆盖 {summary['coverage_area']:.2%}，"
+                 f"共 {summary['total_area_m2'] / 1e6:,.1f} 平方公里")
+    lines.append(f"  站点          {summary['n_selected']:,} 个（新建 {summary['n_new']:,}，"
+                 f"已有 {summary['n_existing']:,}），"
                  f"总费用 {summary['total_cost']:,.1f}")
     if summary.get("lower_bound") is not None:
         lines.append(f"  最优性        最优费用 ≥ {summary['lower_bound']:,.1f}，差距 {summary['gap']:.2%}")
@@ -64,14 +68,16 @@ def headline_zh(summary: dict, district=lambda name: name) -> str:
     parts = [f"第 {p['phase']} 期 {p['n_sites']:,} 个{_noun_zh(summary, p['phase'])}"
              for p in summary.get("phases") or [] if p["n_sites"]]
     what = " + ".join(parts) if parts else f"{summary['n_selected']:,} 个站点"
-    line = f"{metric}覆盖目标 {summary['target']:.0%}：{met}（{summary['coverage']:.2%}）— {what}，总费用 {summary['total_cost']:,.0f}"
+    line = (f"{metric}覆盖目标 {summary['target']:.0%}：{met}（{summary['coverage']:.2%}）— {what}，"
+            f"总费用 {summary['total_cost']:,.0f}")
     floors = (summary.get("equity") or {}).get("constraints") or []
     if floors:
         short = [f for f in floors if not f["met"]]
         lowest = min(f["min_coverage"] for f in floors)
         years = [f.get("passes_in") for f in floors]
         if short:
-            line += "；未达最低覆盖的区：" + "、".join(f"{district(f['district'])} {pct(f['coverage'])}" for f in short[:3])
+            names = "、".join(f"{district(f['district'])} {pct(f['coverage'])}" for f in short[:3])
+            line += "；未达最低覆盖的区：" + names
         elif summary.get("rollout") and all(y is not None for y in years):
             line += f"；各区覆盖率均于 {max(years)} 年前达到 {lowest:.0%} 以上"
         else:
