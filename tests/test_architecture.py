@@ -3,13 +3,17 @@
 - no import cycle between the package's modules (imports inside functions count: a lazy
   import still ties two modules together; imports under ``if TYPE_CHECKING:`` do not);
 - no module imports another module's private (``_underscore``) names;
-- the solver core imports no geopandas.
+- the solver core imports no geopandas;
+- every module sits in one layer of docs/architecture.md's table and imports only from its
+  own layer or the ones above it (the table is the source of truth, so the doc stays true).
 """
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import re
 
 import networkx as nx
 import pytest
@@ -95,3 +99,42 @@ def test_solver_core_is_pure(name):
         pytest.skip("no coverage/solver package")
     imported = {m for m, _ in _imports(modules[name], name)}
     assert not {m for m in imported if m.split(".")[0] in ("geopandas", "shapely", "pyproj", "folium")}
+
+
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def _layers() -> dict[str, int]:
+    """Module (or subpackage) name -> layer number, from the table in docs/architecture.md."""
+    layers = {}
+    for line in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        row = re.match(r"\|\s*(\d+) · [^|]*\|([^|]*)\|", line)
+        if row:
+            names = re.sub(r"\([^)]*\)", "", row.group(2))  # a subpackage's modules, in brackets
+            for name in re.findall(r"`([a-z_]+)/?`", names):
+                layers[f"coverage.{name.split('/')[0]}"] = int(row.group(1))
+    layers["coverage"] = max(layers.values())
+    return layers
+
+
+def _layer_of(module: str, layers: dict[str, int]) -> int | None:
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        if ".".join(parts[:i]) in layers:
+            return layers[".".join(parts[:i])]
+    return None
+
+
+def test_every_module_is_in_the_architecture_table():
+    layers = _layers()
+    missing = sorted(m for m in _modules() if _layer_of(m, layers) is None)
+    assert not missing, f"add these to docs/architecture.md: {missing}"
+
+
+def test_imports_point_up_the_layers():
+    layers, graph = _layers(), _graph()
+    upward = [f"{a} (layer {_layer_of(a, layers)}) imports {b} (layer {_layer_of(b, layers)})"
+              for a, b in graph.edges
+              if _layer_of(b, layers) is not None and _layer_of(a, layers) is not None
+              and _layer_of(b, layers) > _layer_of(a, layers)]
+    assert not upward, upward
