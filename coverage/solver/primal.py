@@ -60,6 +60,14 @@ class Cover:
         rem = np.maximum(self.model.needs - self.covw, 0.0)
         return float(np.minimum(self.weight_of(new), rem).sum())
 
+    def take(self, chosen: np.ndarray) -> "Cover":
+        """Add every site of mask ``chosen`` at once (vectorised); returns self."""
+        rows = self.model.matrix[np.flatnonzero(chosen)].indices
+        self.counts += np.bincount(rows, minlength=self.model.n_rows).astype(np.int32)
+        covered = self.counts > 0
+        self.covw = (self.model.weights * covered) @ self.G
+        return self
+
     def feasible(self) -> bool:
         needs = self.model.needs
         return bool(np.all(self.covw >= needs - FEAS_TOL * np.maximum(needs, 1.0)))
@@ -137,13 +145,23 @@ def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start:
 
 
 def remove_redundant(model: Model, G: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Drop sites (most expensive first, then higher index) while every need still holds."""
-    cover = Cover(model, G)
+    """Drop sites (most expensive first, then higher index) while every need still holds.
+
+    Only sites whose uniquely covered weight fits in the slack of every need can ever
+    go (removals only shrink the slack and grow what the others cover alone), so the
+    loop visits those alone; the answer is the same as visiting every site.
+    """
+    cover = Cover(model, G).take(chosen)
     sites = np.flatnonzero(chosen)
-    for s in sites:
-        cover.add(int(s))
     chosen = chosen.copy()
-    for s in sites[np.lexsort((-sites, -model.costs[sites]))]:
+    if len(sites) == 0:
+        return chosen
+    sub = model.matrix[sites]
+    alone = sp.csr_matrix((cover.counts[sub.indices] == 1, sub.indices, sub.indptr), shape=sub.shape, dtype=float)
+    unique = np.asarray(alone @ (model.weights[:, None] * G))
+    slack = cover.covw - model.needs + FEAS_TOL * np.maximum(model.needs, 1.0)
+    maybe = sites[np.all(unique <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)]
+    for s in maybe[np.lexsort((-maybe, -model.costs[maybe]))]:
         r = cover.rows(int(s))
         only = r[cover.counts[r] == 1]
         after = cover.covw - cover.weight_of(only)
@@ -154,15 +172,12 @@ def remove_redundant(model: Model, G: np.ndarray, chosen: np.ndarray) -> np.ndar
 
 
 def is_feasible(model: Model, G: np.ndarray, chosen: np.ndarray, budget: tuple) -> bool:
-    cover = Cover(model, G)
-    for s in np.flatnonzero(chosen):
-        cover.add(int(s))
     max_sites, max_cost = budget
     if max_sites is not None and chosen.sum() > max_sites:
         return False
     if max_cost is not None and model.costs[chosen].sum() > max_cost * (1 + 1e-12):
         return False
-    return cover.feasible()
+    return Cover(model, G).take(chosen).feasible()
 
 
 def core_columns(model: Model, rc: np.ndarray, chosen: np.ndarray, per_row: int) -> np.ndarray:
