@@ -95,8 +95,9 @@ def knapsack(a: np.ndarray, w: np.ndarray, need: float) -> np.ndarray:
     """y ∈ [0, 1] minimising a·y subject to w·y ≥ need (rows with a < 0 always taken).
 
     Dantzig's rule: rows by a / w, ties by lower row, until the need is met. Only the
-    rows left out (or split) need ordering: those of largest ratio whose weight is the
-    excess over the need; they are found by a partial sort of a growing tail.
+    rows left out (or split) matter: the ones of largest ratio whose weight is the
+    excess over the need. A weighted histogram of log ratios finds the bin where that
+    excess is reached; rows above it are out, and only that bin's rows are sorted.
     """
     y = (a < 0).astype(float)
     rest = need - float(w @ y)
@@ -110,23 +111,33 @@ def knapsack(a: np.ndarray, w: np.ndarray, need: float) -> np.ndarray:
         return y
     excess = total - rest  # weight of the worst rows to leave out
     ratio = a[cand] / np.maximum(wc, 1e-300)
-    n = len(cand)
-    k = int(min(n, 1024 + 2 * excess / max(total / n, 1e-300)))  # usually enough in one pass
-    while True:
-        k = min(k, n)
-        tail = np.argpartition(-ratio, k - 1)[:k] if k < n else np.arange(n)
-        # worst first: ratio descending, ties by higher row first (= lower row taken first)
-        tail = tail[np.lexsort((-cand[tail], -ratio[tail]))]
-        dropped = np.cumsum(wc[tail])
-        if dropped[-1] >= excess or k == n:
-            break
-        k *= 4
-    j = int(np.searchsorted(dropped, excess, side="left"))  # rows tail[:j] left out, tail[j] split
-    j = min(j, len(tail) - 1)
-    before = dropped[j - 1] if j else 0.0
-    y[cand[tail[:j]]] = 0.0
-    y[cand[tail[j]]] = min(max(1.0 - (excess - before) / wc[tail[j]], 0.0), 1.0)
+    bins = _log_bins(ratio)
+    above = np.cumsum(np.bincount(bins, weights=wc, minlength=KNAPSACK_BINS)[::-1])[::-1]  # weight in bins ≥ b
+    j = int(np.flatnonzero(above >= excess)[-1]) if above[0] >= excess else 0
+    heavier = above[j + 1] if j + 1 < KNAPSACK_BINS else 0.0  # weight of the bins wholly left out
+    y[cand[bins > j]] = 0.0
+    inside = np.flatnonzero(bins == j)
+    tail = inside[np.lexsort((-cand[inside], -ratio[inside]))]  # worst first; ties: higher row first
+    dropped = heavier + np.cumsum(wc[tail])
+    k = min(int(np.searchsorted(dropped, excess, side="left")), len(tail) - 1)
+    before = dropped[k - 1] if k else heavier
+    y[cand[tail[:k]]] = 0.0
+    y[cand[tail[k]]] = min(max(1.0 - (excess - before) / wc[tail[k]], 0.0), 1.0)
     return y
+
+
+KNAPSACK_BINS = 4096
+
+
+def _log_bins(ratio: np.ndarray) -> np.ndarray:
+    """Bin (0 … KNAPSACK_BINS − 1) of each ratio (≥ 0), monotone in the ratio: the bits of
+    a non-negative float64 read as an integer grow with it (exponent, then mantissa), so
+    shifting off low bits gives log-like bins without computing a logarithm."""
+    bits = np.ascontiguousarray(ratio, dtype=np.float64).view(np.int64)
+    lo = int(bits.min())
+    span = int(bits.max()) - lo
+    shift = max(0, span.bit_length() - (KNAPSACK_BINS.bit_length() - 1))
+    return (bits - lo) >> shift
 
 
 def initial_multipliers(model: Model) -> np.ndarray:
