@@ -174,6 +174,33 @@ def test_multi_constraint_greedy_meets_every_constraint(case):
     assert costs[sites].sum() >= optimum - 1e-6
 
 
+@settings(max_examples=60, deadline=None)
+@given(instances(), st.floats(0.01, 1.0))
+def test_batch_greedy_meets_every_constraint(case, share):
+    """The round-based Lagrangian greedy of big models: every need met (then redundancy
+    removal keeps it so), never cheaper than the optimum."""
+    from coverage.solver.lagrangian import ascend as _ascend
+    from coverage.solver.primal import batch_greedy, remove_redundant
+    matrix, costs, weights, target, groups, pre, forbidden, _ = case
+    optimum, _ = exact_optimum(matrix, costs, weights, target, groups, pre, forbidden)
+    assume(optimum is not None)
+    allowed = np.ones(len(costs), bool)
+    allowed[forbidden] = False
+    inst = Instance.build(sp.csr_matrix(matrix), costs, weights, target, preselected=pre, allowed=allowed,
+                          constraints=groups)
+    model = build_model(inst)
+    G = dense_groups(model)
+    u = _ascend(model, lambda: optimum, 50, integral=False).u
+    plan = batch_greedy(model, G, sp.csr_matrix(model.matrix, dtype=float), u, share)
+    assert plan is not None and is_feasible(model, G, plan, (None, None))
+    plan = remove_redundant(model, G, plan)
+    sites = np.concatenate([pre, model.free[plan]])
+    assert covered_share(matrix, sites, weights) >= target - 1e-9
+    for cols, t in groups:
+        assert covered_share(matrix, sites, weights, cols) >= t - 1e-9
+    assert costs[sites].sum() >= optimum - 1e-6
+
+
 # -- the public entry point ---------------------------------------------------------------
 def test_solve_cover_contract():
     matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=bool))

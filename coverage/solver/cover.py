@@ -23,11 +23,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .instance import Instance
 from .lagrangian import PATIENCE, ascend
 from .model import Model, build_model
-from .primal import core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
+from .primal import batch_greedy, core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
 
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
@@ -47,6 +48,7 @@ BIG_NNZ = 1_000_000  # larger models: no Python-loop greedy plans when a feasibl
 STEP_NNZ = 150_000_000  # subgradient steps × site-row pairs on big models (≈ seconds of sparse products)
 MIN_STEPS = 60
 BIG_STOP_GAP = 0.005  # big models stop the ascent once the gap is within this
+BATCH_SHARE = 0.03  # big models: share of the live sites a round of the batch greedy takes
 BIG_PATIENCE = 4  # and halve the step after 4 steps without a better bound
 
 
@@ -112,6 +114,9 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     steps = opt["steps"] if not big else min(opt["steps"], max(MIN_STEPS, STEP_NNZ // model.matrix.nnz))
     mult = ascend(model, upper, steps, integral, heuristic, stop_gap=BIG_STOP_GAP if big else 0.0,
                   patience=BIG_PATIENCE if big else PATIENCE)
+    if big:  # one Lagrangian plan, built in rounds, from the best multipliers
+        by_site = sp.csr_matrix(model.matrix, dtype=float)
+        _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
     lower, method = mult.value, "lagrangian"
     proven = _proven(lower, upper(), integral)
     if not proven and not tried_full and model.matrix.nnz <= opt["milp_nnz"]:

@@ -144,6 +144,61 @@ def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start:
     return chosen
 
 
+def batch_greedy(model: Model, G: np.ndarray, by_site: sp.csr_matrix, u: np.ndarray, share: float = 0.01
+                 ) -> np.ndarray | None:
+    """:func:`greedy`'s Lagrangian score in rounds, for models too big for one pick at a time.
+
+    Each round scores every site at once (two sparse products: the weight of its still
+    uncovered rows, counted once more for every coverage constraint still short, and
+    γ = cost − Σ u over those rows), takes the best ``share`` of the live sites, and
+    accepts those that are the best-ranked of the round on every uncovered row they
+    cover (so two sites of one round never compete for a row); the rest wait for the
+    next round. Until every need is met; None when it cannot be. ``by_site``: the
+    model's matrix as float CSR. Deterministic (ties by lower site).
+    """
+    n, m = by_site.shape
+    chosen, uncovered = np.zeros(n, dtype=bool), np.ones(m, dtype=bool)
+    wg = model.weights[:, None] * G
+    covw = np.zeros(G.shape[1])
+    needs = model.needs - FEAS_TOL * np.maximum(model.needs, 1.0)
+    while np.any(covw < needs):
+        short = (covw < needs).astype(float)
+        value = np.where(uncovered, G @ short, 0.0) * model.weights
+        gain = by_site @ value
+        gamma = model.costs - by_site @ np.where(uncovered, u, 0.0)
+        live = np.flatnonzero((gain > 0) & ~chosen)
+        if len(live) == 0:
+            return None
+        score = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)[live]
+        take = max(1, int(share * len(live)))
+        top = live[np.argpartition(score, take - 1)[:take]] if take < len(live) else live
+        top = top[np.lexsort((top, score[np.searchsorted(live, top)]))]
+        accepted = _uncontested(model.matrix, top, uncovered)
+        chosen[accepted] = True
+        newly = np.zeros(m, dtype=bool)
+        newly[model.matrix[accepted].indices] = True
+        newly &= uncovered
+        covw += wg[newly].sum(axis=0)
+        uncovered &= ~newly
+    return chosen
+
+
+def _uncontested(matrix: sp.csr_matrix, ranked: np.ndarray, uncovered: np.ndarray) -> np.ndarray:
+    """The sites of ``ranked`` (best first) that rank first among ``ranked`` on every
+    uncovered row they cover."""
+    rank = np.full(matrix.shape[0], len(ranked), dtype=np.int64)
+    rank[ranked] = np.arange(len(ranked))
+    sub = matrix[ranked]
+    rows, site = sub.indices, np.repeat(ranked, np.diff(sub.indptr))
+    open_ = uncovered[rows]
+    rows, site = rows[open_], site[open_]
+    best = np.full(matrix.shape[1], len(ranked), dtype=np.int64)
+    np.minimum.at(best, rows, rank[site])
+    beaten = np.zeros(matrix.shape[0], dtype=bool)
+    beaten[site[best[rows] != rank[site]]] = True
+    return ranked[~beaten[ranked]]
+
+
 def remove_redundant(model: Model, G: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     """Drop sites (most expensive first, then higher index) while every need still holds.
 
