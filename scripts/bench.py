@@ -617,7 +617,6 @@ def _setcover_lines(r: dict) -> list[str]:
 
 def scaling_svg(r: dict, width: int = 640, height: int = 380) -> str:
     """Log-log plot of total seconds and peak MB against cells (10 k candidates)."""
-    lines += _street_lines(r)
     rows = [x for x in [r.get("headline")] + r.get("scale_cells", []) if x and "times" in x]
     rows = sorted(rows, key=lambda x: x["cells"])
     if len(rows) < 2:

@@ -49,7 +49,7 @@ STEP_NNZ = 150_000_000  # subgradient steps × site-row pairs on big models (≈
 MIN_STEPS = 60
 BIG_STOP_GAP = 0.005  # big models stop the ascent once the gap is within this
 BATCH_SHARE = 0.03  # big models: share of the live sites a round of the batch greedy takes
-BIG_PATIENCE = 4  # and halve the step after 4 steps without a better bound
+BIG_PATIENCE = 12  # and halve the step after steps / 12 (at least 4) without a better bound
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
 
     steps = opt["steps"] if not big else min(opt["steps"], max(MIN_STEPS, STEP_NNZ // model.matrix.nnz))
     mult = ascend(model, upper, steps, integral, heuristic, stop_gap=BIG_STOP_GAP if big else 0.0,
-                  patience=BIG_PATIENCE if big else PATIENCE)
+                  patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE)
     if big:  # one Lagrangian plan, built in rounds, from the best multipliers
         by_site = sp.csr_matrix(model.matrix, dtype=float)
         _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
