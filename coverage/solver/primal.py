@@ -91,9 +91,9 @@ def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start:
     n = model.matrix.shape[0]
     chosen = np.zeros(n, dtype=bool)
     if start is not None:
-        for s in np.flatnonzero(start):
-            cover.add(int(s))
-            chosen[s] = True
+        start = np.asarray(start, dtype=bool)
+        cover.take(start)
+        chosen |= start
     max_sites, max_cost = budget
     spent, count = float(model.costs[chosen].sum()), int(chosen.sum())
     uu = np.zeros(model.n_rows) if u is None else u
@@ -110,19 +110,14 @@ def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start:
         gamma = costs[site] - float(uu[new].sum())
         return gamma / gain if gamma > 0 else gamma * gain
 
-    if start is None or not start.any():  # first scores for every site in a few sparse products
-        rem = np.maximum(model.needs, 0.0)
-        gain = np.minimum(np.asarray(model.matrix @ (G * model.weights[:, None])), rem).sum(axis=1)
-        gamma = costs - np.asarray(model.matrix @ uu).ravel()
-        keys = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)
-        live = np.flatnonzero(gain > 0)
-        heap = list(zip(keys[live].tolist(), live.tolist(), [0] * len(live)))
-    else:
-        heap = []
-        for i in np.flatnonzero(~chosen):
-            key = score(int(i))
-            if key is not None:
-                heap.append((key, int(i), 0))
+    # first scores for every site in a few sparse products (the same keys score() gives)
+    unc = cover.counts == 0
+    rem = np.maximum(model.needs - cover.covw, 0.0)
+    gain = np.minimum(np.asarray(model.matrix @ (G * (model.weights * unc)[:, None])), rem).sum(axis=1)
+    gamma = costs - np.asarray(model.matrix @ (uu * unc)).ravel()
+    keys = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)
+    live = np.flatnonzero((gain > 0) & ~chosen)
+    heap = list(zip(keys[live].tolist(), live.tolist(), [0] * len(live)))
     heapq.heapify(heap)
     picks = 0
     while heap and not cover.feasible():
