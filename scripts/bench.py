@@ -270,11 +270,82 @@ def case_setcover(instance: str, effort: str = "fast", highs: bool = True) -> di
     return out
 
 
+def street_instance(n_points: int = 880_000, spacing: float = 75.0, radius: float = 90.0, side: float = 56_000.0,
+                    keep: float = 0.7, n_pre: int = 4_000, seed: int = SEED):
+    """The default plan's phase 2 in miniature: street candidates on a ``spacing`` m lattice
+    (``keep`` of its nodes are streets), ``radius`` m, over ``n_points`` lumpy demand points
+    (400 Gaussian clusters plus a quarter spread thinly; log-normal population), ``n_pre``
+    preselected sites (phase 1), ten district constraints at 95 %. Only candidates that
+    reach a point are kept. Returns matrix (sites × points), costs, weights, preselected,
+    constraints."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    centres, spread = rng.uniform(0, side, (400, 2)), rng.uniform(300, 2500, 400)
+    which = rng.integers(0, 400, n_points)
+    pts = centres[which] + rng.normal(0, 1, (n_points, 2)) * spread[which, None]
+    thin = rng.random(n_points) < 0.25
+    pts[thin] = rng.uniform(0, side, (int(thin.sum()), 2))
+    pts = np.clip(pts, 0, side)
+    weights = rng.lognormal(2.0, 1.0, n_points)
+    n = int(side // spacing) + 1
+    street = rng.random((n, n)) < keep
+    near = np.rint(pts / spacing).astype(np.int64)
+    reach = int(np.ceil(radius / spacing))
+    site_ids, point_ids = [], []
+    for dx in range(-reach, reach + 1):
+        for dy in range(-reach, reach + 1):
+            a, b = near[:, 0] + dx, near[:, 1] + dy
+            ok = (a >= 0) & (a < n) & (b >= 0) & (b < n)
+            ok &= (a * spacing - pts[:, 0]) ** 2 + (b * spacing - pts[:, 1]) ** 2 <= radius ** 2
+            ok[ok] &= street[a[ok], b[ok]]
+            site_ids.append(a[ok] * n + b[ok])
+            point_ids.append(np.flatnonzero(ok))
+    used, site = np.unique(np.concatenate(site_ids), return_inverse=True)
+    matrix = sp.csr_matrix((np.ones(len(site), bool), (site, np.concatenate(point_ids))), shape=(len(used), n_points))
+    pre = np.sort(rng.choice(len(used), n_pre, replace=False))
+    district = np.minimum((pts[:, 0] // (side / 5)).astype(int), 4) * 2 + (pts[:, 1] > side / 2)
+    constraints = [(np.flatnonzero(district == d), 0.95) for d in range(10)]
+    return matrix, np.ones(len(used)), weights, pre, constraints
+
+
+def case_street(n_points: int = 880_000, local_search: bool = False) -> dict:
+    """The street-lattice instance: pipeline greedy, then the solver at "fast" from it."""
+    from coverage.solver import Instance, solve_instance
+    from coverage.solver.greedy import greedy_cover
+    from coverage.solver.local import improve
+
+    matrix, costs, weights, pre, constraints = street_instance(n_points)
+    t = {}
+    start = time.perf_counter()
+    inst = Instance.build(matrix, costs, weights, TARGET, preselected=pre, constraints=constraints)
+    t["instance"] = time.perf_counter() - start
+    mark = time.perf_counter()
+    greedy = greedy_cover(inst.matrix, inst.weights, inst.costs, TARGET, preselected=inst.preselected,
+                          allowed=inst.allowed)
+    t["greedy"] = time.perf_counter() - mark
+    order = greedy.order
+    if local_search:
+        mark = time.perf_counter()
+        order = improve(inst.matrix, inst.weights, inst.costs, TARGET, greedy, inst.allowed).solution.order
+        t["local search"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    res = solve_instance(inst, effort="fast", start=order)
+    t["solver (fast)"] = time.perf_counter() - mark
+    t["total"] = time.perf_counter() - start
+    return {"points": n_points, "sites": matrix.shape[0], "nnz": int(matrix.nnz), "times": t,
+            "greedy_cost": float(costs[greedy.order].sum()), "cost": res.cost, "bound": res.lower_bound,
+            "gap": res.gap, "method": res.bound_method, "steps": res.iterations, "feasible": res.feasible,
+            "rows": [res.rows_from, res.rows]}
+
+
 CASES = {
     "setcover": lambda a: case_setcover(**a),
     "synthetic": lambda a: case_synthetic(a["cells"], a["sites"], a["radius_m"], a["side_m"], a.get("bound", True),
                                           a.get("profile", False)),
     "spopt": lambda a: case_spopt(**a),
+    "street": lambda a: case_street(**a),
     "shenzhen_cli": lambda a: case_shenzhen_cli(),
     "shenzhen_quality": lambda a: case_shenzhen_quality(),
 }
@@ -339,7 +410,7 @@ def main() -> int:
     parser.add_argument("--args", default="{}")
     parser.add_argument("--quick", action="store_true", help="small sizes only (checks the script)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--skip", default="", help="comma list of: setcover,headline,scaling,spopt,shenzhen")
+    parser.add_argument("--skip", default="", help="comma list of: setcover,headline,scaling,street,spopt,shenzhen")
     opts = parser.parse_args()
     if opts.case:
         sys.path.insert(0, str(ROOT))
@@ -366,6 +437,8 @@ def main() -> int:
         sites = [int(n * scale) for n in (2_500, 40_000)]
         results["scale_sites"] = [run_case("synthetic", **synthetic_args(big[0], n, bound=False, grow_area=False))
                                   for n in sites]
+    if "street" not in skip:
+        results["street"] = run_case("street", **({"n_points": 88_000} if opts.quick else {}))
     previous = _previous_results(Path(opts.out))
     if "spopt" in skip and "spopt" in previous:  # slow (5+ min): carried over, and the page says so
         results["spopt"] = {**previous["spopt"], "carried_over": previous.get("machine", {}).get("load_before")}
@@ -435,6 +508,7 @@ def render(r: dict, svg_name: str) -> str:
                       "| function | calls | own s | cumulative s |", "|---|---:|---:|---:|"]
             lines += [f"| `{f}` | {c:,} | {a:.2f} | {b:.2f} |" for f, c, a, b in h["profile"]]
             lines.append("")
+    lines += _street_lines(r)
     rows = [x for x in [r.get("headline")] + r.get("scale_cells", []) + r.get("scale_sites", []) if x and "times" in x]
     if rows:
         lines += ["## Scaling", "", f"![time and memory against cells]({svg_name})", "",
@@ -495,6 +569,24 @@ def render(r: dict, svg_name: str) -> str:
                   "", f"Demand rows {b['rows'][0]:,} → {b['rows'][1]:,} after dropping unreachable cells and merging "
                   f"identical ones. MILP dual bound {_f(e['dual_bound'], '{:,.1f}')}, MIP gap {_pct(e['gap'])}.", ""]
     return "\n".join(lines) + "\n"
+
+
+def _street_lines(r: dict) -> list[str]:
+    x = r.get("street")
+    if not x:
+        return []
+    if "error" in x:
+        return ["## Street lattice (default plan's phase 2)", "", f"Failed: `{x['error'][-300:]}`", ""]
+    t = x["times"]
+    return ["## Street lattice: the default plan's phase 2 (solver target: a few seconds at `fast`)", "",
+            f"`street_instance` in `scripts/bench.py`: {x['sites']:,} street candidates on a 75 m lattice, 90 m "
+            f"radius, {x['points']:,} lumpy demand points, {x['nnz']:,} pairs, 4,000 preselected, target "
+            f"{TARGET:.0%} plus ten district minimums of 95 %. Pipeline greedy, then `solve_instance(effort=\"fast\")` "
+            "from its plan (no local search).", "",
+            "| stage | seconds |", "|---|---:|"] + [f"| {k} | {v:.2f} |" for k, v in t.items()] + [
+            "", f"Peak memory {_f(x.get('peak_mb'), '{:,.0f}')} MB. Greedy cost {x['greedy_cost']:,.0f}; solver plan "
+            f"{x['cost']:,.0f}, bound {_f(x['bound'], '{:,.0f}')} ({x['method']}, {x['steps']} steps), gap "
+            f"{_pct(x['gap'])}; demand rows {x['rows'][0]:,} → {x['rows'][1]:,} merged.", ""]
 
 
 def _setcover_lines(r: dict) -> list[str]:

@@ -174,6 +174,33 @@ def test_multi_constraint_greedy_meets_every_constraint(case):
     assert costs[sites].sum() >= optimum - 1e-6
 
 
+@settings(max_examples=60, deadline=None)
+@given(instances(), st.floats(0.01, 1.0))
+def test_batch_greedy_meets_every_constraint(case, share):
+    """The round-based Lagrangian greedy of big models: every need met (then redundancy
+    removal keeps it so), never cheaper than the optimum."""
+    from coverage.solver.lagrangian import ascend as _ascend
+    from coverage.solver.primal import batch_greedy, remove_redundant
+    matrix, costs, weights, target, groups, pre, forbidden, _ = case
+    optimum, _ = exact_optimum(matrix, costs, weights, target, groups, pre, forbidden)
+    assume(optimum is not None)
+    allowed = np.ones(len(costs), bool)
+    allowed[forbidden] = False
+    inst = Instance.build(sp.csr_matrix(matrix), costs, weights, target, preselected=pre, allowed=allowed,
+                          constraints=groups)
+    model = build_model(inst)
+    G = dense_groups(model)
+    u = _ascend(model, lambda: optimum, 50, integral=False).u
+    plan = batch_greedy(model, G, sp.csr_matrix(model.matrix, dtype=float), u, share)
+    assert plan is not None and is_feasible(model, G, plan, (None, None))
+    plan = remove_redundant(model, G, plan)
+    sites = np.concatenate([pre, model.free[plan]])
+    assert covered_share(matrix, sites, weights) >= target - 1e-9
+    for cols, t in groups:
+        assert covered_share(matrix, sites, weights, cols) >= t - 1e-9
+    assert costs[sites].sum() >= optimum - 1e-6
+
+
 # -- the public entry point ---------------------------------------------------------------
 def test_solve_cover_contract():
     matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=bool))
@@ -222,3 +249,37 @@ def test_deterministic():
     a = solve_cover(matrix, costs, target=0.9)
     b = solve_cover(matrix, costs, target=0.9)
     assert a.sites.tolist() == b.sites.tolist() and a.lower_bound == b.lower_bound
+
+
+def _knapsack_by_sorting(a, w, need):
+    """Dantzig's fractional knapsack by a full stable sort (the reference)."""
+    y = (a < 0).astype(float)
+    rest = need - float(w @ y)
+    cand = np.flatnonzero(a >= 0)
+    if rest <= 0:
+        return y
+    if rest >= w[cand].sum():
+        y[cand] = 1.0
+        return y
+    order = cand[np.argsort(a[cand] / np.maximum(w[cand], 1e-300), kind="stable")]
+    filled = np.cumsum(w[order])
+    k = min(int(np.searchsorted(filled, rest, side="left")), len(order) - 1)
+    y[order[:k]] = 1.0
+    y[order[k]] = min(max((rest - (filled[k - 1] if k else 0.0)) / w[order[k]], 0.0), 1.0)
+    return y
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.data())
+def test_knapsack_matches_full_sort(data):
+    """The histogram knapsack of the ascent finds the same minimum as a full sort, ties,
+    zero ratios, zero weights and negative prices included."""
+    from coverage.solver.lagrangian import knapsack
+    n = data.draw(st.integers(1, 80))
+    a = np.array(data.draw(st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 1e-7, 3e5]), min_size=n, max_size=n)))
+    w = np.array(data.draw(st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.5, 1e-3]), min_size=n, max_size=n)))
+    need = data.draw(st.floats(0, 1.1)) * float(w.sum())
+    y, ref = knapsack(a, w, need), _knapsack_by_sorting(a, w, need)
+    assert np.all((y >= 0) & (y <= 1))
+    assert a @ y == pytest.approx(a @ ref, rel=1e-9, abs=1e-9)
+    assert w @ y >= min(need, w[a >= 0].sum() + w[a < 0].sum()) - 1e-9 * max(1.0, need)

@@ -23,11 +23,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .instance import Instance
-from .lagrangian import ascend
+from .lagrangian import PATIENCE, ascend
 from .model import Model, build_model
-from .primal import core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
+from .primal import batch_greedy, core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
 
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
@@ -43,6 +44,12 @@ ROUND_TOL = 1e-6
 WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
 HEURISTIC_NNZ = 4_000_000  # Lagrangian plans per solve ≈ this / site-row pairs (at least 3): bounds their time
 CORE_ROWS = 20_000  # larger models get no core MILP (building and solving it takes seconds)
+BIG_NNZ = 1_000_000  # larger models: no Python-loop greedy plans when a feasible plan is given
+STEP_NNZ = 150_000_000  # subgradient steps × site-row pairs on big models (≈ seconds of sparse products)
+MIN_STEPS = 60
+BIG_STOP_GAP = 0.005  # big models stop the ascent once the gap is within this
+BATCH_SHARE = 0.03  # big models: share of the live sites a round of the batch greedy takes
+BIG_PATIENCE = 12  # and halve the step after steps / 12 (at least 4) without a better bound
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,8 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     integral = bool(np.all(np.abs(model.costs - np.round(model.costs)) <= 1e-9))
     if model.n_rows == 0 or np.all(model.needs <= 0):
         return _result(instance, model, np.zeros(len(model.free), bool), 0.0, "trivial", True, 0, t0, "")
-    best = _starting_plan(model, G, budget, instance, start)
+    big = model.matrix.nnz > BIG_NNZ
+    best = _starting_plan(model, G, budget, instance, start, skip_greedy=big)
     state = {"plan": best, "cost": _cost(model, best)}
     tried_full = model.matrix.nnz <= opt["milp_first_nnz"]
     if tried_full:  # small: HiGHS alone usually proves the optimum at once
@@ -99,11 +107,16 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     every = max(opt["every"], opt["steps"] // calls)  # fewer Lagrangian plans on big models
 
     def heuristic(step: int, u: np.ndarray) -> None:
-        if step < WARMUP or step % every:
+        if step < WARMUP or step % every or (big and state["plan"] is not None):
             return
         _offer(state, model, G, budget, greedy(model, G, model.costs, budget, u=u))
 
-    mult = ascend(model, upper, opt["steps"], integral, heuristic)
+    steps = opt["steps"] if not big else min(opt["steps"], max(MIN_STEPS, STEP_NNZ // model.matrix.nnz))
+    mult = ascend(model, upper, steps, integral, heuristic, stop_gap=BIG_STOP_GAP if big else 0.0,
+                  patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE)
+    if big:  # one Lagrangian plan, built in rounds, from the best multipliers
+        by_site = sp.csr_matrix(model.matrix, dtype=float)
+        _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
     lower, method = mult.value, "lagrangian"
     proven = _proven(lower, upper(), integral)
     if not proven and not tried_full and model.matrix.nnz <= opt["milp_nnz"]:
@@ -172,16 +185,20 @@ def solve_cover(coverage, costs, weights=None, target: float = 1.0, **options) -
     return solve_instance(instance, effort=effort, start=start)
 
 
-def _starting_plan(model: Model, G, budget, instance: Instance, start) -> np.ndarray | None:
-    """The cheaper feasible of ``start`` (instance site indices) and the plain greedy."""
-    candidates = [greedy(model, G, model.costs, budget)]
+def _starting_plan(model: Model, G, budget, instance: Instance, start, skip_greedy: bool = False
+                   ) -> np.ndarray | None:
+    """The cheaper feasible of ``start`` (instance site indices) and the plain greedy
+    (``skip_greedy``: only when ``start`` is not a feasible plan)."""
+    candidates = []
     if start is not None:
         pos = np.full(instance.matrix.shape[0], -1)
         pos[model.free] = np.arange(len(model.free))
         idx = pos[np.asarray(start, dtype=np.int64)]
         mask = np.zeros(len(model.free), bool)
         mask[idx[idx >= 0]] = True
-        candidates.insert(0, mask)
+        candidates.append(mask)
+    if not (skip_greedy and candidates and is_feasible(model, G, candidates[0], budget)):
+        candidates.append(greedy(model, G, model.costs, budget))
     state = {"plan": None, "cost": math.inf}
     for plan in candidates:
         _offer(state, model, G, budget, plan)

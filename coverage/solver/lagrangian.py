@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from .model import Model
 
@@ -55,37 +56,88 @@ class Multipliers:
     iterations: int
 
 
-def dual_value(model: Model, u: np.ndarray, mu: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+def dual_value(model: Model, u: np.ndarray, mu: np.ndarray, ops: "Operators | None" = None
+               ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """L(u, μ), the reduced costs, and the minimising x (bool) and y of the relaxation."""
-    rc = model.costs - np.asarray(model.matrix @ u).ravel()
-    extra = np.asarray(model.groups[:, 1:] @ mu).ravel() if len(mu) else 0.0
+    ops = ops or Operators.of(model)
+    rc = model.costs - ops.by_site @ u
+    extra = ops.extra @ mu if len(mu) else 0.0
     a = u - model.weights * extra
     y = knapsack(a, model.weights, model.needs[0])
     value = float(np.minimum(rc, 0.0).sum() + a @ y + (mu @ model.needs[1:] if len(mu) else 0.0))
     return value, rc, rc < 0, y
 
 
+@dataclass(frozen=True, eq=False)
+class Operators:
+    """The model's matrices in the float forms the ascent multiplies with, made once."""
+
+    by_site: sp.csr_matrix   # sites × rows, float
+    extra: sp.csr_matrix     # rows × constraints after the target, float
+
+    @classmethod
+    def of(cls, model: Model) -> "Operators":
+        return cls(sp.csr_matrix(model.matrix, dtype=float), sp.csr_matrix(model.groups[:, 1:]))
+
+    def covered_by(self, model: Model, x: np.ndarray) -> np.ndarray:
+        """Σ_{i ∋ r} x_i per row for the sites in mask ``x`` (few of them, usually)."""
+        m = model.matrix
+        sites = np.flatnonzero(x)
+        if len(sites) == 0:
+            return np.zeros(m.shape[1])
+        starts, ends = m.indptr[sites], m.indptr[sites + 1]
+        lens = ends - starts
+        idx = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
+        return np.bincount(m.indices[idx], minlength=m.shape[1]).astype(float)
+
+
 def knapsack(a: np.ndarray, w: np.ndarray, need: float) -> np.ndarray:
-    """y ∈ [0, 1] minimising a·y subject to w·y ≥ need (rows with a < 0 always taken)."""
+    """y ∈ [0, 1] minimising a·y subject to w·y ≥ need (rows with a < 0 always taken).
+
+    Dantzig's rule: rows by a / w, ties by lower row, until the need is met. Only the
+    rows left out (or split) matter: the ones of largest ratio whose weight is the
+    excess over the need. A weighted histogram of log ratios finds the bin where that
+    excess is reached; rows above it are out, and only that bin's rows are sorted.
+    """
     y = (a < 0).astype(float)
     rest = need - float(w @ y)
     if rest <= 0:
         return y
     cand = np.flatnonzero(a >= 0)
-    ratio = a[cand] / np.maximum(w[cand], 1e-300)
-    if rest >= w[cand].sum():
-        y[cand] = 1.0
+    wc = w[cand]
+    total = float(wc.sum())
+    y[cand] = 1.0
+    if rest >= total:
         return y
-    order = cand[np.argsort(ratio, kind="stable")]  # ties: lower row first
-    filled = np.cumsum(w[order])
-    k = int(np.searchsorted(filled, rest, side="left"))
-    if k >= len(order):  # rounding: the need is (just) all the weight left
-        y[order] = 1.0
-        return y
-    y[order[:k]] = 1.0
-    before = filled[k - 1] if k else 0.0
-    y[order[k]] = min(max((rest - before) / w[order[k]], 0.0), 1.0)
+    excess = total - rest  # weight of the worst rows to leave out
+    ratio = a[cand] / np.maximum(wc, 1e-300)
+    bins = _log_bins(ratio)
+    above = np.cumsum(np.bincount(bins, weights=wc, minlength=KNAPSACK_BINS)[::-1])[::-1]  # weight in bins ≥ b
+    j = int(np.flatnonzero(above >= excess)[-1]) if above[0] >= excess else 0
+    heavier = above[j + 1] if j + 1 < KNAPSACK_BINS else 0.0  # weight of the bins wholly left out
+    y[cand[bins > j]] = 0.0
+    inside = np.flatnonzero(bins == j)
+    tail = inside[np.lexsort((-cand[inside], -ratio[inside]))]  # worst first; ties: higher row first
+    dropped = heavier + np.cumsum(wc[tail])
+    k = min(int(np.searchsorted(dropped, excess, side="left")), len(tail) - 1)
+    before = dropped[k - 1] if k else heavier
+    y[cand[tail[:k]]] = 0.0
+    y[cand[tail[k]]] = min(max(1.0 - (excess - before) / wc[tail[k]], 0.0), 1.0)
     return y
+
+
+KNAPSACK_BINS = 4096
+
+
+def _log_bins(ratio: np.ndarray) -> np.ndarray:
+    """Bin (0 … KNAPSACK_BINS − 1) of each ratio (≥ 0), monotone in the ratio: the bits of
+    a non-negative float64 read as an integer grow with it (exponent, then mantissa), so
+    shifting off low bits gives log-like bins without computing a logarithm."""
+    bits = np.ascontiguousarray(ratio, dtype=np.float64).view(np.int64)
+    lo = int(bits.min())
+    span = int(bits.max()) - lo
+    shift = max(0, span.bit_length() - (KNAPSACK_BINS.bit_length() - 1))
+    return (bits - lo) >> shift
 
 
 def initial_multipliers(model: Model) -> np.ndarray:
@@ -100,30 +152,35 @@ def initial_multipliers(model: Model) -> np.ndarray:
 
 
 def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: bool,
-           on_step: Callable[[int, np.ndarray], None] | None = None, u0: np.ndarray | None = None) -> Multipliers:
+           on_step: Callable[[int, np.ndarray], None] | None = None, u0: np.ndarray | None = None,
+           stop_gap: float = 0.0, patience: int = PATIENCE) -> Multipliers:
     """Subgradient ascent (see the module docstring). ``upper()`` is the current best
-    plan's free cost (it may fall as ``on_step(step, u)`` finds plans)."""
-    m_t = model.matrix.T.tocsr().astype(float)  # rows × sites
+    plan's free cost (it may fall as ``on_step(step, u)`` finds plans). ``stop_gap``:
+    stop once (upper − bound) / bound is at most this (0: only when proven optimal);
+    ``patience``: steps without a better bound before λ is halved (short ascents on big
+    models halve sooner: measured on a 381 k × 587 k street lattice, 80 steps reach
+    a bound 12 % higher with 4 than with 30)."""
+    ops = Operators.of(model)
     u = initial_multipliers(model) if u0 is None else u0.copy()
     mu = np.zeros(len(model.needs) - 1)
     best = Multipliers(u.copy(), mu.copy(), -np.inf, model.costs.copy(), 0)
     lam, stale, step = 2.0, 0, 0
     for step in range(1, max_steps + 1):
-        value, rc, x, y = dual_value(model, u, mu)
+        value, rc, x, y = dual_value(model, u, mu, ops)
         if value > best.value + 1e-9 * max(1.0, abs(value)):
             best, stale = Multipliers(u.copy(), mu.copy(), value, rc, step), 0
         else:
             stale += 1
-            if stale >= PATIENCE:
+            if stale >= patience:
                 lam, stale = lam / 2, 0
         if on_step is not None:
             on_step(step, u)
         ub = upper()
-        if ub - best.value <= (1 - 1e-6 if integral else 1e-9 * max(1.0, abs(ub))) or lam < MIN_LAMBDA:
+        if _done(ub, best.value, integral, stop_gap) or lam < MIN_LAMBDA:
             break
-        g_u = y - np.asarray(m_t @ x.astype(float)).ravel()
+        g_u = y - ops.covered_by(model, x)
         g_u[(u <= 0) & (g_u < 0)] = 0.0
-        g_mu = model.needs[1:] - model.group_weights(y)[1:] if len(mu) else np.zeros(0)
+        g_mu = model.needs[1:] - ops.extra.T @ (model.weights * y) if len(mu) else np.zeros(0)
         g_mu[(mu <= 0) & (g_mu < 0)] = 0.0
         norm = float(g_u @ g_u + g_mu @ g_mu)
         if norm <= 0:
@@ -132,3 +189,10 @@ def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: b
         u = np.maximum(u + t * g_u, 0.0)
         mu = np.maximum(mu + t * g_mu, 0.0)
     return Multipliers(best.u, best.mu, best.value, best.reduced_costs, step)
+
+
+def _done(ub: float, lower: float, integral: bool, stop_gap: float) -> bool:
+    """The bound proves ``ub`` optimal, or the gap is within ``stop_gap``."""
+    if ub - lower <= (1 - 1e-6 if integral else 1e-9 * max(1.0, abs(ub))):
+        return True
+    return stop_gap > 0 and lower > 0 and (ub - lower) / lower <= stop_gap

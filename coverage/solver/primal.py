@@ -60,6 +60,14 @@ class Cover:
         rem = np.maximum(self.model.needs - self.covw, 0.0)
         return float(np.minimum(self.weight_of(new), rem).sum())
 
+    def take(self, chosen: np.ndarray) -> "Cover":
+        """Add every site of mask ``chosen`` at once (vectorised); returns self."""
+        rows = self.model.matrix[np.flatnonzero(chosen)].indices
+        self.counts += np.bincount(rows, minlength=self.model.n_rows).astype(np.int32)
+        covered = self.counts > 0
+        self.covw = (self.model.weights * covered) @ self.G
+        return self
+
     def feasible(self) -> bool:
         needs = self.model.needs
         return bool(np.all(self.covw >= needs - FEAS_TOL * np.maximum(needs, 1.0)))
@@ -83,9 +91,9 @@ def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start:
     n = model.matrix.shape[0]
     chosen = np.zeros(n, dtype=bool)
     if start is not None:
-        for s in np.flatnonzero(start):
-            cover.add(int(s))
-            chosen[s] = True
+        start = np.asarray(start, dtype=bool)
+        cover.take(start)
+        chosen |= start
     max_sites, max_cost = budget
     spent, count = float(model.costs[chosen].sum()), int(chosen.sum())
     uu = np.zeros(model.n_rows) if u is None else u
@@ -102,19 +110,14 @@ def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start:
         gamma = costs[site] - float(uu[new].sum())
         return gamma / gain if gamma > 0 else gamma * gain
 
-    if start is None or not start.any():  # first scores for every site in a few sparse products
-        rem = np.maximum(model.needs, 0.0)
-        gain = np.minimum(np.asarray(model.matrix @ (G * model.weights[:, None])), rem).sum(axis=1)
-        gamma = costs - np.asarray(model.matrix @ uu).ravel()
-        keys = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)
-        live = np.flatnonzero(gain > 0)
-        heap = list(zip(keys[live].tolist(), live.tolist(), [0] * len(live)))
-    else:
-        heap = []
-        for i in np.flatnonzero(~chosen):
-            key = score(int(i))
-            if key is not None:
-                heap.append((key, int(i), 0))
+    # first scores for every site in a few sparse products (the same keys score() gives)
+    unc = cover.counts == 0
+    rem = np.maximum(model.needs - cover.covw, 0.0)
+    gain = np.minimum(np.asarray(model.matrix @ (G * (model.weights * unc)[:, None])), rem).sum(axis=1)
+    gamma = costs - np.asarray(model.matrix @ (uu * unc)).ravel()
+    keys = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)
+    live = np.flatnonzero((gain > 0) & ~chosen)
+    heap = list(zip(keys[live].tolist(), live.tolist(), [0] * len(live)))
     heapq.heapify(heap)
     picks = 0
     while heap and not cover.feasible():
@@ -136,14 +139,79 @@ def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start:
     return chosen
 
 
+def batch_greedy(model: Model, G: np.ndarray, by_site: sp.csr_matrix, u: np.ndarray, share: float = 0.01
+                 ) -> np.ndarray | None:
+    """:func:`greedy`'s Lagrangian score in rounds, for models too big for one pick at a time.
+
+    Each round scores every site at once (two sparse products: the weight of its still
+    uncovered rows, counted once more for every coverage constraint still short, and
+    γ = cost − Σ u over those rows), takes the best ``share`` of the live sites, and
+    accepts those that are the best-ranked of the round on every uncovered row they
+    cover (so two sites of one round never compete for a row); the rest wait for the
+    next round. Until every need is met; None when it cannot be. ``by_site``: the
+    model's matrix as float CSR. Deterministic (ties by lower site).
+    """
+    n, m = by_site.shape
+    chosen, uncovered = np.zeros(n, dtype=bool), np.ones(m, dtype=bool)
+    wg = model.weights[:, None] * G
+    covw = np.zeros(G.shape[1])
+    needs = model.needs - FEAS_TOL * np.maximum(model.needs, 1.0)
+    while np.any(covw < needs):
+        short = (covw < needs).astype(float)
+        value = np.where(uncovered, G @ short, 0.0) * model.weights
+        gain = by_site @ value
+        gamma = model.costs - by_site @ np.where(uncovered, u, 0.0)
+        live = np.flatnonzero((gain > 0) & ~chosen)
+        if len(live) == 0:
+            return None
+        score = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)[live]
+        take = max(1, int(share * len(live)))
+        top = live[np.argpartition(score, take - 1)[:take]] if take < len(live) else live
+        top = top[np.lexsort((top, score[np.searchsorted(live, top)]))]
+        accepted = _uncontested(model.matrix, top, uncovered)
+        chosen[accepted] = True
+        newly = np.zeros(m, dtype=bool)
+        newly[model.matrix[accepted].indices] = True
+        newly &= uncovered
+        covw += wg[newly].sum(axis=0)
+        uncovered &= ~newly
+    return chosen
+
+
+def _uncontested(matrix: sp.csr_matrix, ranked: np.ndarray, uncovered: np.ndarray) -> np.ndarray:
+    """The sites of ``ranked`` (best first) that rank first among ``ranked`` on every
+    uncovered row they cover."""
+    rank = np.full(matrix.shape[0], len(ranked), dtype=np.int64)
+    rank[ranked] = np.arange(len(ranked))
+    sub = matrix[ranked]
+    rows, site = sub.indices, np.repeat(ranked, np.diff(sub.indptr))
+    open_ = uncovered[rows]
+    rows, site = rows[open_], site[open_]
+    best = np.full(matrix.shape[1], len(ranked), dtype=np.int64)
+    np.minimum.at(best, rows, rank[site])
+    beaten = np.zeros(matrix.shape[0], dtype=bool)
+    beaten[site[best[rows] != rank[site]]] = True
+    return ranked[~beaten[ranked]]
+
+
 def remove_redundant(model: Model, G: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Drop sites (most expensive first, then higher index) while every need still holds."""
-    cover = Cover(model, G)
+    """Drop sites (most expensive first, then higher index) while every need still holds.
+
+    Only sites whose uniquely covered weight fits in the slack of every need can ever
+    go (removals only shrink the slack and grow what the others cover alone), so the
+    loop visits those alone; the answer is the same as visiting every site.
+    """
+    cover = Cover(model, G).take(chosen)
     sites = np.flatnonzero(chosen)
-    for s in sites:
-        cover.add(int(s))
     chosen = chosen.copy()
-    for s in sites[np.lexsort((-sites, -model.costs[sites]))]:
+    if len(sites) == 0:
+        return chosen
+    sub = model.matrix[sites]
+    alone = sp.csr_matrix((cover.counts[sub.indices] == 1, sub.indices, sub.indptr), shape=sub.shape, dtype=float)
+    unique = np.asarray(alone @ (model.weights[:, None] * G))
+    slack = cover.covw - model.needs + FEAS_TOL * np.maximum(model.needs, 1.0)
+    maybe = sites[np.all(unique <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)]
+    for s in maybe[np.lexsort((-maybe, -model.costs[maybe]))]:
         r = cover.rows(int(s))
         only = r[cover.counts[r] == 1]
         after = cover.covw - cover.weight_of(only)
@@ -154,15 +222,12 @@ def remove_redundant(model: Model, G: np.ndarray, chosen: np.ndarray) -> np.ndar
 
 
 def is_feasible(model: Model, G: np.ndarray, chosen: np.ndarray, budget: tuple) -> bool:
-    cover = Cover(model, G)
-    for s in np.flatnonzero(chosen):
-        cover.add(int(s))
     max_sites, max_cost = budget
     if max_sites is not None and chosen.sum() > max_sites:
         return False
     if max_cost is not None and model.costs[chosen].sum() > max_cost * (1 + 1e-12):
         return False
-    return cover.feasible()
+    return Cover(model, G).take(chosen).feasible()
 
 
 def core_columns(model: Model, rc: np.ndarray, chosen: np.ndarray, per_row: int) -> np.ndarray:
