@@ -66,7 +66,6 @@ def synthetic_instance(n_cells: int, n_sites: int, radius_m: float, side_m: floa
 def case_synthetic(n_cells: int, n_sites: int, radius_m: float, side_m: float, bound: bool = True,
                    profile: bool = False) -> dict:
     """Matrix + greedy + local search + the Lagrangian solver (plans and bound) on one synthetic instance."""
-    import numpy as np
 
     from coverage.matrix import coverage_matrix
     from coverage.solver import Instance, solve_instance
@@ -233,7 +232,7 @@ def case_shenzhen_quality() -> dict:
 def _profile_rows(profiler: cProfile.Profile, n: int = 10) -> list[list]:
     stats = pstats.Stats(profiler, stream=io.StringIO())
     rows = []
-    for (file, line, func), (_, ncalls, tottime, cumtime, _) in stats.stats.items():
+    for (file, _line, func), (_, ncalls, tottime, cumtime, _) in stats.stats.items():
         rows.append([f"{Path(file).name}:{func}", ncalls, tottime, cumtime])
     return sorted(rows, key=lambda r: -r[2])[:n]
 
@@ -388,11 +387,11 @@ def machine() -> dict:
             "scipy": scipy.__version__, "shapely": shapely.__version__, "platform": platform.platform()}
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        info["cpu"] = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines() if l.startswith("Model name")), "?")
+        info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), "?")
     except OSError:
         info["cpu"] = "?"
     meminfo = Path("/proc/meminfo").read_text().splitlines() if Path("/proc/meminfo").exists() else []
-    total_kb = next((int(l.split()[1]) for l in meminfo if l.startswith("MemTotal")), 0)
+    total_kb = next((int(ln.split()[1]) for ln in meminfo if ln.startswith("MemTotal")), 0)
     info["memory_gb"] = round(total_kb / 1024**2, 1)
     info["nproc_cmd"] = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     for pkg in ("spopt", "pulp", "highspy"):

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 import coverage
-from coverage.solver import Instance, solve_cover, solve_instance
+from coverage.solver import Instance, solve_cover
 from coverage.solver.lagrangian import ascend
 from coverage.solver.model import build_model
 from coverage.solver.orlib import read_orlib

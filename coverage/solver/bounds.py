@@ -211,7 +211,7 @@ def subgradient_bound(red: Reduced, upper: float | None = None, iterations: int 
     np.minimum.at(cheapest, coo.col, price[coo.row])
     u = w * np.where(np.isfinite(cheapest), cheapest, 0.0)  # each row priced by its cheapest site
     best, theta, stale, step = -np.inf, 2.0, 0, 0
-    for step in range(1, iterations + 1):
+    for step in range(1, iterations + 1):  # noqa: B007 - the last step is returned
         reduced = c - np.asarray(m @ u).ravel()
         x = reduced < 0
         y, knapsack = _fractional_knapsack(u, w, need)

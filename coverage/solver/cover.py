@@ -33,12 +33,12 @@ from .primal import batch_greedy, core_columns, dense_groups, greedy, is_feasibl
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
     # core size per row and nodes, column-fixing rounds and the effort of each
-    "fast": dict(milp_first_nnz=20_000, steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0, core_per_row=4, core_nodes=200,
-                 refine=0, refine_effort="inner"),
-    "thorough": dict(milp_first_nnz=100_000, steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000, milp_s=60.0, core_per_row=8,
-                     core_nodes=5_000, refine=6, refine_effort="inner"),
-    "inner": dict(milp_first_nnz=5_000, steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0, core_per_row=3, core_nodes=100,
-                  refine=0, refine_effort="inner"),
+    "fast": dict(milp_first_nnz=20_000, steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0,
+                 core_per_row=4, core_nodes=200, refine=0, refine_effort="inner"),
+    "thorough": dict(milp_first_nnz=100_000, steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000,
+                     milp_s=60.0, core_per_row=8, core_nodes=5_000, refine=6, refine_effort="inner"),
+    "inner": dict(milp_first_nnz=5_000, steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0,
+                  core_per_row=3, core_nodes=100, refine=0, refine_effort="inner"),
 }
 ROUND_TOL = 1e-6
 WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
@@ -118,19 +118,8 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
         by_site = sp.csr_matrix(model.matrix, dtype=float)
         _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
     lower, method = mult.value, "lagrangian"
-    proven = _proven(lower, upper(), integral)
-    if not proven and not tried_full and model.matrix.nnz <= opt["milp_nnz"]:
-        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
-        _offer(state, model, G, budget, plan)
-        if optimal and plan is not None and not instance.has_budget:
-            lower, method = max(lower, _cost(model, plan)), "milp-optimal"
-        elif dual is not None and dual > lower:
-            lower, method = dual, "milp"
-    elif not proven and not tried_full and model.n_rows <= CORE_ROWS:
-        core = core_columns(model, mult.reduced_costs, state["plan"] if state["plan"] is not None else
-                            np.zeros(model.matrix.shape[0], bool), opt["core_per_row"])
-        plan, _, _ = milp(model, core, budget, opt["core_nodes"], opt["milp_s"])
-        _offer(state, model, G, budget, plan)
+    if not tried_full and not _proven(lower, upper(), integral):
+        lower, method = _milp_after_ascent(instance, model, G, budget, state, mult, opt, lower)
     if state["plan"] is not None and opt["refine"]:
         _refine(instance, model, G, budget, state, mult, opt)
     plan = state["plan"]
@@ -138,6 +127,27 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     if plan is None:  # a need out of reach under the budget: cover what the greedy can
         plan = greedy(model, G, model.costs, budget)
     return _result(instance, model, plan, lower, method, feasible, mult.iterations, t0, "")
+
+
+def _milp_after_ascent(instance: Instance, model, G, budget, state: dict, mult, opt: dict,
+                       lower: float) -> tuple[float, str]:
+    """HiGHS after the ascent when the gap is still open: the whole model when it is small
+    enough (its dual bound may beat the Lagrangian one), else a core of promising sites
+    for a better plan only. Returns the (possibly raised) bound and how it was obtained."""
+    method = "lagrangian"
+    if model.matrix.nnz <= opt["milp_nnz"]:
+        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
+        _offer(state, model, G, budget, plan)
+        if optimal and plan is not None and not instance.has_budget:
+            return max(lower, _cost(model, plan)), "milp-optimal"
+        if dual is not None and dual > lower:
+            return dual, "milp"
+    elif model.n_rows <= CORE_ROWS:
+        known = state["plan"] if state["plan"] is not None else np.zeros(model.matrix.shape[0], bool)
+        core = core_columns(model, mult.reduced_costs, known, opt["core_per_row"])
+        plan, _, _ = milp(model, core, budget, opt["core_nodes"], opt["milp_s"])
+        _offer(state, model, G, budget, plan)
+    return lower, method
 
 
 def _refine(instance: Instance, model: Model, G, budget, state: dict, mult, opt: dict) -> None:

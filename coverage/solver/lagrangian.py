@@ -33,7 +33,7 @@ fluctuation rule, starting at λ = 0.1, stalled at 409 / 129.)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,7 +56,7 @@ class Multipliers:
     iterations: int
 
 
-def dual_value(model: Model, u: np.ndarray, mu: np.ndarray, ops: "Operators | None" = None
+def dual_value(model: Model, u: np.ndarray, mu: np.ndarray, ops: Operators | None = None
                ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """L(u, μ), the reduced costs, and the minimising x (bool) and y of the relaxation."""
     ops = ops or Operators.of(model)
@@ -76,7 +76,7 @@ class Operators:
     extra: sp.csr_matrix     # rows × constraints after the target, float
 
     @classmethod
-    def of(cls, model: Model) -> "Operators":
+    def of(cls, model: Model) -> Operators:
         return cls(sp.csr_matrix(model.matrix, dtype=float), sp.csr_matrix(model.groups[:, 1:]))
 
     def covered_by(self, model: Model, x: np.ndarray) -> np.ndarray:

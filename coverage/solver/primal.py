@@ -60,7 +60,7 @@ class Cover:
         rem = np.maximum(self.model.needs - self.covw, 0.0)
         return float(np.minimum(self.weight_of(new), rem).sum())
 
-    def take(self, chosen: np.ndarray) -> "Cover":
+    def take(self, chosen: np.ndarray) -> Cover:
         """Add every site of mask ``chosen`` at once (vectorised); returns self."""
         rows = self.model.matrix[np.flatnonzero(chosen)].indices
         self.counts += np.bincount(rows, minlength=self.model.n_rows).astype(np.int32)

@@ -43,7 +43,7 @@ class Quality:
 
     @classmethod
     def from_summary(cls, summary: dict) -> Quality:
-        return cls(**{key: summary.get(key) for key in cls.keys()})
+        return cls(**{key: summary.get(key) for key in cls.keys()})  # noqa: SIM118 - keys() is the dataclass's own classmethod
 
     def get(self, key: str, default=None):
         """Dict-style access, for code that read the old quality dict."""
