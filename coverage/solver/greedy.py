@@ -71,57 +71,77 @@ def greedy_cover(
     called after every pick (throttle it for display, see ``progress.every``).
     """
     matrix = sp.csr_matrix(matrix)
-    n_sites, n_cells = matrix.shape
-    weights = np.asarray(weights, dtype=float)
     costs = np.asarray(costs, dtype=float)
-    allowed = np.ones(n_sites, dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool).copy()
-    indptr, indices = matrix.indptr, matrix.indices
-
-    wq = quantise(weights)
-    total_q = int(wq.sum())
-    need = target * total_q * (1 - 1e-12)
-    first_rank = np.full(n_cells, -1, dtype=np.int64)
-    order: list[int] = []
-    covered_q = 0
-
-    def take(site: int) -> int:
-        cols = indices[indptr[site]:indptr[site + 1]]
-        new = cols[first_rank[cols] < 0]
-        first_rank[new] = len(order)
-        order.append(site)
-        return int(wq[new].sum())
-
+    allowed = np.ones(matrix.shape[0], dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool).copy()
+    cover = _Cover(matrix, quantise(weights))
     for site in preselected:
-        covered_q += take(int(site))
+        cover.take(int(site))
         allowed[site] = False
-    n_pre = len(order)
+    n_pre = len(cover.order)
 
     # Initial gains for every allowed site in one sparse product.
-    uncovered_w = np.where(first_rank < 0, wq, 0)
-    gains0 = np.asarray(matrix @ uncovered_w).ravel().astype(np.int64)
+    gains0 = np.asarray(matrix @ np.where(cover.first_rank < 0, cover.wq, 0)).ravel().astype(np.int64)
     candidates = np.flatnonzero(allowed & (gains0 > 0))
     heap = [(-(gains0[i] / costs[i]), int(i), 0) for i in candidates]
     heapq.heapify(heap)
+    need = target * cover.total_q * (1 - 1e-12)
+    stop, evaluations = _lazy_picks(cover, heap, costs, need, n_pre, max_sites, max_cost, progress)
 
-    evaluations = len(candidates)
-    spent = 0.0
-    stop = "unreachable"
-    skipped_for_cost = False
+    order, first_rank = cover.order, cover.first_rank
+    if stop == "budget_cost":
+        order, first_rank = _best_single_if_better(
+            order, n_pre, first_rank, cover.wq, gains0, allowed, costs, max_cost, matrix.indices, matrix.indptr
+        )
+    return Solution(
+        order=np.asarray(order, dtype=np.int64),
+        n_preselected=n_pre,
+        first_rank=first_rank,
+        stop_reason=stop,
+        evaluations=evaluations + len(candidates),
+    )
+
+
+class _Cover:
+    """The cells covered so far: ``first_rank[j]`` is the position in ``order`` of the site
+    that first covered cell ``j`` (-1: uncovered); ``wq`` the fixed-point weights."""
+
+    def __init__(self, matrix: sp.csr_matrix, wq: np.ndarray):
+        self.indptr, self.indices, self.wq = matrix.indptr, matrix.indices, wq
+        self.total_q = int(wq.sum())
+        self.first_rank = np.full(matrix.shape[1], -1, dtype=np.int64)
+        self.order: list[int] = []
+        self.covered_q = 0
+
+    def gain(self, site: int) -> int:
+        """Uncovered weight ``site`` would add (exact integer)."""
+        cols = self.indices[self.indptr[site]:self.indptr[site + 1]]
+        return int(self.wq[cols[self.first_rank[cols] < 0]].sum())
+
+    def take(self, site: int) -> None:
+        cols = self.indices[self.indptr[site]:self.indptr[site + 1]]
+        new = cols[self.first_rank[cols] < 0]
+        self.first_rank[new] = len(self.order)
+        self.order.append(site)
+        self.covered_q += int(self.wq[new].sum())
+
+
+def _lazy_picks(cover: _Cover, heap: list, costs: np.ndarray, need: float, n_pre: int,
+                max_sites: int | None, max_cost: float | None, progress) -> tuple[str, int]:
+    """CELF: pop the best stale ratio, recompute it if stale, take it if fresh, until the
+    target, a budget or the candidates run out. Returns the stop reason and the number of
+    gains recomputed."""
+    evaluations, spent, skipped_for_cost = 0, 0.0, False
     while True:
-        if covered_q >= need:
-            stop = "target_met"
-            break
-        if max_sites is not None and len(order) - n_pre >= max_sites:
-            stop = "budget_sites"
-            break
+        if cover.covered_q >= need:
+            return "target_met", evaluations
+        if max_sites is not None and len(cover.order) - n_pre >= max_sites:
+            return "budget_sites", evaluations
         if not heap:
-            stop = "budget_cost" if skipped_for_cost else "unreachable"
-            break
-        neg_ratio, site, stamp = heapq.heappop(heap)
-        added = len(order) - n_pre
+            return ("budget_cost" if skipped_for_cost else "unreachable"), evaluations
+        _, site, stamp = heapq.heappop(heap)
+        added = len(cover.order) - n_pre
         if stamp != added:  # stale: recompute and put back
-            cols = indices[indptr[site]:indptr[site + 1]]
-            gain = int(wq[cols[first_rank[cols] < 0]].sum())
+            gain = cover.gain(site)
             evaluations += 1
             if gain > 0:
                 heapq.heappush(heap, (-(gain / costs[site]), site, added))
@@ -130,21 +150,9 @@ def greedy_cover(
             skipped_for_cost = True  # never affordable again: the budget only shrinks
             continue
         spent += costs[site]
-        covered_q += take(site)
+        cover.take(site)
         if progress is not None:
-            progress(len(order) - n_pre, covered_q / total_q if total_q else 1.0)
-
-    if stop == "budget_cost":
-        order, first_rank = _best_single_if_better(
-            order, n_pre, first_rank, wq, gains0, allowed, costs, max_cost, indices, indptr
-        )
-    return Solution(
-        order=np.asarray(order, dtype=np.int64),
-        n_preselected=n_pre,
-        first_rank=first_rank,
-        stop_reason=stop,
-        evaluations=evaluations,
-    )
+            progress(len(cover.order) - n_pre, cover.covered_q / cover.total_q if cover.total_q else 1.0)
 
 
 def evaluate_order(matrix: sp.csr_matrix, order, n_preselected: int = 0) -> Solution:
