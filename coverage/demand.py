@@ -44,36 +44,8 @@ def build_grid(area: shapely.Geometry, cell_size_m: float, crs, block: int = 20)
         raise InputError(
             f"a {s:g} m grid over this study area would have {n_cells:,.0f} cells; use a larger cell_size_m"
         )
-    bs = block * s
-    bx, by = _grid_indices(minx, miny, maxx, maxy, bs)
-    blocks = shapely.box(bx * bs, by * bs, (bx + 1) * bs, (by + 1) * bs)
-    shapely.prepare(area)
-    touching = shapely.intersects(area, blocks)
-    bx, by, blocks = bx[touching], by[touching], blocks[touching]
-    whole_block = shapely.contains_properly(area, blocks)
-    pieces = blocks.copy()
-    pieces[~whole_block] = shapely.intersection(blocks[~whole_block], area)
-
-    # every cell of every touching block, with the index of its block
-    offset = np.arange(block * block)
-    owner = np.repeat(np.arange(len(blocks)), block * block)
-    ix = np.repeat(bx * block, block * block) + np.tile(offset % block, len(blocks))
-    iy = np.repeat(by * block, block * block) + np.tile(offset // block, len(blocks))
-    boxes = shapely.box(ix * s, iy * s, (ix + 1) * s, (iy + 1) * s)
-
-    whole = whole_block[owner]
-    test = np.flatnonzero(~whole)
-    piece = pieces[owner[test]]
-    shapely.prepare(piece)
-    whole[test] = shapely.contains_properly(piece, boxes[test])
-    edge = test[~whole[test] & shapely.intersects(piece, boxes[test])]
-    clipped = boxes.copy()
-    clipped[edge] = shapely.intersection(boxes[edge], pieces[owner[edge]])
-    keep = np.zeros(len(boxes), dtype=bool)
-    keep[whole] = True
-    keep[edge] = shapely.area(clipped[edge]) > SLIVER * s * s  # drop slivers along the boundary
-    order = np.lexsort((ix[keep], iy[keep]))
-    clipped, ix, iy, whole = clipped[keep][order], ix[keep][order], iy[keep][order], whole[keep][order]
+    blocks, pieces, whole_block, bx, by = _touching_blocks(area, s, block)
+    clipped, ix, iy, whole = _clipped_cells(blocks, pieces, whole_block, bx, by, s, block)
 
     areas = np.where(whole, s * s, shapely.area(clipped))
     x = (ix + 0.5) * s
@@ -93,6 +65,46 @@ def build_grid(area: shapely.Geometry, cell_size_m: float, crs, block: int = 20)
         geometry=clipped,
         crs=crs,
     )
+
+
+def _touching_blocks(area: shapely.Geometry, s: float, block: int):
+    """Blocks of ``block`` × ``block`` cells touching ``area``: their boxes, the piece of the
+    area inside each, whether the area holds the whole block, and their block indices."""
+    bs = block * s
+    minx, miny, maxx, maxy = area.bounds
+    bx, by = _grid_indices(minx, miny, maxx, maxy, bs)
+    blocks = shapely.box(bx * bs, by * bs, (bx + 1) * bs, (by + 1) * bs)
+    shapely.prepare(area)
+    touching = shapely.intersects(area, blocks)
+    bx, by, blocks = bx[touching], by[touching], blocks[touching]
+    whole_block = shapely.contains_properly(area, blocks)
+    pieces = blocks.copy()
+    pieces[~whole_block] = shapely.intersection(blocks[~whole_block], area)
+    return blocks, pieces, whole_block, bx, by
+
+
+def _clipped_cells(blocks, pieces, whole_block, bx, by, s: float, block: int):
+    """Every cell of the touching blocks clipped to its block's piece of the area, slivers
+    dropped, sorted row-major: (clipped polygons, ix, iy, whether each cell is whole)."""
+    offset = np.arange(block * block)
+    owner = np.repeat(np.arange(len(blocks)), block * block)
+    ix = np.repeat(bx * block, block * block) + np.tile(offset % block, len(blocks))
+    iy = np.repeat(by * block, block * block) + np.tile(offset // block, len(blocks))
+    boxes = shapely.box(ix * s, iy * s, (ix + 1) * s, (iy + 1) * s)
+
+    whole = whole_block[owner]
+    test = np.flatnonzero(~whole)
+    piece = pieces[owner[test]]
+    shapely.prepare(piece)
+    whole[test] = shapely.contains_properly(piece, boxes[test])
+    edge = test[~whole[test] & shapely.intersects(piece, boxes[test])]
+    clipped = boxes.copy()
+    clipped[edge] = shapely.intersection(boxes[edge], pieces[owner[edge]])
+    keep = np.zeros(len(boxes), dtype=bool)
+    keep[whole] = True
+    keep[edge] = shapely.area(clipped[edge]) > SLIVER * s * s  # drop slivers along the boundary
+    order = np.lexsort((ix[keep], iy[keep]))
+    return clipped[keep][order], ix[keep][order], iy[keep][order], whole[keep][order]
 
 
 def _grid_indices(minx: float, miny: float, maxx: float, maxy: float, size: float) -> tuple[np.ndarray, np.ndarray]:
