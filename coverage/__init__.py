@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "InputError": "errors",
-    "Plan": "planning", "Problem": "planning", "plan": "planning", "prepare": "planning", "solve": "planning",
+    "Plan": "planning", "Problem": "problem", "plan": "planning", "prepare": "problem", "solve": "planning",
     "Budget": "scenario", "Category": "scenario", "Equity": "scenario", "Gapfill": "scenario",
     "LayerSource": "scenario", "Network": "scenario", "Rollout": "scenario", "Scenario": "scenario",
     "SiteLayer": "scenario", "Solver": "scenario", "load_scenario": "scenario", "save_scenario": "scenario",
@@ -47,7 +47,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import InputError
-    from .planning import Plan, Problem, load_plan, plan, prepare, solve
+    from .planning import Plan, load_plan, plan, solve
+    from .problem import Problem, prepare
     from .scenario import (
         Budget, Category, Equity, Gapfill, LayerSource, Network, Rollout, Scenario, SiteLayer, Solver, load_scenario,
         save_scenario,

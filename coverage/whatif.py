@@ -26,7 +26,8 @@ from .scenario import LayerSource
 from .solver import evaluate_order
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .planning import Plan, Problem
+    from .planning import Plan
+    from .problem import Problem
 
 NEW_SOURCE = "what-if"
 

@@ -321,7 +321,7 @@ CLI_CASES = [
     Case("osm-out-is-a-file", lambda w: ["import-osm", "Toy", "--out", str(w.city / "schools.csv")],
          ("schools.csv", "is a file")),
     # interruptions (Ctrl-C and SIGTERM = 130): the output folder is exactly as it was
-    Case("ctrl-c-reading-layers", interrupt("coverage.planning", "load_sites"), ("interrupted",), 130),
+    Case("ctrl-c-reading-layers", interrupt("coverage.problem", "load_sites"), ("interrupted",), 130),
     Case("ctrl-c-solving", interrupt("coverage.planning", "run_greedy"), ("interrupted",), 130),
     Case("ctrl-c-network-new-out", interrupt("coverage.engineering", "network_report"), ("interrupted",), 130),
     Case("ctrl-c-network-previous", with_previous(interrupt("coverage.engineering", "network_report")),
