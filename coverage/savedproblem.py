@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from .errors import InputError
 from .planfolder import (
     PROBLEM_DEMAND, PROBLEM_DIR, PROBLEM_DISTRICTS, PROBLEM_GRID, PROBLEM_MANIFEST, PROBLEM_MATRIX, PROBLEM_SITES,
-    PROBLEM_STUDY_AREA, SCENARIO,
+    PROBLEM_STUDY_AREA, SCENARIO, json_text,
 )
 
 FORMAT = 1
@@ -84,8 +84,7 @@ def write_problem(problem, folder: Path, scenario_file: Path) -> None:
         "shape": list(matrix.shape),
         "points": {name: spec for name, spec in points.items() if spec is not None},
     }
-    (out / PROBLEM_MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=_plain),
-                                        encoding="utf-8")
+    (out / PROBLEM_MANIFEST).write_text(json_text(manifest), encoding="utf-8")
 
 
 def read_problem(folder, scenario) -> dict | None:
@@ -188,13 +187,3 @@ def _records(frame) -> list[dict]:
     if frame is None or not len(frame):
         return []
     return pd.DataFrame(frame).drop(columns="geometry", errors="ignore").to_dict(orient="records")
-
-
-def _plain(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
