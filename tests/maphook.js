@@ -1,7 +1,7 @@
 /* Test hook injected by the map tests (never shipped in pages): records JS errors and
  * dialogs, and on load writes what Leaflet actually holds into data-hs-* attributes on the body element. */
 (function () {
-  var errs = [], dialogs = [];
+  var errs = [], dialogs = [], START_HASH = location.hash;
   window.__hsErrors = errs; window.__hsDialogs = dialogs;
   window.addEventListener('error', function (e) {
     var t = e.target;
@@ -79,6 +79,12 @@
       return Array.prototype.map.call(document.querySelectorAll(sel), function (e) {
         return e.textContent.replace(/\s+/g, ' ').trim(); });
     }
+    var v = /map=([\d.]+)\/(-?[\d.]+)\/(-?[\d.]+)/.exec(START_HASH);
+    if (v) { m.setView([+v[2], +v[3]], +v[1], {animate: false}); }  /* popups auto-panned it */
+    m.closePopup();  /* the popups the load probe opened, gone first */
+    document.querySelectorAll('.leaflet-popup').forEach(function (p) { p.remove(); });
+    var at = document.elementFromPoint(x, y);
+    b.setAttribute('data-hs-centre-element', at ? at.tagName + '.' + at.className : '');
     fire('mousemove');
     setTimeout(function () {
       b.setAttribute('data-hs-centre-tips', JSON.stringify(texts('.leaflet-tooltip.hs-tip')));
@@ -207,7 +213,8 @@
         b.setAttribute('data-hs-year-counts', JSON.stringify(counts));
       }
       b.setAttribute('data-hs-dots', JSON.stringify(dotLayers.map(function (d) {
-        return {kind: d.o.kind, n: d.n, shown: d.countShown()};
+        var sz = maps[0].getSize();
+        return {kind: d.o.kind, n: d.n, shown: d.countShown(), centre: d.hit(sz.x / 2, sz.y / 2)};
       })));
       if (/hsclick/.test(location.hash) && maps.length) { centreProbe(maps[0]); }
       else { hoverProbe(maps, distLayers); }

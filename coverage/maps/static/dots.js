@@ -200,8 +200,9 @@
           mousedown: function (e) { down = [e.clientX, e.clientY]; },
           click: function (e) {
             if (outside(e) || (down && Math.abs(e.clientX - down[0]) + Math.abs(e.clientY - down[1]) > 4)) { return; }
+            if (e.hsDotsDone) { return; }  /* one popup per click: the first layer that hits */
             var p = self._map.mouseEventToContainerPoint(e), i = self.hit(p.x, p.y);
-            if (i >= 0) { self.openPopup(i); }
+            if (i >= 0) { e.hsDotsDone = true; self.openPopup(i); }
           },
           mousemove: function (e) {
             last = e;
@@ -219,7 +220,9 @@
 
     _hover: function (e) {
       var map = this._map, p = map.mouseEventToContainerPoint(e);
-      var i = e.target && e.target.closest && e.target.closest('.leaflet-control') ? -1 : this.hit(p.x, p.y);
+      var i = e.hsTipDone || (e.target && e.target.closest && e.target.closest('.leaflet-control'))
+        ? -1 : this.hit(p.x, p.y);
+      if (i >= 0) { e.hsTipDone = true; }  /* one tooltip per hover: the first layer that hits */
       var node = i >= 0 && this.o.tip ? this.o.tip(i) : null;
       if (!node) {
         if (this._tip) { map.closeTooltip(this._tip); this._tipI = -1; }

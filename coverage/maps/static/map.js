@@ -293,7 +293,33 @@
     return dots;
   }
 
+  /* A table sent by columns (layers.py _columnar) as rows again. */
+  function rowsOf(t) {
+    var rows = new Array(t.n), cs = t.columns;
+    for (var i = 0; i < t.n; i++) {
+      var r = new Array(cs.length);
+      for (var j = 0; j < cs.length; j++) { r[j] = cs[j].dict ? cs[j].dict[cs[j].codes[i]] : cs[j][i]; }
+      rows[i] = r;
+    }
+    return {cols: t.cols, rows: rows};
+  }
+
+  /* A layer whose table came as a JSON string (off at start, big): parsed and built
+     the first time it is switched on. */
+  function lazyPoints(spec) {
+    var grp = L.layerGroup(), built = null;
+    grp.on('add', function () {
+      if (built) { return; }
+      spec.table = rowsOf(JSON.parse(spec.table_json));
+      spec.table_json = null;
+      built = pointsLayer(spec);
+      grp.addLayer(built);
+    });
+    return grp;
+  }
+
   function pointsLayer(spec) {
+    if (spec.table_json) { return lazyPoints(spec); }
     var t = spec.table, st = spec.style, cols = t.cols, grp = L.featureGroup();
     var R = siteReader(cols), ix = R.ix, net = R.net, popup = R.popup;
     if (t.rows.length > MANY_SITES) { return dotsLayer(spec, R); }
