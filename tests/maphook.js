@@ -91,6 +91,13 @@
       fire('mousedown'); fire('mouseup'); fire('click');
       setTimeout(function () {
         b.setAttribute('data-hs-centre-popups', JSON.stringify(texts('.leaflet-popup-content')));
+        /* then switch every layer that is off on, through the layer control */
+        document.querySelectorAll('.leaflet-control-layers-overlays input').forEach(function (i) {
+          if (!i.checked) { i.click(); }
+        });
+        var on = [];
+        m.eachLayer(function (l) { if (l.hsDots) { on.push({kind: l.hsDots.o.kind, n: l.hsDots.n}); } });
+        b.setAttribute('data-hs-dots-all-on', JSON.stringify(on));
         b.setAttribute('data-hs-hover-done', 'true');
       }, 50);
     }, 100);

@@ -240,3 +240,6 @@ def test_a_city_of_sites_loads_with_its_phases_and_a_street_sites_popup(tmp_path
     assert popups[0].startswith(f"NameLamp <b>{site.name}</b>") and "Phase2" in popups[0]
     assert f"Year{site['year']}" in popups[0]
     assert json.loads(attrs["data-hs-centre-tips"]) == [f"Lamp <b>{site.name}</b>"]
+    all_on = json.loads(attrs["data-hs-dots-all-on"])
+    assert {"kind": "candidate", "n": 3000} in all_on, all_on
+    assert {"kind": "channel", "n": 6000} in all_on, all_on

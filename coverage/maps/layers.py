@@ -55,11 +55,12 @@ def _columnar(table: dict) -> dict:
     columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in table["cols"]]
     out = []
     for values in columns:
-        uniq = list(dict.fromkeys((type(v).__name__, v) for v in values))
+        # a column holds one kind of value (tables.py: whole numbers as ints, flags as
+        # 0/1), so equal keys here are equal values
+        uniq = list(dict.fromkeys(values))
         if len(uniq) * 8 < len(values):
             code = {k: i for i, k in enumerate(uniq)}
-            out.append({"dict": [v for _t, v in uniq],
-                        "codes": [code[(type(v).__name__, v)] for v in values]})
+            out.append({"dict": uniq, "codes": [code[v] for v in values]})
         else:
             out.append(values)
     return {"cols": table["cols"], "n": len(rows), "columns": out}
