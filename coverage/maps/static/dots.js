@@ -71,18 +71,22 @@
     redraw: function () {
       var map = this._map, size = map.getSize(), z = map.getZoom();
       var ratio = window.devicePixelRatio || 1, c = this._canvas;
-      L.DomUtil.setPosition(c, map.containerPointToLayerPoint([0, 0]));
-      c.width = size.x * ratio; c.height = size.y * ratio;
-      c.style.width = size.x + 'px'; c.style.height = size.y + 'px';
+      /* a quarter of the view painted beyond each edge, so a drag shows sites before it ends */
+      var px = Math.round(size.x / 4), py = Math.round(size.y / 4);
+      L.DomUtil.setPosition(c, map.containerPointToLayerPoint([-px, -py]));
+      c.width = (size.x + 2 * px) * ratio; c.height = (size.y + 2 * py) * ratio;
+      c.style.width = (size.x + 2 * px) + 'px'; c.style.height = (size.y + 2 * py) + 'px';
       var ctx = c.getContext('2d');
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.setTransform(ratio, 0, 0, ratio, px * ratio, py * ratio);
       var scale = Math.pow(2, z), o = map.getPixelBounds().min;
       var s = z >= 14 ? 1 : (z >= 12 ? 0.8 : 0.6);
       var shown = [], i, m = 20 + (z >= this.o.circleZoom ? this._maxCirclePx(z) : 0);
       for (i = 0; i < this.n; i++) {
         var X = this.x0[i] * scale - o.x, Y = this.y0[i] * scale - o.y;
         this.px[i] = X; this.py[i] = Y;
-        if (X > -m && Y > -m && X < size.x + m && Y < size.y + m && this._visible(i)) { shown.push(i); }
+        if (X > -m - px && Y > -m - py && X < size.x + m + px && Y < size.y + m + py && this._visible(i)) {
+          shown.push(i);
+        }
       }
       if (z >= this.o.circleZoom && this.o.radiusM) { this._circles(ctx, shown, z); }
       this._markers(ctx, shown, s);
