@@ -1,7 +1,7 @@
 /* Test hook injected by the map tests (never shipped in pages): records JS errors and
  * dialogs, and on load writes what Leaflet actually holds into data-hs-* attributes on the body element. */
 (function () {
-  var errs = [], dialogs = [];
+  var errs = [], dialogs = [], START_HASH = location.hash;
   window.__hsErrors = errs; window.__hsDialogs = dialogs;
   window.addEventListener('error', function (e) {
     var t = e.target;
@@ -65,15 +65,53 @@
     }
     setTimeout(next, 100);
   }
+  /* Real mouse at the map's centre (a page opened with "&hsclick" in its hash): a
+     mousemove, then a click, on whatever element is on top there; records the tooltip
+     and popup texts shown. */
+  function centreProbe(m) {
+    var b = document.body, box = m.getContainer().getBoundingClientRect();
+    var x = box.left + box.width / 2, y = box.top + box.height / 2;
+    function fire(type) {
+      var t = document.elementFromPoint(x, y);
+      if (t) { t.dispatchEvent(new MouseEvent(type, {clientX: x, clientY: y, bubbles: true, button: 0})); }
+    }
+    function texts(sel) {
+      return Array.prototype.map.call(document.querySelectorAll(sel), function (e) {
+        return e.textContent.replace(/\s+/g, ' ').trim(); });
+    }
+    var v = /map=([\d.]+)\/(-?[\d.]+)\/(-?[\d.]+)/.exec(START_HASH);
+    if (v) { m.setView([+v[2], +v[3]], +v[1], {animate: false}); }  /* popups auto-panned it */
+    m.closePopup();  /* the popups the load probe opened, gone first */
+    document.querySelectorAll('.leaflet-popup').forEach(function (p) { p.remove(); });
+    var at = document.elementFromPoint(x, y);
+    b.setAttribute('data-hs-centre-element', at ? at.tagName + '.' + at.className : '');
+    fire('mousemove');
+    setTimeout(function () {
+      b.setAttribute('data-hs-centre-tips', JSON.stringify(texts('.leaflet-tooltip.hs-tip')));
+      fire('mousedown'); fire('mouseup'); fire('click');
+      setTimeout(function () {
+        b.setAttribute('data-hs-centre-popups', JSON.stringify(texts('.leaflet-popup-content')));
+        /* then switch every layer that is off on, through the layer control */
+        document.querySelectorAll('.leaflet-control-layers-overlays input').forEach(function (i) {
+          if (!i.checked) { i.click(); }
+        });
+        var on = [];
+        m.eachLayer(function (l) { if (l.hsDots) { on.push({kind: l.hsDots.o.kind, n: l.hsDots.n}); } });
+        b.setAttribute('data-hs-dots-all-on', JSON.stringify(on));
+        b.setAttribute('data-hs-hover-done', 'true');
+      }, 50);
+    }, 100);
+  }
   window.addEventListener('load', function () {
     setTimeout(function () {
       var b = document.body, maps = [], sites = 0, circles = 0, districts = 0, uncovered = 0;
       (window.__hsMaps || []).forEach(function (m) { maps.push(m); });
-      var siteLayers = [], distLayers = [], ringLayers = [], groups = {}, feats = {}, kinds = {};
+      var dotLayers = [], siteLayers = [], distLayers = [], ringLayers = [], groups = {}, feats = {}, kinds = {};
       maps.forEach(function (m) {
         m.eachLayer(function (l) {
           var o = l.options || {};
           if (o.hsKind === 'site') { sites++; siteLayers.push(l); }
+          if (l.hsDots) { dotLayers.push(l.hsDots); if (l.hsDots.o.kind === 'site') { sites += l.hsDots.countShown(); } }
           if (o.hsKind === 'circle') { circles++; }
           if (o.hsGroup) { groups[o.hsGroup] = (groups[o.hsGroup] || 0) + 1; }
           if (o.hsKind) { kinds[o.hsKind] = (kinds[o.hsKind] || 0) + 1; }
@@ -173,12 +211,20 @@
         [yr.min, yr.max].forEach(function (v) {
           yr.value = v; yr.dispatchEvent(new Event('input'));
           var n = 0;
-          maps[0].eachLayer(function (l) { if ((l.options || {}).hsKind === 'site') { n++; } });
+          maps[0].eachLayer(function (l) {
+            if ((l.options || {}).hsKind === 'site') { n++; }
+            if (l.hsDots && l.hsDots.o.kind === 'site') { n += l.hsDots.countShown(); }
+          });
           counts[v] = n;
         });
         b.setAttribute('data-hs-year-counts', JSON.stringify(counts));
       }
-      hoverProbe(maps, distLayers);
+      b.setAttribute('data-hs-dots', JSON.stringify(dotLayers.map(function (d) {
+        var sz = maps[0].getSize();
+        return {kind: d.o.kind, n: d.n, shown: d.countShown(), centre: d.hit(sz.x / 2, sz.y / 2)};
+      })));
+      if (/hsclick/.test(location.hash) && maps.length) { centreProbe(maps[0]); }
+      else { hoverProbe(maps, distLayers); }
       b.setAttribute('data-hs-done', 'true');
     }, 50);
   });

@@ -199,3 +199,47 @@ def test_chinese_site_names_and_language_from_the_plan(tmp_path):
     page = render_map(d, tmp_path / "map.html", offline=True).read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in page and "深圳图书馆" in page
     assert '<html lang="en">' in render_map(d, tmp_path / "en.html", lang="en").read_text()
+
+
+def test_a_city_of_sites_loads_with_its_phases_and_a_street_sites_popup(tmp_path):
+    """A plan of 6,000 sites in two phases (big layers are drawn on one canvas each):
+    both phases' layers are on, every site is counted, the year slider filters them, and
+    a real click and hover on a street site at street zoom give its popup and tooltip;
+    the 3,000 candidates left (off at start) come along without being built."""
+    import geopandas as gpd
+
+    from mapfixtures import large_plan_dir
+
+    d = large_plan_dir(tmp_path / "city", n_sel=6000, n_cand=9000, grid=40)
+    gpkg = d / "plan.gpkg"
+    sel = gpd.read_file(gpkg, layer="selected_sites")
+    street = sel.index >= 2500
+    sel["phase"] = [2 if s else 1 for s in street]
+    sel.loc[street, "category"] = "street"
+    sel.loc[street, "source"] = "generated"
+    sel.loc[street, "name"] = ["Lamp <b>" + str(i) + "</b>" for i in sel.index[street]]
+    sel["year"] = [2011 + i % 5 for i in range(len(sel))]
+    sel.to_file(gpkg, layer="selected_sites", driver="GPKG")
+    site = sel.iloc[4321]
+    page = render_map(d, tmp_path / "map.html", offline=True)
+    text = page.read_text(encoding="utf-8")
+    assert '"table_json":' in text  # the candidates: a string, parsed when switched on
+    fragment = f"#map=18/{site.geometry.y:.6f}/{site.geometry.x:.6f}&hsclick=1"
+    attrs, _ = mapbrowser.open_page(page, tmp_path, fragment=fragment)
+    overlays = json.loads(attrs["data-hs-overlays"])
+    phases = [o for o in overlays if o.startswith("Phase ")]
+    assert len(phases) == 2 and phases[0].endswith("(2,500)") and phases[1].endswith("(3,500)")
+    dots = json.loads(attrs["data-hs-dots"])
+    assert [(x["kind"], x["n"]) for x in dots if x["kind"] == "site"] == [("site", 2500),
+                                                                          ("site", 3500)]
+    assert int(attrs["data-hs-sites"]) == 6000
+    counts = json.loads(attrs["data-hs-year-counts"])
+    assert counts == {"2011": 1200, "2015": 6000}
+    popups = json.loads(attrs["data-hs-centre-popups"])
+    assert len(popups) == 1, popups
+    assert popups[0].startswith(f"NameLamp <b>{site.name}</b>") and "Phase2" in popups[0]
+    assert f"Year{site['year']}" in popups[0]
+    assert json.loads(attrs["data-hs-centre-tips"]) == [f"Lamp <b>{site.name}</b>"]
+    all_on = json.loads(attrs["data-hs-dots-all-on"])
+    assert {"kind": "candidate", "n": 3000} in all_on, all_on
+    assert {"kind": "channel", "n": 6000} in all_on, all_on

@@ -6,6 +6,8 @@ layer-control ``name`` (plain text, shown as text) and ``show`` (on at start).
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -27,11 +29,41 @@ def geojson_layer(name: str, geoms, props: list[dict], *, show: bool = True,
             "highlight": highlight, "fill": fill, "dash": dash}
 
 
+#: A layer that is off at start and has more rows than this ships its table as one JSON
+#: string inside the page's blob, parsed by the page only when the layer is switched on
+#: (a city's 300,000 candidates would otherwise cost a second of parsing at every load).
+LAZY_ROWS = 2000
+
+
 def points_layer(name: str, table: dict, style: dict, *, show: bool = True,
                  swatch: bool = False) -> dict:
     """Canvas circle markers (and optional coverage circles) drawn from ``table``."""
-    return {"kind": "points", "name": name, "show": show, "table": table, "style": style,
+    spec = {"kind": "points", "name": name, "show": show, "table": table, "style": style,
             "swatches": [{"colour": style["colour"]}] if swatch else []}
+    if not show and len(table["rows"]) > LAZY_ROWS:
+        del spec["table"]
+        spec["table_json"] = json.dumps(_columnar(table), ensure_ascii=False,
+                                        separators=(",", ":"), allow_nan=False)
+    return spec
+
+
+def _columnar(table: dict) -> dict:
+    """``table`` by columns, a column of few distinct values as ``{"dict", "codes"}``
+    (the page rebuilds the rows when the layer is switched on); half the bytes for a
+    city's candidates, whose category, source and status repeat."""
+    rows = table["rows"]
+    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in table["cols"]]
+    out = []
+    for values in columns:
+        # a column holds one kind of value (tables.py: whole numbers as ints, flags as
+        # 0/1), so equal keys here are equal values
+        uniq = list(dict.fromkeys(values))
+        if len(uniq) * 8 < len(values):
+            code = {k: i for i, k in enumerate(uniq)}
+            out.append({"dict": uniq, "codes": [code[v] for v in values]})
+        else:
+            out.append(values)
+    return {"cols": table["cols"], "n": len(rows), "columns": out}
 
 
 def network_layers(net: dict, w: dict, fmt) -> list[dict]:

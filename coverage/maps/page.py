@@ -86,7 +86,7 @@ def assemble_page(*, title: str, lang: str, words: dict, scenario: str | None,
         title=title, lang_tag="zh-CN" if lang == "zh" else "en", w=words,
         scenario=scenario, date=_dt.date.today().isoformat(),
         leaflet_css=Markup(css), map_css=Markup(_static("map.css")),
-        leaflet_js=Markup(js), map_js=Markup(_static("map.js")),
+        leaflet_js=Markup(js), map_js=Markup(_static("dots.js") + "\n" + _static("map.js")),
         data_json=Markup(script_json(data)),
         summary_html=summary_html, legend_html=legend_html)
 

@@ -164,6 +164,7 @@
 
   var registry = [];  /* sites the network layers ring: {ll, net, name, popup} */
   var dated = [];     /* sites with a roll-out year: {year, parts: [[group, layer]...]} */
+  var yearHooks = []; /* big layers' year filters: function (year) */
   var MANY_SITES = 2000, CIRCLE_ZOOM = 14;
 
   /* "Map as of year": sites installed after the chosen year are hidden. */
@@ -182,6 +183,7 @@
         var y = +input.value;
         out.textContent = y === +input.max ? T.all_years : String(y);
         window.__hsYear = y;
+        yearHooks.forEach(function (h) { h(y === +input.max ? Infinity : y); });
         dated.forEach(function (s) {
           s.parts.forEach(function (p) {
             if (s.year <= y) { if (!p[0].hasLayer(p[1])) { p[0].addLayer(p[1]); } }
@@ -250,9 +252,77 @@
     return {ix: ix, net: net, popup: popup};
   }
 
+  /* A big layer (more than MANY_SITES rows): all its sites on one canvas (L.HsDots),
+     popups and tooltips built on demand, coverage circles painted from CIRCLE_ZOOM. */
+  function dotsLayer(spec, R) {
+    var t = spec.table, st = spec.style, rows = t.rows, ix = R.ix;
+    var iRadius = ix('radius_m'), iSource = ix('source_key'), iExisting = ix('existing_key');
+    var iName = ix('name'), iStatus = ix('status_key'), iColour = ix('colour_key'), iYear = ix('year_key');
+    var n = rows.length, lat = new Float64Array(n), lng = new Float64Array(n), style = new Int32Array(n);
+    var radiusM = st.circles && iRadius >= 0 ? new Float64Array(n) : null;
+    var year = iYear >= 0 ? new Array(n) : null, styles = [], keys = {};
+    for (var i = 0; i < n; i++) {
+      var row = rows[i];
+      lat[i] = row[1]; lng[i] = row[0];
+      if (radiusM) { radiusM[i] = +row[iRadius] || 0; }
+      if (year) { year[i] = row[iYear] === null || row[iYear] === undefined ? null : +row[iYear]; }
+      var synthetic = !st.flat && iSource >= 0 && row[iSource] === 'synthetic';
+      var existing = !st.flat && iExisting >= 0 && row[iExisting] === 1;
+      var forbidden = iStatus >= 0 && row[iStatus] === 'forbidden';
+      var colour = iColour >= 0 && row[iColour] ? String(row[iColour]) : st.colour;
+      var key = colour + '|' + (synthetic ? 1 : 0) + (existing ? 1 : 0) + (forbidden ? 1 : 0);
+      if (!(key in keys)) {
+        keys[key] = styles.length;
+        styles.push({radius: existing ? st.radius + 1 : st.radius, fixed: !!st.fixed,
+                     color: forbidden ? '#b00020' : (existing ? '#000' : (synthetic ? colour : '#fff')),
+                     weight: synthetic || existing || forbidden ? 2 : (st.flat ? 0 : 1),
+                     fillColor: synthetic ? '#fff' : colour, fillOpacity: st.fillOpacity,
+                     circleColour: colour});
+      }
+      style[i] = keys[key];
+      if (st.register) { registry.push({ll: [row[1], row[0]], net: R.net(row), row: row, R: R, name: iName >= 0 ? row[iName] : null}); }
+    }
+    var dots = new L.HsDots({
+      lat: lat, lng: lng, year: year, radiusM: radiusM, style: style, styles: styles,
+      circleZoom: CIRCLE_ZOOM, kind: st.kind,
+      popup: function (k) { return R.popup(rows[k]); },
+      tip: iName >= 0 ? function (k) { return rows[k][iName] ? el('span', null, rows[k][iName]) : null; } : null
+    });
+    if (year) { yearHooks.push(function (y) { dots.setMaxYear(y); }); }
+    dots.hsDots = dots;
+    return dots;
+  }
+
+  /* A table sent by columns (layers.py _columnar) as rows again. */
+  function rowsOf(t) {
+    var rows = new Array(t.n), cs = t.columns;
+    for (var i = 0; i < t.n; i++) {
+      var r = new Array(cs.length);
+      for (var j = 0; j < cs.length; j++) { r[j] = cs[j].dict ? cs[j].dict[cs[j].codes[i]] : cs[j][i]; }
+      rows[i] = r;
+    }
+    return {cols: t.cols, rows: rows};
+  }
+
+  /* A layer whose table came as a JSON string (off at start, big): parsed and built
+     the first time it is switched on. */
+  function lazyPoints(spec) {
+    var grp = L.layerGroup(), built = null;
+    grp.on('add', function () {
+      if (built) { return; }
+      spec.table = rowsOf(JSON.parse(spec.table_json));
+      spec.table_json = null;
+      built = pointsLayer(spec);
+      grp.addLayer(built);
+    });
+    return grp;
+  }
+
   function pointsLayer(spec) {
+    if (spec.table_json) { return lazyPoints(spec); }
     var t = spec.table, st = spec.style, cols = t.cols, grp = L.featureGroup();
     var R = siteReader(cols), ix = R.ix, net = R.net, popup = R.popup;
+    if (t.rows.length > MANY_SITES) { return dotsLayer(spec, R); }
     var iRadius = ix('radius_m'), iSource = ix('source_key'), iExisting = ix('existing_key');
     var iName = ix('name'), iStatus = ix('status_key');
     var iColour = ix('colour_key'), iYear = ix('year_key');
@@ -290,8 +360,7 @@
       parts.forEach(function (p) { p[0].addLayer(p[1]); });
       if (iYear >= 0 && row[iYear] !== null) { dated.push({year: row[iYear], parts: parts}); }
       if (st.register) {
-        registry.push({ll: ll, net: net(row), name: iName >= 0 ? row[iName] : null,
-                       popup: function () { return popup(row); }});
+        registry.push({ll: ll, net: net(row), row: row, R: R, name: iName >= 0 ? row[iName] : null});
       }
     });
     if (many) {
@@ -315,29 +384,54 @@
     return grp;
   }
 
+  /* Rings (orphans, issues) or channel dots on the registered sites: Leaflet markers,
+     or one L.HsDots canvas when there are more than MANY_SITES of them. */
   function netLayer(spec) {
-    var grp = L.featureGroup(), c = spec.config;
+    var c = spec.config, marks = [], styles = [];
     var tests = {
       orphan: function (k) { return k.orphan; },
       conflict: function (k) { return k.conf > 0; },
       overload: function (k) { return k.extra > 0; }
     };
-    function add(m, s) {
-      m.bindPopup(s.popup, {maxWidth: 320, className: 'hs-popup'});
-      if (s.name) { m.bindTooltip(function () { return el('span', null, s.name); }, {direction: 'top'}); }
-      grp.addLayer(m);
-    }
+    (c.rings || []).forEach(function (r) {
+      styles.push({radius: r.radius, color: r.colour, weight: r.weight, dash: r.dash || null,
+                   fill: false, fixed: true, kind: r.kind});
+    });
+    var chanStyle = {};
     registry.forEach(function (s) {
-      (c.rings || []).forEach(function (r) {
-        if (!tests[r.test](s.net)) { return; }
-        add(L.circleMarker(s.ll, {radius: r.radius, color: r.colour, weight: r.weight,
-                                  dashArray: r.dash || null, fill: false, hsKind: r.kind}), s);
+      (c.rings || []).forEach(function (r, k) {
+        if (tests[r.test](s.net)) { marks.push([s, k]); }
       });
       if (c.channels && s.net.ch !== null) {
-        add(L.circleMarker(s.ll, {radius: 4, color: '#fff', weight: 0.5,
-                                  fillColor: c.channels[String(s.net.ch)] || '#777',
-                                  fillOpacity: 0.95, hsKind: c.kind}), s);
+        var colour = c.channels[String(s.net.ch)] || '#777';
+        if (!(colour in chanStyle)) {
+          chanStyle[colour] = styles.length;
+          styles.push({radius: 4, color: '#fff', weight: 0.5, fillColor: colour, fillOpacity: 0.95,
+                       fixed: true, kind: c.kind});
+        }
+        marks.push([s, chanStyle[colour]]);
       }
+    });
+    if (marks.length > MANY_SITES) {
+      var dots = new L.HsDots({
+        lat: marks.map(function (m) { return m[0].ll[0]; }), lng: marks.map(function (m) { return m[0].ll[1]; }),
+        year: null, radiusM: null, style: marks.map(function (m) { return m[1]; }), styles: styles,
+        circleZoom: Infinity, kind: spec.config.kind || 'ring',
+        popup: function (k) { return marks[k][0].R.popup(marks[k][0].row); },
+        tip: function (k) { return marks[k][0].name ? el('span', null, marks[k][0].name) : null; }
+      });
+      dots.hsDots = dots;
+      return dots;
+    }
+    var grp = L.featureGroup();
+    marks.forEach(function (m) {
+      var s = m[0], st = styles[m[1]];
+      var mk = L.circleMarker(s.ll, {radius: st.radius, color: st.color, weight: st.weight,
+                                     dashArray: st.dash, fill: st.fill !== false,
+                                     fillColor: st.fillColor, fillOpacity: st.fillOpacity, hsKind: st.kind});
+      mk.bindPopup(function () { return s.R.popup(s.row); }, {maxWidth: 320, className: 'hs-popup'});
+      if (s.name) { mk.bindTooltip(function () { return el('span', null, s.name); }, {direction: 'top'}); }
+      grp.addLayer(mk);
     });
     return grp;
   }
