@@ -89,7 +89,8 @@ class PlanDiff:
         else:
             people = (f" ({self.population_gained:,.0f} / {self.population_lost:,.0f} people)"
                       if self.population_gained is not None else "")
-            lines.append(f"cells gained / lost: {self.cells_gained:,} / {self.cells_lost:,}{people}")
+            lines.append(f"demand units (cells, or points where a cell has several) gained / lost: "
+                         f"{self.cells_gained:,} / {self.cells_lost:,}{people}")
         return "\n".join(lines)
 
 

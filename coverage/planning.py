@@ -135,7 +135,7 @@ class Plan:
 
             with stage("Checking channels, backhaul and capacity") as st:
                 self._cache["network"] = report = network_report(self)
-                st.result = ", ".join(f"{b} GHz: {c['conflicts']} channel conflicts"
+                st.result = ", ".join(f"{b} GHz: {c['conflicts']:,} same-channel pairs"
                                       for b, c in report.sections["channels"].items())
         return self._cache["network"]
 

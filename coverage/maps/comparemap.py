@@ -107,14 +107,17 @@ def _cell_layers(a: PlanData, b: PlanData, w: dict, f: Fmt) -> tuple[list, dict 
     if grid_difference(a, b) is not None:
         return [], None, []
     cell_m = Fmt.num(b.summary.get("cell_size_m")) or 100.0
-    was, now = bools(a.cells["covered"]), bools(b.cells["covered"])
+    was, now = _covered_share(a.cells), _covered_share(b.cells)
+    ar = cell_arrays(b.cells)
     layers, info, changed = [], {}, []
-    for key, mask, colour, title in (("lost", was & ~now, LOSS_COLOUR, w["coverage_lost"]),
-                                     ("gained", now & ~was, GAIN_COLOUR, w["coverage_gained"])):
+    for key, delta, colour, title in (("lost", was - now, LOSS_COLOUR, w["coverage_lost"]),
+                                      ("gained", now - was, GAIN_COLOUR, w["coverage_gained"])):
+        mask = delta > 1e-12
         pieces, bin_m = dissolve_cells(b.cells, mask, cell_m)
-        ar = cell_arrays(b.cells.iloc[np.flatnonzero(mask)])
-        info[key] = {"cells": int(mask.sum()), "population": float(ar["pop"].sum()),
-                     "area_m2": float(ar["area"].sum())}
+        # the people and area of the covered share that changed (a cell counted on several
+        # demand points may change in part)
+        info[key] = {"cells": int(mask.sum()), "population": float((ar["pop"] * delta)[mask].sum()),
+                     "area_m2": float((ar["area"] * delta)[mask].sum())}
         if not pieces:
             continue
         changed += pieces
@@ -128,6 +131,14 @@ def _cell_layers(a: PlanData, b: PlanData, w: dict, f: Fmt) -> tuple[list, dict 
                                     tooltip={"label": "", "population": w["residents"],
                                              "area": w["area_word"], "n_cells": w["cells"]}))
     return layers, info, changed
+
+
+def _covered_share(cells) -> np.ndarray:
+    """The covered share of each cell: ``covered_share`` when coverage is counted on several
+    demand points per cell, else 1 or 0 from ``covered``."""
+    if "covered_share" in cells:
+        return np.nan_to_num(cells["covered_share"].to_numpy(float))
+    return bools(cells["covered"]).astype(float)
 
 
 def _site_groups(a: PlanData, b: PlanData) -> dict:

@@ -66,8 +66,14 @@ def _columnar(table: dict) -> dict:
     return {"cols": table["cols"], "n": len(rows), "columns": out}
 
 
+#: Above this many sites with issues the rings would cover a city view: that layer starts off
+#: (the panel still gives the counts; the layer control turns it on).
+MANY_ISSUES = 1_000
+
+
 def network_layers(net: dict, w: dict, fmt) -> list[dict]:
-    """Backhaul orphans and network issues (rings, on), channels (dots, off)."""
+    """Backhaul orphans (rings, on), network issues (rings, on unless there are more than
+    :data:`MANY_ISSUES`), channels (dots, off)."""
     out = []
     if net["orphans"]:
         out.append({"kind": "net", "show": True, "swatches": [{"colour": ORPHAN_COLOUR, "ring": True}],
@@ -75,7 +81,7 @@ def network_layers(net: dict, w: dict, fmt) -> list[dict]:
                     "config": {"rings": [{"test": "orphan", "colour": ORPHAN_COLOUR, "radius": 11,
                                           "weight": 3, "kind": "orphan"}]}})
     if net["issues"]:
-        out.append({"kind": "net", "show": True,
+        out.append({"kind": "net", "show": net["issues"] <= MANY_ISSUES,
                     "swatches": [{"colour": CONFLICT_COLOUR, "ring": True, "dash": True},
                                  {"colour": OVERLOAD_COLOUR, "ring": True}],
                     "name": f"{w['layer_issues']} ({w['issues_sites'].format(n=fmt.int(net['issues']))})",

@@ -31,7 +31,7 @@ def run_greedy(instance: Instance, label: str = "") -> Solution:
             instance.matrix, instance.weights, instance.costs, instance.target,
             preselected=instance.preselected, allowed=instance.allowed,
             max_sites=instance.max_sites, max_cost=instance.max_cost,
-            progress=every(2.0, lambda n, f: log.info("  %d sites added, %.2f %% covered", n, 100 * f)),
+            progress=every(2.0, lambda n, f: log.info("  %s sites added, %.2f %% covered", f"{n:,}", 100 * f)),
         )
         st.result = f"{len(solution.order):,} sites, stop: {solution.stop_reason}"
     return solution

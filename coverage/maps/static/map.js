@@ -273,9 +273,11 @@
       var key = colour + '|' + (synthetic ? 1 : 0) + (existing ? 1 : 0) + (forbidden ? 1 : 0);
       if (!(key in keys)) {
         keys[key] = styles.length;
+        /* no white outline on a big layer's plain dots: thousands of them would merge
+           into a white sheet over the districts at city zoom */
         styles.push({radius: existing ? st.radius + 1 : st.radius, fixed: !!st.fixed,
-                     color: forbidden ? '#b00020' : (existing ? '#000' : (synthetic ? colour : '#fff')),
-                     weight: synthetic || existing || forbidden ? 2 : (st.flat ? 0 : 1),
+                     color: forbidden ? '#b00020' : (existing ? '#000' : colour),
+                     weight: synthetic || existing || forbidden ? 2 : 0,
                      fillColor: synthetic ? '#fff' : colour, fillOpacity: st.fillOpacity,
                      circleColour: colour});
       }
