@@ -215,7 +215,8 @@ def summarise(plan: Plan, network: bool = True) -> dict:
             for _, row in categories.iterrows()
         },
         "categories": {
-            name: {"label": c.display_name, "radius_m": float(c.radius_m), "cost": float(c.cost),
+            name: {"label": c.display_name, "label_zh": c.label_zh, "radius_m": float(c.radius_m),
+                   "cost": float(c.cost),
                    "phase": int(c.phase), "required": bool(c.required)}
             for name, c in scenario.categories.items()
         },

@@ -112,6 +112,7 @@ class Category:
     radius comes from its link budget. ``wired`` says whether such sites have fibre
     backhaul (public buildings and hubs usually do) or must link wirelessly (mesh).
     ``phase`` orders the build (1 first); ``required = true`` installs every site of it.
+    ``label_zh`` is the label on Chinese pages and summaries (``language = "zh"``).
     """
 
     name: str = setting(toml=False)
@@ -119,6 +120,7 @@ class Category:
                               hint="outdoor Wi-Fi reaches tens to a few hundred metres, e.g. radius_m = 100")
     cost: float = setting(1.0, lo=0, lo_open=True, hi=1e9, hint="cost of one new hotspot, e.g. cost = 1.0")
     label: str | None = setting(None, example='label = "School"')
+    label_zh: str | None = setting(None, example='label_zh = "学校"')
     radio: Any = None
     wired: bool = setting(True, hint="write wired = true or wired = false, without quotes")
     phase: int = setting(1, lo=1, hi=20, hint="phase 1 is built first, e.g. phase = 2")

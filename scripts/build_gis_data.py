@@ -372,6 +372,7 @@ column = "population"
 radius_m = 100
 cost = 1.0
 label = "School"
+label_zh = "学校"
 phase = 1
 required = true
 
@@ -379,6 +380,7 @@ required = true
 radius_m = 120
 cost = 1.0
 label = "Library"
+label_zh = "图书馆"
 phase = 1
 required = true
 
@@ -386,6 +388,7 @@ required = true
 radius_m = 250
 cost = 4.0
 label = "Transport hub"
+label_zh = "交通枢纽"
 phase = 1
 required = true
 
@@ -393,6 +396,7 @@ required = true
 radius_m = 150
 cost = 2.0
 label = "Metro station"
+label_zh = "地铁站"
 phase = 1
 required = true
 
@@ -402,6 +406,7 @@ required = true
 # wireless backhaul (mesh), so the backhaul check proposes fibre drops.
 [categories.street]
 label = "Street (lamp post)"
+label_zh = "街道（灯杆）"
 cost = 1.0
 wired = false
 phase = 2

@@ -53,8 +53,16 @@ def test_district_tooltips_reachable_by_hover_at_city_zoom(plan_dir, tmp_path):
 
 
 def test_chinese_page(plan_dir, tmp_path):
+    summary_path = plan_dir / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    zh_labels = {"school": "学校", "library": "图书馆"}
+    assert set(zh_labels) <= set(summary["categories"])
+    for cat, label in zh_labels.items():  # the scenario's label_zh, as summary.json carries it
+        summary["categories"][cat]["label_zh"] = label
+    summary_path.write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
     page = render_map(plan_dir, tmp_path / "map.html", offline=True, lang="zh")
     attrs, _ = mapbrowser.open_page(page, tmp_path, furniture=("legend", "summary", "scale"))
+    assert all(label in attrs["data-hs-legend-text"] for label in zh_labels.values())
     assert attrs["data-hs-lang"] == "zh-CN"
     assert attrs["data-hs-title"].startswith("热点规划")
     assert "图例" in attrs["data-hs-legend-text"] and "人口覆盖率" in attrs["data-hs-panel-text"]

@@ -236,6 +236,11 @@ def test_chinese_terminal_summary(reach_plan):
     assert "第 1 期" in first and "年份" in text and "年末覆盖率" in text
     english = format_summary(plan.summary(network=False))
     assert english.startswith("Target 95% of population: MET")
+    summary = plan.summary(network=False)
+    labelled = {**summary, "categories": {name: {**c, "label_zh": f"类别{i}"}
+                                          for i, (name, c) in enumerate(summary["categories"].items())}}
+    text = format_summary(labelled, lang="zh")
+    assert all(f"类别{i}" in text for i in range(len(summary["by_category"])))  # label_zh in the table
 
 
 @pytest.mark.skipif(not DEFAULT.exists(), reason="bundled data absent")

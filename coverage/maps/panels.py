@@ -109,7 +109,7 @@ def _radio(summary: dict, w: dict, f: Fmt) -> list[dict]:
             continue
         src = str(r.get("source") or "")
         how = w["link_budget"] if "link" in src.lower() else (w["fixed"] if src else "")
-        items.append({"label": category_label(summary, str(cat)), "radius": f.int(r.get("radius_m")),
+        items.append({"label": category_label(summary, str(cat), w.get("lang")), "radius": f.int(r.get("radius_m")),
                       "tip": str(r.get("explanation") or src), "how": how})
     return items
 

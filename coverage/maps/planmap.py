@@ -149,7 +149,7 @@ def _site_layers(plan: PlanData, w: dict, f: Fmt) -> tuple[list[dict], list[dict
         sel = sel.iloc[np.argsort(pd.to_numeric(sel["rank"], errors="coerce").to_numpy(),
                                   kind="stable")]
     sel_cat = col(sel, "category", "").astype(str)
-    legend = [{"colour": colours[c], "label": category_label(summary, c),
+    legend = [{"colour": colours[c], "label": category_label(summary, c, w.get("lang")),
                "count": f.int((sel_cat == c).sum())} for c in _category_order(list(sel_cat))]
     phase = pd.to_numeric(col(sel, "phase", None), errors="coerce")
     if phase.notna().any():
@@ -158,7 +158,7 @@ def _site_layers(plan: PlanData, w: dict, f: Fmt) -> tuple[list[dict], list[dict
     layers = []
     for cat in _category_order(list(sel_cat)):
         sub = sel[sel_cat == cat]
-        layers.append(points_layer(f"{category_label(summary, cat)} ({f.int(len(sub))})",
+        layers.append(points_layer(f"{category_label(summary, cat, w.get('lang'))} ({f.int(len(sub))})",
                                    site_table(sub, summary, True, w),
                                    {"colour": colours[cat], "radius": 5, "fillOpacity": 0.95,
                                     "circles": True, "kind": "site", "register": True},
@@ -175,7 +175,7 @@ def _phase_layers(sel: pd.DataFrame, phase: pd.Series, summary: dict, w: dict,
         mask = phase.isna() if p is None else phase == p
         sub = sel[mask.to_numpy()]
         cats = _category_order(list(col(sub, "category", "").astype(str)))
-        label = ", ".join(category_label(summary, c) for c in cats)
+        label = ", ".join(category_label(summary, c, w.get("lang")) for c in cats)
         name = w["phase_layer"].format(phase="–" if p is None else p, label=label)
         spec = points_layer(f"{name} ({f.int(len(sub))})", site_table(sub, summary, True, w),
                             {"colour": str(sub["colour_key"].iloc[0]), "radius": 5,

@@ -82,12 +82,15 @@ def metric_name(summary: dict) -> str:
     return "area" if summary.get("metric") == "area" else "population"
 
 
-def category_label(summary: dict, cat: str) -> str:
-    """The category's configured label, else its name made readable."""
-    for key in ("categories", "by_category"):
-        info = (summary.get(key) or {}).get(cat)
-        if isinstance(info, dict) and info.get("label"):
-            return str(info["label"])
+def category_label(summary: dict, cat: str, lang: str | None = None) -> str:
+    """The category's configured label (its ``label_zh`` on a Chinese page), else its name
+    made readable."""
+    keys = ("label_zh", "label") if lang == "zh" else ("label",)
+    for label in keys:
+        for key in ("categories", "by_category"):
+            info = (summary.get(key) or {}).get(cat)
+            if isinstance(info, dict) and info.get(label):
+                return str(info[label])
     return cat.replace("_", " ").capitalize()
 
 
@@ -102,7 +105,7 @@ def site_names(df: pd.DataFrame, summary: dict, w: dict) -> list:
         text = None if _missing(nm) else str(nm)
         m = _NEW_ID.match(text or ("" if _missing(sid) else str(sid)))
         if m and (text is None or text == sid):
-            text = w["new_site_name"].format(category=category_label(summary, m.group(1)).lower(),
+            text = w["new_site_name"].format(category=category_label(summary, m.group(1), w.get("lang")).lower(),
                                              lon=m.group(2), lat=m.group(3))
         out.append(text if text is not None else (None if _missing(sid) else str(sid)))
     return out
@@ -155,7 +158,7 @@ def site_table(df: gpd.GeoDataFrame, summary: dict, selected: bool, w: dict) -> 
     src = [str(v).strip().lower() if not _missing(v) else "real"
            for v in col(df, "source", "real").tolist()]
     existing = bools(col(df, "existing", False))
-    labels = {c: category_label(summary, c) for c in set(cats)}
+    labels = {c: category_label(summary, c, w.get("lang")) for c in set(cats)}
     values: dict[str, list] = {
         "lon": xs.tolist(), "lat": ys.tolist(), "coords": [None] * len(df),
         "name": site_names(df, summary, w), "category_label": [labels[c] for c in cats],

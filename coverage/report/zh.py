@@ -54,7 +54,7 @@ def format_summary_zh(summary: dict) -> str:
     )]
     lines += ["", table(
         ["类别", "半径 (米)", "单价", "站点", "新建", "费用"],
-        [[summary["categories"].get(name, {}).get("label", name), f"{c['radius_m']:,.0f}", f"{c['unit_cost']:g}",
+        [[_label_zh(summary, name), f"{c['radius_m']:,.0f}", f"{c['unit_cost']:g}",
           count(c["sites"]), count(c["new_sites"]), f"{c['cost']:,.1f}"] for name, c in summary["by_category"].items()],
     )]
     lines += network_lines(summary)
@@ -85,11 +85,17 @@ def headline_zh(summary: dict, district=lambda name: name) -> str:
     return line
 
 
+def _label_zh(summary: dict, name: str) -> str:
+    """A category's Chinese label (``label_zh``), else its label, else its name."""
+    info = summary.get("categories", {}).get(name, {})
+    return info.get("label_zh") or info.get("label") or name
+
+
 def _noun_zh(summary: dict, phase: int) -> str:
     gapfill = summary.get("gapfill")
     categories = summary.get("categories", {})
     if gapfill and categories.get(gapfill["category"], {}).get("phase") == phase:
-        return "街道（灯杆）接入点"
+        return f"{categories[gapfill['category']].get('label_zh') or '街道（灯杆）'}接入点"
     return "公共场所站点" if phase == 1 else "站点"
 
 
