@@ -61,10 +61,11 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = N
     solution = evaluate_order(problem.matrix, kept + add_rows.tolist(), n_preselected=n_pre)
     allowed = np.concatenate([plan.allowed, np.ones(len(new), dtype=bool)])
     layers = tuple(a for a in add if isinstance(a, Path))  # inputs of the what-if: never overwritten by its outputs
-    # A new Plan of the same class, with nothing carried over but the scenario and the inputs.
+    # A new Plan of the same class, with nothing carried over but the scenario and the inputs:
+    # the base plan's phases and years describe its own order, not this site set's.
     return dataclasses.replace(plan, problem=problem, solution=solution, allowed=allowed, kind="what-if",
                                inputs=tuple(getattr(plan, "inputs", ())) + layers, runtime_s=0.0,
-                               quality=type(plan.quality)(), _cache={})
+                               quality=type(plan.quality)(), phases=None, rollout=None, _cache={})
 
 
 def _as_list(value) -> list:

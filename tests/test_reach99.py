@@ -226,6 +226,16 @@ def test_margin_must_be_below_every_radius(tmp_path):
         load_scenario(path)
 
 
+def test_a_what_if_does_not_keep_the_base_plans_phases_and_years(reach_plan):
+    plan, _ = reach_plan
+    assert plan.phases is not None and plan.rollout is not None
+    what_if = plan.evaluate(remove=[plan.site_ids[-1]])
+    assert what_if.phases is None and what_if.rollout is None
+    summary = what_if.summary(network=False)
+    assert not summary.get("phases") and not summary.get("rollout")
+    assert "year" not in what_if.selected_sites().columns or what_if.selected_sites()["year"].isna().all()
+
+
 def test_chinese_terminal_summary(reach_plan):
     from coverage.report import format_summary
 
