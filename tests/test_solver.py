@@ -154,9 +154,8 @@ def test_lagrangian_bound_close_to_lp(seed, target):
     assert value >= 0.99 * lp
 
 
-@settings(max_examples=60, deadline=None)
-@given(instances())
-def test_multi_constraint_greedy_meets_every_constraint(case):
+def _constrained_model(case):
+    """The exact optimum of a generated case (skipping infeasible ones) and its reduced model."""
     matrix, costs, weights, target, groups, pre, forbidden, _ = case
     optimum, _ = exact_optimum(matrix, costs, weights, target, groups, pre, forbidden)
     assume(optimum is not None)
@@ -164,7 +163,14 @@ def test_multi_constraint_greedy_meets_every_constraint(case):
     allowed[forbidden] = False
     inst = Instance.build(sp.csr_matrix(matrix), costs, weights, target, preselected=pre, allowed=allowed,
                           constraints=groups)
-    model = build_model(inst)
+    return optimum, build_model(inst)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances())
+def test_multi_constraint_greedy_meets_every_constraint(case):
+    matrix, costs, weights, target, groups, pre, _, _ = case
+    optimum, model = _constrained_model(case)
     plan = greedy(model, dense_groups(model), model.costs, (None, None))
     assert is_feasible(model, dense_groups(model), plan, (None, None))
     sites = np.concatenate([pre, model.free[plan]])
@@ -181,14 +187,8 @@ def test_batch_greedy_meets_every_constraint(case, share):
     removal keeps it so), never cheaper than the optimum."""
     from coverage.solver.lagrangian import ascend as _ascend
     from coverage.solver.primal import batch_greedy, remove_redundant
-    matrix, costs, weights, target, groups, pre, forbidden, _ = case
-    optimum, _ = exact_optimum(matrix, costs, weights, target, groups, pre, forbidden)
-    assume(optimum is not None)
-    allowed = np.ones(len(costs), bool)
-    allowed[forbidden] = False
-    inst = Instance.build(sp.csr_matrix(matrix), costs, weights, target, preselected=pre, allowed=allowed,
-                          constraints=groups)
-    model = build_model(inst)
+    matrix, costs, weights, target, groups, pre, _, _ = case
+    optimum, model = _constrained_model(case)
     G = dense_groups(model)
     u = _ascend(model, lambda: optimum, 50, integral=False).u
     plan = batch_greedy(model, G, sp.csr_matrix(model.matrix, dtype=float), u, share)
