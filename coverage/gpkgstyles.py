@@ -2,63 +2,65 @@
 
 QGIS reads a layer's default style from the ``layer_styles`` table of a GeoPackage
 (columns ``f_table_name``, ``f_geometry_column``, ``styleName``, ``styleQML``,
-``styleSLD``, ``useAsDefault``, …). Colours come from :mod:`coverage.maps`: sites by
-category as on the map, districts by coverage class, demand cells covered / not covered.
+``styleSLD``, ``useAsDefault``, …). Colours come from :mod:`coverage.maps.palette`: sites by
+category as on the map, districts by the map's coverage classes relative to the target,
+candidates grey, demand cells covered / not covered.
 All text that goes into the XML is escaped with :func:`xml.sax.saxutils.quoteattr`.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 TABLE = "layer_styles"
 STYLE_NAME = "hotspots"
 
-_CREATE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+_CREATE = """CREATE TABLE IF NOT EXISTS layer_styles (
   id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
   f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
   useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME)"""
 
-#: Fallbacks if the map's palette moves (the map is the reference for colours).
-_COVERAGE_BREAKS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0000001]
-_COVERAGE_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
-COVERED, UNCOVERED = "#31a354", "#de2d26"
 
-
-def add_styles(gpkg: Path, categories: list[str], labels: dict[str, str] | None = None) -> None:
+def add_styles(gpkg: Path, categories: list[str], labels: dict[str, str] | None = None,
+               target: float | None = None) -> None:
     """Write a default QGIS style for each layer of plan.gpkg (selected_sites, candidates,
-    districts, demand_cells, study_area) into its ``layer_styles`` table."""
-    from . import maps
+    districts, demand_cells, study_area) into its ``layer_styles`` table, in the map's
+    colours: sites by category, districts by the coverage classes relative to ``target``
+    (a fraction), candidates grey, demand cells covered / not covered."""
+    from .maps import palette
 
-    colours = maps.category_colours(categories)
+    colours = palette.category_colours(categories)
     labels = labels or {}
-    breaks = list(getattr(maps, "COVERAGE_BREAKS", _COVERAGE_BREAKS))
-    ramp = list(getattr(maps, "COVERAGE_COLOURS", _COVERAGE_COLOURS))
+    classes = palette.coverage_classes(target)
+    breaks = [low for low, _, _ in classes] + [1.0000001]  # the top class ends above 100 %
     sites = [(c, labels.get(c, c), colours[c]) for c in categories]
     styles = {
         "selected_sites": _categorized("category", sites, "marker"),
-        "candidates": _categorized("category", sites, "marker", size=1.6, alpha=0.5),
-        "districts": _graduated("coverage", breaks, ramp),
+        "candidates": _single(_symbol("marker", palette.CANDIDATE_COLOUR, size=1.6, alpha=0.5)),
+        "districts": _graduated("coverage", breaks, [colour for _, _, colour in classes]),
         "demand_cells": _categorized('if("covered", 1, 0)',
-                                     [("1", "covered", COVERED), ("0", "not covered", UNCOVERED)], "fill", alpha=0.45),
+                                     [("1", "covered", palette.GAIN_COLOUR),
+                                      ("0", "not covered", palette.UNCOVERED_COLOURS[3])],
+                                     "fill", alpha=0.45, sld_attr="covered"),
         "study_area": _single(_symbol("fill", "#000000", alpha=0.0, outline="#333333")),
     }
-    with sqlite3.connect(gpkg) as db:
+    with closing(sqlite3.connect(gpkg)) as db:
         db.execute(_CREATE)
-        db.execute(f"DELETE FROM {TABLE} WHERE styleName = ?", (STYLE_NAME,))
+        db.execute("DELETE FROM layer_styles WHERE styleName = ?", (STYLE_NAME,))
         geometry = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
         for table, (qml, sld) in styles.items():
             if table not in geometry:
                 continue
-            db.execute(f"INSERT INTO {TABLE} (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
-                       "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
+            db.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+                       "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
                        "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', '')",
                        (table, geometry[table], STYLE_NAME, qml, sld, "Colours of the hotspots map"))
         db.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier) "
-                   f"VALUES ('{TABLE}', 'attributes', '{TABLE}')")
-    db.close()
+                   "VALUES (?, 'attributes', ?)", (TABLE, TABLE))
+        db.commit()
 
 
 def _rgba(colour: str, alpha: float = 1.0) -> str:
@@ -96,7 +98,7 @@ def _sld(rules: list[tuple[str, str, str]], kind: str, attr: str = "") -> str:
         where = "" if value == "" else (
             f"<ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>{_text(attr)}</ogc:PropertyName>"
             f"<ogc:Literal>{_text(value)}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>")
-        fill = f"<se:Fill><se:SvgParameter name=\"fill\">{colour}</se:SvgParameter></se:Fill>"
+        fill = f"<se:Fill><se:SvgParameter name=\"fill\">{_text(colour)}</se:SvgParameter></se:Fill>"
         symbolizer = (f"<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>circle</se:WellKnownName>{fill}"
                       "</se:Mark><se:Size>7</se:Size></se:Graphic></se:PointSymbolizer>" if kind == "marker"
                       else f"<se:PolygonSymbolizer>{fill}</se:PolygonSymbolizer>")
@@ -112,14 +114,16 @@ def _text(value: str) -> str:
 
 
 def _categorized(attr: str, classes: list[tuple[str, str, str]], kind: str, size: float = 2.4,
-                 alpha: float = 1.0) -> tuple[str, str]:
+                 alpha: float = 1.0, sld_attr: str | None = None) -> tuple[str, str]:
+    """QML classes on ``attr`` (a field or a QGIS expression); SLD filters on ``sld_attr``
+    (a plain field name: SLD takes no expressions), default ``attr``."""
     categories = "".join(f"<category value={quoteattr(v)} symbol=\"{i}\" label={quoteattr(label)} render=\"true\"/>"
                          for i, (v, label, _) in enumerate(classes))
     symbols = "".join(_symbol(kind, colour, str(i), size=size, alpha=alpha) for i, (_, _, colour) in enumerate(classes))
     renderer = (f"<renderer-v2 type=\"categorizedSymbol\" attr={quoteattr(attr)} forceraster=\"0\" "
                 f"symbollevels=\"0\" enableorderby=\"0\"><categories>{categories}</categories>"
                 f"<symbols>{symbols}</symbols></renderer-v2>")
-    return _qml(renderer), _sld(classes, kind, attr)
+    return _qml(renderer), _sld(classes, kind, sld_attr or attr)
 
 
 def _graduated(attr: str, breaks: list[float], colours: list[str]) -> tuple[str, str]:

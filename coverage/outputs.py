@@ -101,7 +101,8 @@ def write_geopackage(plan: Plan, path: Path) -> None:
     _write_layer(districts_layer(plan), path, DISTRICTS_LAYER)
     _write_layer(plan.study_area[[plan.study_area.geometry.name]], path, STUDY_AREA_LAYER)
     categories = plan.scenario.categories
-    add_styles(path, sorted(categories), {name: c.display_name for name, c in categories.items()})
+    add_styles(path, sorted(categories), {name: c.display_name for name, c in categories.items()},
+               target=plan.scenario.target)
 
 
 CELL_COLUMNS = ["cell_id", "district", "population", "area_m2", "covered", "reachable"]

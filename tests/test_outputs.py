@@ -89,6 +89,7 @@ def test_whatif_reloads_its_own_plan_with_hostile_names(hostile_plan, tmp_path, 
 
 def test_plan_gpkg_opens_styled_in_qgis(hostile_plan):
     from coverage.maps import category_colours
+    from coverage.maps.palette import CANDIDATE_COLOUR, coverage_classes
 
     result, out = hostile_plan
     with sqlite3.connect(out / "plan.gpkg") as db:
@@ -103,6 +104,19 @@ def test_plan_gpkg_opens_styled_in_qgis(hostile_plan):
         r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
         assert f'value="{r},{g},{b},255"' in styles["selected_sites"], category
     assert 'attr="category"' in styles["selected_sites"] and 'attr="coverage"' in styles["districts"]
+    # districts in the map's classes relative to the plan's target, candidates in the map's grey
+
+    def rgba(colour, alpha):
+        r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        return f'value="{r},{g},{b},{round(255 * alpha)}"'
+
+    for _low, _high, colour in coverage_classes(result.scenario.target):
+        assert rgba(colour, 0.7) in styles["districts"], colour
+    assert rgba(CANDIDATE_COLOUR, 0.5) in styles["candidates"]
+    with sqlite3.connect(out / "plan.gpkg") as db:
+        sld = dict(db.execute("SELECT f_table_name, styleSLD FROM layer_styles").fetchall())
+    db.close()
+    assert "<ogc:PropertyName>covered</ogc:PropertyName>" in sld["demand_cells"]  # a field, not an expression
 
 
 def test_previous_folder_replaced_whole(toy_scenario, tmp_path):
