@@ -22,7 +22,7 @@ from .gpkgstyles import add_styles
 from .layers import WGS84
 from .planfolder import (
     CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, OUTPUT_NAMES, PROBLEM_DIR, SCENARIO,
-    SELECTED_LAYER, SITES_CSV, STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, csv_text,
+    SELECTED_LAYER, SITES_CSV, STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, write_csv,
 )
 from .progress import stage
 from .savedproblem import write_problem
@@ -171,9 +171,8 @@ def sites_csv_table(plan: Plan):
 
 
 def write_sites_csv(plan: Plan, path: Path, bom: bool = True) -> None:
-    """Write selected_sites.csv (see :func:`coverage.planfolder.csv_text`)."""
-    text = csv_text(sites_csv_table(plan))
-    Path(path).write_bytes(text.encode("utf-8-sig" if bom else "utf-8"))
+    """Write selected_sites.csv (see :func:`coverage.planfolder.write_csv`)."""
+    write_csv(sites_csv_table(plan), path, bom=bom)
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, spatial_index: bool = True) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import InputError
 from .phases import PhasedPlan, solve_in_phases
-from .rollout import EXISTING, RolloutPlan, rollout, schedule
+from .rollout import RolloutPlan, rollout, schedule
 from .solver import Instance, Quality, Solution, cells_reached, evaluate_order, greedy_cover
 from .solver.run import improve_and_bound, run_greedy
 
@@ -154,9 +154,3 @@ def plan_rollout(order: np.ndarray, sites, instance: Instance, settings, groups:
                      names=sites["site_id"].to_numpy()[order].tolist())
     return rollout(order, years, instance.matrix, instance.weights, instance.costs, settings.start_year, groups=groups)
 
-
-def site_years(plan_rollout: RolloutPlan | None, n: int) -> list:
-    """The ``year`` column of the selected sites (None for existing and unscheduled sites)."""
-    if plan_rollout is None:
-        return [None] * n
-    return [int(y) if y > EXISTING else None for y in plan_rollout.year.tolist()]

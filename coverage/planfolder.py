@@ -65,8 +65,6 @@ PROBLEM_SITES = "sites.parquet"
 PROBLEM_STUDY_AREA = "study_area.parquet"
 PROBLEM_DISTRICTS = "districts.parquet"
 PROBLEM_MANIFEST = "problem.json"
-PROBLEM_FILES = (PROBLEM_MATRIX, PROBLEM_DEMAND, PROBLEM_GRID, PROBLEM_SITES, PROBLEM_STUDY_AREA, PROBLEM_DISTRICTS,
-                 PROBLEM_MANIFEST)
 
 PLAN_FILES = (SUMMARY, GEOPACKAGE, SITES_CSV, SCENARIO, MAP, PROBLEM_DIR)
 #: Every name the tool writes into an output folder (plan, what-if, compare, sweep).

@@ -35,9 +35,6 @@ from .rollout import RolloutPlan
 log = logging.getLogger(__name__)
 
 
-
-
-
 @dataclass
 class Plan:
     """A planning result and everything needed to inspect or re-evaluate it.
@@ -216,10 +213,6 @@ class Plan:
         return diff_plans(self, other)
 
 
-
-
-
-
 def solve(problem: Problem) -> Plan:
     """Choose sites for ``problem`` under its scenario's target and budget.
 
@@ -298,16 +291,6 @@ def plan(scenario: Scenario) -> Plan:
 def load_plan(folder) -> Plan:
     """A saved plan folder as a :class:`Plan`, ready for what-if runs (see :meth:`Plan.from_folder`)."""
     return Plan.from_folder(folder)
-
-
-
-
-
-
-
-
-
-
 
 
 def _as_bool(column: pd.Series) -> np.ndarray:

@@ -171,8 +171,8 @@ def plot_sweep(table: pd.DataFrame, x: str, path: str | Path, title: str = "") -
         second=table["total_cost"].to_numpy(dtype=float), second_label="total cost of new sites",
         title=title,
     )
-    path = Path(path)
-    path.write_text(svg, encoding="utf-8")
-    return path
+    from .planfolder import write_text  # the one atomic writer
+
+    return write_text(Path(path), svg)
 
 

@@ -76,11 +76,6 @@ def repair_to_k(neighbours: list[list[int]], colour: list[int], k: int) -> list[
     return colour
 
 
-def count_conflicts(neighbours: list[list[int]], colour: list[int]) -> int:
-    """Edges whose two ends have the same colour."""
-    return sum(1 for v, row in enumerate(neighbours) for u in row if u > v and colour[u] == colour[v])
-
-
 def colour_counts(neighbours: list[list[int]], colour: list[int], k: int) -> list[list[int]]:
     """``counts[v][c]``: how many neighbours of ``v`` have colour ``c``."""
     counts = [[0] * k for _ in colour]
