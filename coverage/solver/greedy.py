@@ -15,7 +15,10 @@ lower site index, i.e. the stable key the caller sorted sites by.
 from __future__ import annotations
 
 import heapq
+import math
+import struct
 from dataclasses import dataclass
+from functools import cached_property
 from collections.abc import Callable
 
 import numpy as np
@@ -73,24 +76,29 @@ def greedy_cover(
     matrix = sp.csr_matrix(matrix)
     costs = np.asarray(costs, dtype=float)
     allowed = np.ones(matrix.shape[0], dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool).copy()
-    cover = _Cover(matrix, quantise(weights))
-    for site in preselected:
-        cover.take(int(site))
-        allowed[site] = False
-    n_pre = len(cover.order)
+    wq = quantise(weights)
+    preselected = np.asarray(preselected, dtype=np.int64).ravel()
+    allowed[preselected] = False
+    n_pre = len(preselected)
+    # Preselected sites in one step: each cell goes to the first of them that covers it.
+    first_rank = evaluate_order(matrix, preselected).first_rank
+    left = np.where(first_rank < 0, wq, 0)
 
     # Initial gains for every allowed site in one sparse product.
-    gains0 = np.asarray(matrix @ np.where(cover.first_rank < 0, cover.wq, 0)).ravel().astype(np.int64)
+    gains0 = np.asarray(matrix @ left).ravel().astype(np.int64)
     candidates = np.flatnonzero(allowed & (gains0 > 0))
-    heap = [(-(gains0[i] / costs[i]), int(i), 0) for i in candidates]
-    heapq.heapify(heap)
-    need = target * cover.total_q * (1 - 1e-12)
-    stop, evaluations = _lazy_picks(cover, heap, costs, need, n_pre, max_sites, max_cost, progress)
-
-    order, first_rank = cover.order, cover.first_rank
+    keys = _HeapKeys(matrix.shape[0])
+    heap = keys.initial(gains0[candidates] / costs[candidates], candidates)
+    total_q = int(wq.sum())
+    need = target * total_q * (1 - 1e-12)
+    picks, stop, evaluations = _lazy_picks(
+        _Residual(matrix, left, total_q), heap, keys, costs.tolist(), need, max_sites, max_cost, progress)
+    order = np.concatenate([preselected, np.asarray(picks, dtype=np.int64)])
+    if picks:
+        first_rank = evaluate_order(matrix, order).first_rank
     if stop == "budget_cost":
         order, first_rank = _best_single_if_better(
-            order, n_pre, first_rank, cover.wq, gains0, allowed, costs, max_cost, matrix.indices, matrix.indptr
+            order.tolist(), n_pre, first_rank, wq, gains0, allowed, costs, max_cost, matrix.indices, matrix.indptr
         )
     return Solution(
         order=np.asarray(order, dtype=np.int64),
@@ -101,58 +109,105 @@ def greedy_cover(
     )
 
 
-class _Cover:
-    """The cells covered so far: ``first_rank[j]`` is the position in ``order`` of the site
-    that first covered cell ``j`` (-1: uncovered); ``wq`` the fixed-point weights."""
+class _Residual:
+    """The demand not covered yet, as plain Python lists: the greedy's inner loop looks at
+    a handful of cells per site, where a list lookup is several times faster than numpy
+    fancy indexing. ``left[j]`` is cell ``j``'s fixed-point weight, 0 once covered. The
+    lists are made on first use (a greedy with nothing to pick never needs them)."""
 
-    def __init__(self, matrix: sp.csr_matrix, wq: np.ndarray):
-        self.indptr, self.indices, self.wq = matrix.indptr, matrix.indices, wq
-        self.total_q = int(wq.sum())
-        self.first_rank = np.full(matrix.shape[1], -1, dtype=np.int64)
-        self.order: list[int] = []
-        self.covered_q = 0
+    def __init__(self, matrix: sp.csr_matrix, left: np.ndarray, total_q: int):
+        self._matrix, self._left = matrix, left
+        self.total_q = total_q
+        self.covered_q = total_q - int(left.sum())
+
+    @cached_property
+    def left(self) -> list[int]:
+        return self._left.tolist()
+
+    @cached_property
+    def indptr(self) -> list[int]:
+        return self._matrix.indptr.tolist()
+
+    @cached_property
+    def indices(self) -> list[int]:
+        return self._matrix.indices.tolist()
 
     def gain(self, site: int) -> int:
-        """Uncovered weight ``site`` would add (exact integer)."""
-        cols = self.indices[self.indptr[site]:self.indptr[site + 1]]
-        return int(self.wq[cols[self.first_rank[cols] < 0]].sum())
+        """Uncovered weight ``site`` would add (exact integer); inlined in :func:`_lazy_picks`."""
+        return sum(map(self.left.__getitem__, self.indices[self.indptr[site]:self.indptr[site + 1]]))
 
     def take(self, site: int) -> None:
-        cols = self.indices[self.indptr[site]:self.indptr[site + 1]]
-        new = cols[self.first_rank[cols] < 0]
-        self.first_rank[new] = len(self.order)
-        self.order.append(site)
-        self.covered_q += int(self.wq[new].sum())
+        left = self.left
+        for j in self.indices[self.indptr[site]:self.indptr[site + 1]]:
+            self.covered_q += left[j]
+            left[j] = 0
 
 
-def _lazy_picks(cover: _Cover, heap: list, costs: np.ndarray, need: float, n_pre: int,
-                max_sites: int | None, max_cost: float | None, progress) -> tuple[str, int]:
+class _HeapKeys:
+    """Heap entries as plain ints that sort like ``(-gain_per_cost, site)``: best ratio
+    first, ties on the lower site index. ``heapq`` compares ints several times faster
+    than tuples, and the ratio's float bits map to an int in the same order, so the
+    order (hence the plan) is exactly that of the ratios. ``stamp[site]`` is the number
+    of sites picked when the site's gain was last computed (each site is in the heap at
+    most once)."""
+
+    def __init__(self, n_sites: int):
+        self.shift = max(1, int(n_sites).bit_length())
+        self.mask = (1 << self.shift) - 1
+        self.stamp = [0] * n_sites
+
+    def initial(self, ratios: np.ndarray, sites: np.ndarray) -> list[int]:
+        """The heap of ``sites`` with their first ``ratios`` (gain per cost)."""
+        bits = np.asarray(ratios, dtype=np.float64).view(np.int64)
+        ordered = np.where(bits >= 0, bits, ~(bits & _INT64_MAX)).tolist()
+        heap = [(-o << self.shift) + s for o, s in zip(ordered, sites.tolist())]
+        heapq.heapify(heap)
+        return heap
+
+    def key(self, ratio: float, site: int) -> int:
+        bits = _INT64.unpack(_DOUBLE.pack(ratio))[0]
+        return (-(bits if bits >= 0 else ~(bits & _INT64_MAX)) << self.shift) + site
+
+
+_DOUBLE, _INT64, _INT64_MAX = struct.Struct("<d"), struct.Struct("<q"), (1 << 63) - 1
+
+
+def _lazy_picks(cover: _Residual, heap: list, keys: _HeapKeys, costs: list, need: float,
+                max_sites: int | None, max_cost: float | None, progress) -> tuple[list, str, int]:
     """CELF: pop the best stale ratio, recompute it if stale, take it if fresh, until the
-    target, a budget or the candidates run out. Returns the stop reason and the number of
-    gains recomputed."""
+    target, a budget or the candidates run out. Returns the sites taken in order, the stop
+    reason and the number of gains recomputed."""
+    picks: list[int] = []
     evaluations, spent, skipped_for_cost = 0, 0.0, False
+    pop, push, key, stamp, mask = heapq.heappop, heapq.heappush, keys.key, keys.stamp, keys.mask
+    if not heap:  # nothing to pick: the loop stops at once, without the lists
+        return picks, ("target_met" if cover.covered_q >= need else
+                       "budget_sites" if max_sites is not None and max_sites <= 0 else "unreachable"), 0
+    indptr, indices, uncovered = cover.indptr, cover.indices, cover.left.__getitem__
     while True:
         if cover.covered_q >= need:
-            return "target_met", evaluations
-        if max_sites is not None and len(cover.order) - n_pre >= max_sites:
-            return "budget_sites", evaluations
+            return picks, "target_met", evaluations
+        if max_sites is not None and len(picks) >= max_sites:
+            return picks, "budget_sites", evaluations
         if not heap:
-            return ("budget_cost" if skipped_for_cost else "unreachable"), evaluations
-        _, site, stamp = heapq.heappop(heap)
-        added = len(cover.order) - n_pre
-        if stamp != added:  # stale: recompute and put back
-            gain = cover.gain(site)
+            return picks, ("budget_cost" if skipped_for_cost else "unreachable"), evaluations
+        site = pop(heap) & mask
+        added = len(picks)
+        if stamp[site] != added:  # stale: recompute and put back
+            g = sum(map(uncovered, indices[indptr[site]:indptr[site + 1]]))  # cover.gain(site)
             evaluations += 1
-            if gain > 0:
-                heapq.heappush(heap, (-(gain / costs[site]), site, added))
+            if g > 0:
+                stamp[site] = added
+                push(heap, key(g / costs[site] if costs[site] else math.inf, site))
             continue
         if max_cost is not None and spent + costs[site] > max_cost * (1 + 1e-12):
             skipped_for_cost = True  # never affordable again: the budget only shrinks
             continue
         spent += costs[site]
         cover.take(site)
+        picks.append(site)
         if progress is not None:
-            progress(len(cover.order) - n_pre, cover.covered_q / cover.total_q if cover.total_q else 1.0)
+            progress(len(picks), cover.covered_q / cover.total_q if cover.total_q else 1.0)
 
 
 def evaluate_order(matrix: sp.csr_matrix, order, n_preselected: int = 0) -> Solution:
