@@ -17,8 +17,8 @@ unreached) and it is checked to be inside the study area like the rest. Every un
 demand point with weight inside the study area is then reachable by some candidate.
 
 All coordinates are metres in one projected CRS; nothing here reads or writes files.
-Everything is vectorised (k-d trees, shapely 2 array functions): about a second for a
-city-sized lattice of a few hundred thousand points.
+Everything is vectorised (a boolean raster of the lattice, k-d trees, shapely 2 array
+functions): about a second for a city-sized lattice of a few hundred thousand points.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def gapfill_candidates(
     label: str | None = None,
     crs=None,
     fill_holes: bool = True,
+    reached: np.ndarray | None = None,
 ) -> Gapfill:
     """Candidate positions for category ``category`` over the demand ``site_xy`` does not reach.
 
@@ -85,7 +86,9 @@ def gapfill_candidates(
     ``site_radius_m`` (n,) are the layer sites whose reach is excluded (pass all layer
     candidates and existing hotspots). ``spacing_m`` is the lattice spacing, ``radius_m``
     the generated sites' radius (metres), ``cost`` their cost and ``wired`` whether they
-    have fibre. ``crs`` is set on the returned GeoDataFrame.
+    have fibre. ``crs`` is set on the returned GeoDataFrame. ``reached`` (m,) may pass
+    which demand points the layer sites reach, when the caller has it from their
+    coverage matrix (the rows of ``coverage_matrix(site_xy, site_radius_m, demand_xy)``).
     """
     if not (spacing_m > 0 and radius_m > 0):
         raise ValueError("spacing_m and radius_m must be positive metres")
@@ -94,8 +97,9 @@ def gapfill_candidates(
     site_xy = np.asarray(site_xy, dtype=float).reshape(-1, 2)
     radii = np.broadcast_to(np.asarray(site_radius_m, dtype=float), (len(site_xy),))
 
-    reached = (cells_reached(coverage_matrix(site_xy, radii, demand_xy)) if len(site_xy)
-               else np.zeros(len(demand_xy), bool))
+    if reached is None:
+        reached = (cells_reached(coverage_matrix(site_xy, radii, demand_xy)) if len(site_xy)
+                   else np.zeros(len(demand_xy), bool))
     gap = np.flatnonzero(~reached & (weight > 0))
     gap_xy = demand_xy[gap]
     ix, iy = _lattice_near(gap_xy, spacing_m, radius_m)
@@ -127,30 +131,44 @@ def gapfill_candidates(
 def _lattice_near(points: np.ndarray, spacing: float, radius: float) -> tuple[np.ndarray, np.ndarray]:
     """Lattice indices of every lattice point within ``radius`` of some point (deduplicated).
 
-    Each point's window of lattice indices is enumerated with numpy; the union is taken
-    with ``np.unique`` on a packed key, so the result is sorted (row-major from the south-west).
+    The lattice points nearest to ``points`` are marked on a boolean raster of the
+    lattice over their bounding box, which is then dilated by the window of lattice
+    steps a point can reach; the marked raster cells, read row by row, are the result,
+    sorted row-major from the south-west. (One byte per lattice position of the box:
+    the lattice points kept take far more.)
     """
     if len(points) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     reach = int(np.ceil(radius / spacing + 0.5))  # rounding puts a point up to half a step off
-    offsets = np.arange(-reach, reach + 1)
-    ox, oy = np.meshgrid(offsets, offsets)
-    ox, oy = ox.ravel(), oy.ravel()
     cx = np.round(points[:, 0] / spacing).astype(np.int64)
     cy = np.round(points[:, 1] / spacing).astype(np.int64)
     x0, y0 = cx.min() - reach, cy.min() - reach
-    width = int(cx.max() + reach - x0 + 1)
-    nearest = np.unique((cy - y0) * width + (cx - x0))  # many points share a nearest lattice point
-    cx, cy = nearest % width + x0, nearest // width + y0
-    keys = np.unique(((cy[:, None] + oy - y0) * width + (cx[:, None] + ox - x0)).ravel())
+    width, height = int(cx.max() + reach - x0 + 1), int(cy.max() + reach - y0 + 1)
+    marked = np.zeros((height, width), dtype=bool)
+    marked[cy - y0, cx - x0] = True
+    keys = np.flatnonzero(_dilate(_dilate(marked, reach, axis=1), reach, axis=0))
     return keys % width + x0, keys // width + y0
+
+
+def _dilate(marked: np.ndarray, reach: int, axis: int) -> np.ndarray:
+    """``marked`` or-ed with itself shifted by 1…``reach`` steps both ways along ``axis``
+    (the marks lie at least ``reach`` steps inside the raster's edges)."""
+    out = marked.copy()
+    n = marked.shape[axis]
+    for step in range(1, reach + 1):
+        ahead = [slice(None)] * 2
+        behind = [slice(None)] * 2
+        ahead[axis], behind[axis] = slice(step, n), slice(0, n - step)
+        out[tuple(ahead)] |= marked[tuple(behind)]
+        out[tuple(behind)] |= marked[tuple(ahead)]
+    return out
 
 
 def _reaches(xy: np.ndarray, targets: np.ndarray, radius: float) -> np.ndarray:
     """For each of ``xy``: is some point of ``targets`` within ``radius`` metres?"""
     if len(xy) == 0 or len(targets) == 0:
         return np.zeros(len(xy), dtype=bool)
-    distance, _ = cKDTree(targets).query(xy, k=1, distance_upper_bound=radius * (1 + 1e-12))
+    distance, _ = cKDTree(targets).query(xy, k=1, distance_upper_bound=radius * (1 + 1e-12), workers=-1)
     return np.isfinite(distance) & (distance <= radius)
 
 
@@ -190,10 +208,13 @@ def _candidate_table(ids, xy, ix, iy, *, category, label, radius_m, cost, wired,
     return table.sort_values("site_id", kind="stable").reset_index(drop=True)
 
 
-def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, scenario, crs):
+def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, scenario, crs,
+                      reached: np.ndarray | None = None):
     """``sites`` with the ``[gapfill]`` candidates of ``scenario`` appended, and the summary's
     gapfill figures. ``sites`` (layer sites), ``area`` (the study area) and ``cells`` (the
-    demand units: ``x``, ``y`` and the metric's weight column) are in the metric ``crs``.
+    demand units: ``x``, ``y`` and the metric's weight column) are in the metric ``crs``;
+    ``reached`` (per demand unit) may pass what the layer sites reach, from their rows of
+    the coverage matrix.
 
     Candidates are generated over the demand points (``cells``) that no layer site
     reaches within radius − margin, with the category's radius less the margin; their
@@ -208,7 +229,7 @@ def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, sc
             area, np.column_stack([cells["x"].to_numpy(), cells["y"].to_numpy()]), weight,
             shapely.get_coordinates(sites.geometry.array), reach_m(sites["radius_m"].to_numpy(), margin),
             spacing_m=setting.spacing_m, radius_m=float(cat.radius_m) - margin, category=cat.name, cost=float(cat.cost),
-            wired=bool(cat.wired), label=cat.label, crs=crs)
+            wired=bool(cat.wired), label=cat.label, crs=crs, reached=reached)
         st.result = f"{len(found.sites):,} candidates ({found.hole_fillers:,} hole fillers)"
     generated = found.sites.assign(radius_m=float(cat.radius_m))
     clash = sorted(set(generated["site_id"]) & set(sites["site_id"]))

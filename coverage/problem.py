@@ -26,7 +26,7 @@ from .demandpoints import demand_point_table
 from .errors import InputError
 from .gapfill import add_gapfill_sites
 from .layers import metric_crs, read_layer, read_polygons
-from .matrix import coverage_matrix, demand_tree, reach_m
+from .matrix import cells_reached, coverage_matrix, demand_tree, reach_m
 from .progress import stage
 from .resources import check_memory
 from .scenario import Scenario
@@ -86,9 +86,7 @@ class Problem:
 
     def matrix_rows(self, sites: gpd.GeoDataFrame) -> sp.csr_matrix:
         """Coverage-matrix rows for ``sites`` (metric CRS, with ``radius_m``)."""
-        return coverage_matrix(shapely.get_coordinates(sites.geometry.array),
-                               reach_m(sites["radius_m"].to_numpy(), self.scenario.coverage_margin_m),
-                               demand_points(self.cells), tree=self.cell_tree)
+        return site_rows(sites, demand_points(self.cells), self.cell_tree, self.scenario.coverage_margin_m)
 
     def site_index(self, site_ids) -> np.ndarray:
         """Row numbers of ``site_ids`` in ``sites``; unknown ids raise InputError."""
@@ -199,17 +197,29 @@ def prepare(scenario: Scenario) -> Problem:
             st.result = f"{len(cells):,} points"
     sites, dropped = drop_outside(sites.to_crs(crs), area)
     check_selection(sites, dropped, scenario)
+    points = demand_points(cells)
+    tree = demand_tree(points)
+    matrix = site_rows(sites, points, tree, scenario.coverage_margin_m)  # the layer sites' rows
     gapfill_info = None
     if scenario.gapfill is not None:
-        sites, gapfill_info = add_gapfill_sites(sites, area, cells, scenario, crs)
+        sites, gapfill_info = add_gapfill_sites(sites, area, cells, scenario, crs, reached=cells_reached(matrix))
     with stage("Building the coverage matrix") as st:
-        matrix = coverage_matrix(shapely.get_coordinates(sites.geometry.array),
-                                 reach_m(sites["radius_m"].to_numpy(), scenario.coverage_margin_m),
-                                 demand_points(cells))
+        if len(sites) > matrix.shape[0]:  # generated sites come after the layer sites
+            generated = site_rows(sites.iloc[matrix.shape[0]:], points, tree, scenario.coverage_margin_m)
+            matrix = sp.vstack([matrix, generated], format="csr")
         st.result = f"{matrix.shape[0]:,} sites × {matrix.shape[1]:,} demand points, {matrix.nnz:,} pairs"
     return Problem(scenario=scenario, crs=crs, study_area=study_area_m, districts=districts_m, cells=cells,
                    sites=sites, dropped_sites=dropped, matrix=matrix, warnings=warnings,
                    cell_polygons=None if cells is grid else grid, gapfill=gapfill_info)
+
+
+def site_rows(sites: gpd.GeoDataFrame, points: np.ndarray, tree: cKDTree, margin_m: float) -> sp.csr_matrix:
+    """Coverage matrix rows of ``sites`` (metric CRS) over the demand ``points`` (indexed by
+    ``tree``): a site reaches the points within its radius less ``margin_m`` metres. Rows
+    are independent of each other, so the layer sites' rows and the generated sites'
+    rows stacked are the matrix of all sites."""
+    return coverage_matrix(shapely.get_coordinates(sites.geometry.array),
+                           reach_m(sites["radius_m"].to_numpy(), margin_m), points, tree)
 
 
 def weight_column(scenario: Scenario) -> str:

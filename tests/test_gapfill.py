@@ -128,3 +128,31 @@ def test_zero_weight_demand_attracts_nothing():
     gen = gapfill_candidates(area, demand, np.zeros(len(demand)), np.empty((0, 2)), np.empty(0),
                              spacing_m=100, radius_m=100, category="street", cost=1)
     assert len(gen.sites) == 0
+
+
+@pytest.mark.parametrize("spacing, radius", [(40, 120), (150, 60), (100, 260)])
+def test_every_qualifying_lattice_point_at_any_spacing(city, spacing, radius):
+    """The lattice window (a dilated raster of the points' nearest lattice points) misses
+    no lattice point within ``radius`` of unreached demand, whatever spacing / radius."""
+    area, demand, weight, sites, radii = city
+    gen = make(city, spacing_m=spacing, radius_m=radius)
+    reached = (distance_matrix(demand, sites) <= radii).any(axis=1)
+    gap = demand[~reached & (weight > 0)]
+    steps = np.arange(-2 * radius // spacing - 2, 2200 // spacing + 2 * radius // spacing + 3)
+    xs, ys = np.meshgrid(steps * float(spacing), steps * float(spacing))
+    lattice = np.column_stack([xs.ravel(), ys.ravel()])
+    ok = ((distance_matrix(lattice, gap).min(axis=1) <= radius)
+          & (distance_matrix(lattice, sites) > radii).all(axis=1)
+          & shapely.intersects_xy(area, lattice[:, 0], lattice[:, 1]))
+    on_lattice = gen.sites[gen.sites["lattice_ix"] >= 0]
+    expected = sorted(f"street-{round(x / spacing)}_{round(y / spacing)}" for x, y in lattice[ok])
+    assert len(expected) > 10
+    assert sorted(on_lattice["site_id"]) == expected
+
+
+def test_reached_from_the_callers_matrix_gives_the_same_candidates(city):
+    area, demand, weight, sites, radii = city
+    reached = cells_reached(coverage_matrix(sites, radii, demand))
+    given = make(city, reached=reached)
+    assert given.sites.equals(make(city).sites)
+    assert given.unreached_weight == make(city).unreached_weight
