@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from .errors import InputError
 from .phases import PhasedPlan, solve_in_phases
@@ -36,9 +37,8 @@ def solve_phased(instance: Instance, sites, scenario, groups: dict) -> tuple[Sol
     ``instance`` (what is left after forced sites) apply to the whole plan: each phase
     gets what earlier phases left of it.
     """
-    categories = scenario.categories
-    site_phase = sites["category"].map(lambda c: categories[c].phase).to_numpy(dtype=np.int64)
-    required = sites["category"].map(lambda c: categories[c].required).to_numpy(dtype=bool)
+    site_phase = _per_category(sites, scenario, "phase").astype(np.int64)
+    required = _per_category(sites, scenario, "required").astype(bool)
     existing = np.flatnonzero(sites["existing"].to_numpy(dtype=bool) & instance.usable)
     forced = np.setdiff1d(instance.preselected, existing)
     phases = np.unique(site_phase).tolist()
@@ -50,9 +50,7 @@ def solve_phased(instance: Instance, sites, scenario, groups: dict) -> tuple[Sol
         max_sites = None if instance.max_sites is None else max(0, instance.max_sites - len(new))
         max_cost = None if instance.max_cost is None else max(0.0, instance.max_cost - float(instance.costs[new].sum()))
         result["phase"] = phase = result.get("phase", 0) + 1
-        sub = Instance.build(instance.matrix, instance.costs, instance.weights, target, preselected=pre,
-                             allowed=allowed, max_sites=max_sites, max_cost=max_cost,
-                             constraints=instance.constraints)
+        sub = _sub_instance(instance, pre, allowed, target, max_sites, max_cost)
         solution = meet_floors(sub, run_greedy(sub, f", phase {phases[phase - 1]}"))
         result["instance"], result["solution"] = sub, solution
         return solution.order
@@ -65,6 +63,24 @@ def solve_phased(instance: Instance, sites, scenario, groups: dict) -> tuple[Sol
     phased = _with_final_order(phased, solution, instance, groups)
     quality = _scoped(quality, phases, len(sub.preselected))
     return solution, quality, phased
+
+
+def _per_category(sites, scenario, attribute: str) -> np.ndarray:
+    """Each site's category's ``attribute`` (phase, required): looked up once per category."""
+    codes, names = pd.factorize(sites["category"])
+    return np.array([getattr(scenario.categories[name], attribute) for name in names])[codes]
+
+
+def _sub_instance(instance: Instance, pre: np.ndarray, allowed: np.ndarray, target: float,
+                  max_sites: int | None, max_cost: float | None) -> Instance:
+    """``instance`` with other preselected sites, allowed sites, target and budget: what
+    ``Instance.build`` would make of them, without checking the matrix, weights, costs
+    and constraints again (``instance`` was built from them)."""
+    pre = np.asarray(pre, dtype=np.int64).reshape(-1)
+    mask = np.asarray(allowed, dtype=bool).copy()
+    mask[pre] = False
+    return replace(instance, target=float(target), preselected=pre, allowed=mask, max_sites=max_sites,
+                   max_cost=max_cost)
 
 
 def _check_required_budget(instance: Instance, required: np.ndarray, sites) -> None:
@@ -87,11 +103,12 @@ def meet_floors(instance: Instance, solution: Solution) -> Solution:
     the budget is spent. The Lagrangian solver then starts from a plan that meets them.
     """
     order = np.asarray(solution.order, dtype=np.int64)
+    reached = cells_reached(instance.matrix, order) if instance.constraints else None
     added_any = False
     for c in instance.constraints:
         weights = np.zeros_like(instance.weights)
         weights[c.columns] = instance.weights[c.columns]
-        if weights.sum() <= 0 or _share(instance.matrix, weights, order) >= c.target - 1e-12:
+        if weights.sum() <= 0 or float(weights[reached].sum() / weights.sum()) >= c.target - 1e-12:
             continue
         new = np.setdiff1d(order, instance.preselected)
         max_sites = None if instance.max_sites is None else instance.max_sites - len(new)
@@ -100,18 +117,16 @@ def meet_floors(instance: Instance, solution: Solution) -> Solution:
             break
         allowed = instance.allowed.copy()
         allowed[order] = False
+        if not allowed.any():  # nothing left to add (e.g. a phase of required sites only)
+            continue
         more = greedy_cover(instance.matrix, weights, instance.costs, c.target, preselected=order, allowed=allowed,
                             max_sites=max_sites, max_cost=max_cost)
         added_any |= len(more.order) > len(order)
-        order = more.order
+        order, reached = more.order, more.covered
     if not added_any:
         return solution
     again = evaluate_order(instance.matrix, order, n_preselected=solution.n_preselected)
     return replace(again, stop_reason=solution.stop_reason)
-
-
-def _share(matrix, weights: np.ndarray, rows: np.ndarray) -> float:
-    return float(weights[cells_reached(matrix, rows)].sum() / weights.sum())
 
 
 def _with_final_order(phased: PhasedPlan, solution: Solution, instance: Instance, groups: dict) -> PhasedPlan:

@@ -224,8 +224,8 @@ def solve(problem: Problem) -> Plan:
     """
     start = time.perf_counter()
     scenario = problem.scenario
-    instance = build_instance(problem)
     groups = district_groups(problem)
+    instance = build_instance(problem, groups)
     phased = None
     if is_phased(scenario):
         solution, quality, phased = solve_phased(instance, problem.sites, scenario, groups)
@@ -243,40 +243,53 @@ def solve(problem: Problem) -> Plan:
 
 def district_groups(problem: Problem) -> dict[str, np.ndarray]:
     """Demand columns of each district, by name (sorted), for per-district figures."""
-    district = problem.cells["district"].to_numpy()
-    return {str(name): np.flatnonzero(district == name) for name in sorted(map(str, pd.unique(district)))}
+    return columns_by_name(problem.cells["district"])
 
 
-def build_instance(problem: Problem) -> Instance:
+def columns_by_name(names_of_columns) -> dict[str, np.ndarray]:
+    """For each distinct name (as str, sorted), the ascending indices where it occurs.
+
+    One factorisation and one stable sort, not one comparison over all columns per name.
+    """
+    codes, names = pd.factorize(pd.Series(names_of_columns).astype(str), sort=False)
+    by_code = np.argsort(codes, kind="stable")
+    runs = np.split(by_code, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])
+    return {str(name): runs[k] for k, name in sorted(enumerate(names), key=lambda item: str(item[1]))}
+
+
+def build_instance(problem: Problem, groups: dict[str, np.ndarray] | None = None) -> Instance:
     """The solver's instance for ``problem``: its matrix, demand weights, site costs,
-    target, existing/forced/forbidden sites and what the budget leaves after forced sites."""
+    target, existing/forced/forbidden sites and what the budget leaves after forced sites.
+    ``groups`` may pass :func:`district_groups` when the caller has it already."""
     scenario, sites = problem.scenario, problem.sites
     preselected, allowed = selection_sets(sites, scenario)
     max_sites, max_cost = remaining_budget(sites, scenario)
+    groups = district_groups(problem) if groups is None else groups
     return Instance.build(problem.matrix, sites["cost"].to_numpy(), problem.cells[weight_column(scenario)].to_numpy(),
                           scenario.target, preselected=preselected, allowed=allowed,
                           max_sites=max_sites, max_cost=max_cost,
-                          constraints=district_constraints(problem.cells["district"].to_numpy(),
-                                                           getattr(scenario, "equity", None)))
+                          constraints=district_constraints(groups, getattr(scenario, "equity", None)))
 
 
-def district_constraints(district_of_cell: np.ndarray, equity) -> tuple:
+def district_constraints(districts, equity) -> tuple:
     """The solver's coverage constraints for ``[equity]`` district minimums.
 
-    ``equity.min_coverage`` (a fraction, or None) applies to every district and
-    ``equity.districts`` (name → fraction) sets or overrides it per district; each
-    becomes (the district's cell columns, fraction, name). No equity settings: none.
+    ``districts`` is the district of each demand column, or :func:`district_groups`'
+    name → columns. ``equity.min_coverage`` (a fraction, or None) applies to every
+    district and ``equity.districts`` (name → fraction) sets or overrides it per
+    district; each becomes (the district's cell columns, fraction, name). No equity
+    settings: none.
     """
     if equity is None:
         return ()
     default = getattr(equity, "min_coverage", None)
     per_district = dict(getattr(equity, "districts", {}) or {})
-    names = pd.unique(district_of_cell)
+    groups = districts if isinstance(districts, dict) else columns_by_name(districts)
     out = []
-    for name in sorted(map(str, names)):
+    for name, columns in groups.items():
         share = per_district.get(name, default)
         if share is not None and share > 0:
-            out.append((np.flatnonzero(district_of_cell == name), float(share), name))
+            out.append((columns, float(share), name))
     return tuple(out)
 
 

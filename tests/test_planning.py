@@ -273,3 +273,24 @@ def test_district_minimums_reach_the_solver(tmp_path):
         got = weights[cols][result.covered[cols]].sum() / weights[cols].sum()
         assert got >= share - 1e-9, name
     assert result.coverage >= 0.5 - 1e-9
+
+
+def test_columns_by_name_matches_one_comparison_per_name():
+    """District groups come from one factorisation: same columns, same sorted names as
+    comparing every column with each name in turn."""
+    from coverage.planning import columns_by_name, district_constraints
+
+    rng = np.random.default_rng(5)
+    names = np.array(["Luohu", "Bao'an", "Futian", "(no district)", "罗湖"], dtype=object)
+    district = names[rng.integers(0, len(names), 500)]
+    got = columns_by_name(district)
+    assert list(got) == sorted(set(district.tolist()))
+    for name, columns in got.items():
+        assert np.array_equal(columns, np.flatnonzero(district == name))
+    assert columns_by_name(np.array([], dtype=object)) == {}
+    from types import SimpleNamespace
+
+    equity = SimpleNamespace(min_coverage=0.5, districts={"Futian": 0.9})
+    from_array, from_groups = district_constraints(district, equity), district_constraints(got, equity)
+    assert [(n, s) for _, s, n in from_array] == [(n, s) for _, s, n in from_groups]
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(from_array, from_groups))
