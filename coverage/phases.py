@@ -149,13 +149,31 @@ def group_coverage(matrix: sp.csr_matrix, weights: np.ndarray, rows, groups: Map
     """Covered fraction of each group's weight when ``rows`` are installed (1.0 for an empty group)."""
     if not groups:
         return {}
-    reached = cells_reached(matrix, np.asarray(rows, dtype=np.int64))
+    return group_shares(weights, cells_reached(matrix, np.asarray(rows, dtype=np.int64)), groups)
+
+
+def group_shares(weights: np.ndarray, covered: np.ndarray, groups: Mapping[str, np.ndarray] | None) -> dict:
+    """Covered fraction of each group's weight given the ``covered`` mask of demand columns
+    (1.0 for an empty group)."""
     out = {}
-    for name, columns in groups.items():
+    for name, columns in (groups or {}).items():
         w = np.zeros(len(weights))
         w[columns] = weights[columns]
         total = w.sum()
-        out[name] = float(w[reached].sum() / total) if total > 0 else 1.0
+        out[name] = float(w[covered].sum() / total) if total > 0 else 1.0
+    return out
+
+
+def first_stage(matrix: sp.csr_matrix, rows, stage) -> np.ndarray:
+    """For each demand column, the lowest ``stage`` (one int per row of ``rows``: a phase,
+    a year, a position in the plan order) among the rows that cover it; the int64 maximum
+    where none does. ``first_stage(...) <= s`` is then the covered mask once every row of
+    stage ≤ s is installed: one pass over the rows, however many stages are asked about.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    sub = matrix[rows]
+    out = np.full(matrix.shape[1], np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(out, sub.indices, np.repeat(np.asarray(stage, dtype=np.int64), np.diff(sub.indptr)))
     return out
 
 

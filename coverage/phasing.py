@@ -131,7 +131,7 @@ def meet_floors(instance: Instance, solution: Solution) -> Solution:
 
 def _with_final_order(phased: PhasedPlan, solution: Solution, instance: Instance, groups: dict) -> PhasedPlan:
     """The phased plan after the last phase was improved: its rows and figures recomputed."""
-    from .phases import group_coverage
+    from .phases import first_stage, group_shares
 
     n_before = len(phased.order) - len(phased.phases[-1].rows)
     order = np.asarray(solution.order, dtype=np.int64)
@@ -139,13 +139,15 @@ def _with_final_order(phased: PhasedPlan, solution: Solution, instance: Instance
         raise ValueError("the last phase's solve reordered the earlier phases' sites")
     last = phased.phases[-1]
     rows = order[n_before:]
+    position = first_stage(instance.matrix, order, np.arange(len(order)))  # first position covering each cell
     out, upto = [], phased.n_existing
+    everything = {"": np.arange(len(instance.weights))}
     for p in phased.phases[:-1] + (replace(last, rows=rows),):
         upto += len(p.rows)
-        installed = order[:upto]
-        cov = group_coverage(instance.matrix, instance.weights, installed, {"": np.arange(len(instance.weights))})[""]
-        out.append(replace(p, cost=float(instance.costs[p.rows].sum()), coverage=cov,
-                           groups=group_coverage(instance.matrix, instance.weights, installed, groups)))
+        covered = position < upto  # the cells order[:upto] covers
+        out.append(replace(p, cost=float(instance.costs[p.rows].sum()),
+                           coverage=group_shares(instance.weights, covered, everything)[""],
+                           groups=group_shares(instance.weights, covered, groups)))
     phase = np.concatenate([phased.phase[:n_before], np.full(len(rows), last.phase, dtype=np.int64)])
     return replace(phased, order=order, phase=phase, phases=tuple(out))
 

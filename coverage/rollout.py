@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import InputError
-from .phases import group_coverage
+from .phases import first_stage, group_shares
 
 #: Year of an existing hotspot (installed before the roll-out).
 EXISTING = 0
@@ -174,11 +174,15 @@ def rollout(
     costs = np.asarray(costs, dtype=float)
     scheduled = year[year >= start_year]
     last = int(scheduled.max()) if len(scheduled) else start_year
+    counted = (year == EXISTING) | (year >= start_year)  # unscheduled sites never count
+    # the year each cell is first covered: existing hotspots before the first year
+    covered_in = first_stage(matrix, order[counted], np.where(year == EXISTING, start_year - 1, year)[counted])
+    everything = {"": np.arange(len(weights))}
     results = []
     for y in range(start_year, last + 1):
         positions = np.flatnonzero(year == y)
-        installed = order[(year == EXISTING) | ((year >= start_year) & (year <= y))]
-        overall = group_coverage(matrix, weights, installed, {"": np.arange(len(weights))})[""]
+        covered = covered_in <= y  # the cells the sites installed by the end of year y cover
         results.append(YearResult(year=y, positions=positions, cost=float(costs[order[positions]].sum()),
-                                  coverage=overall, groups=group_coverage(matrix, weights, installed, groups)))
+                                  coverage=group_shares(weights, covered, everything)[""],
+                                  groups=group_shares(weights, covered, groups)))
     return RolloutPlan(year=year, years=tuple(results), unscheduled=np.flatnonzero(year == UNSCHEDULED))

@@ -110,3 +110,21 @@ def test_a_solver_that_drops_preselected_rows_is_refused():
 def test_group_coverage_of_an_empty_group_is_full():
     matrix = sp.csr_matrix(np.eye(2, dtype=bool))
     assert group_coverage(matrix, np.array([1.0, 0.0]), [0], {"a": [0], "b": [1]}) == {"a": 1.0, "b": 1.0}
+
+
+def test_first_stage_thresholds_are_the_cells_the_installed_rows_reach():
+    """``first_stage(...) <= s`` is exactly the mask the rows of stage ≤ s cover (years,
+    phases, positions), unsorted stages and rows covering nothing included."""
+    from coverage.matrix import cells_reached
+    from coverage.phases import first_stage
+
+    rng = np.random.default_rng(11)
+    dense = rng.random((40, 90)) < 0.05
+    dense[3] = False
+    matrix = sp.csr_matrix(dense)
+    rows = rng.permutation(40)[:30]
+    stage = rng.integers(2011, 2016, len(rows))
+    first = first_stage(matrix, rows, stage)
+    for s in range(2010, 2017):
+        assert np.array_equal(first <= s, cells_reached(matrix, rows[stage <= s]))
+    assert (first[~cells_reached(matrix, rows)] == np.iinfo(np.int64).max).all()
