@@ -55,12 +55,12 @@ def cell_subpoints(cells, weight: np.ndarray, cell_size_m: float, k: int) -> Dem
     px = np.repeat(cells["ix"].to_numpy() * s, k * k) + np.tile(ox, n)
     py = np.repeat(cells["iy"].to_numpy() * s, k * k) + np.tile(oy, n)
     keep = np.ones(len(px), dtype=bool)
-    edge = np.flatnonzero(cells["area_m2"].to_numpy() < s * s * (1 - 1e-9))
-    if len(edge):
-        test = np.flatnonzero(np.isin(owner, edge))
+    edge = cells["area_m2"].to_numpy() < s * s * (1 - 1e-9)
+    if edge.any():
+        test = np.flatnonzero(edge[owner])
         geoms = np.asarray(cells.geometry.array)[owner[test]]
         keep[test] = shapely.contains_xy(geoms, px[test], py[test])
-    empty = np.setdiff1d(np.arange(n), owner[keep])
+    empty = np.flatnonzero(np.bincount(owner[keep], minlength=n) == 0)  # cells left without a point
     cell = np.concatenate([owner[keep], empty])
     xy = np.vstack([np.column_stack([px[keep], py[keep]]),
                     np.column_stack([cells["x"].to_numpy()[empty], cells["y"].to_numpy()[empty]])])
