@@ -28,11 +28,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
 from scipy.spatial import cKDTree
 
 from .errors import InputError
-from .matrix import cells_reached, coverage_matrix, reach_m
+from .matrix import cells_reached, coverage_matrix, demand_tree, reach_m
 from .progress import stage
 
 GENERATED = "generated"
@@ -60,6 +61,7 @@ class Gapfill:
     unreached_weight: float
     hole_fillers: int
     still_unreached_weight: float  # unreached demand no candidate reaches (outside the area, or no holes filled)
+    rows: sp.csr_matrix | None = None  # coverage-matrix rows of ``sites`` (same order) over the demand points
 
 
 def gapfill_candidates(
@@ -78,6 +80,7 @@ def gapfill_candidates(
     crs=None,
     fill_holes: bool = True,
     reached: np.ndarray | None = None,
+    tree: cKDTree | None = None,
 ) -> Gapfill:
     """Candidate positions for category ``category`` over the demand ``site_xy`` does not reach.
 
@@ -88,7 +91,12 @@ def gapfill_candidates(
     the generated sites' radius (metres), ``cost`` their cost and ``wired`` whether they
     have fibre. ``crs`` is set on the returned GeoDataFrame. ``reached`` (m,) may pass
     which demand points the layer sites reach, when the caller has it from their
-    coverage matrix (the rows of ``coverage_matrix(site_xy, site_radius_m, demand_xy)``).
+    coverage matrix (the rows of ``coverage_matrix(site_xy, site_radius_m, demand_xy)``),
+    and ``tree`` the :func:`coverage.matrix.demand_tree` of ``demand_xy``.
+
+    Which lattice points reach unreached demand, and which unreached points the kept
+    ones serve, are read off the lattice points' own coverage-matrix rows (distance ≤
+    ``radius_m``, the solver's rule), which come back as ``Gapfill.rows``.
     """
     if not (spacing_m > 0 and radius_m > 0):
         raise ValueError("spacing_m and radius_m must be positive metres")
@@ -97,21 +105,23 @@ def gapfill_candidates(
     site_xy = np.asarray(site_xy, dtype=float).reshape(-1, 2)
     radii = np.broadcast_to(np.asarray(site_radius_m, dtype=float), (len(site_xy),))
 
+    tree = demand_tree(demand_xy) if tree is None else tree
     if reached is None:
-        reached = (cells_reached(coverage_matrix(site_xy, radii, demand_xy)) if len(site_xy)
-                   else np.zeros(len(demand_xy), bool))
-    gap = np.flatnonzero(~reached & (weight > 0))
-    gap_xy = demand_xy[gap]
-    ix, iy = _lattice_near(gap_xy, spacing_m, radius_m)
+        reached = cells_reached(coverage_matrix(site_xy, radii, demand_xy, tree))
+    is_gap = ~reached & (weight > 0)
+    gap = np.flatnonzero(is_gap)
+    ix, iy = _lattice_near(demand_xy[gap], spacing_m, radius_m)
     xy = np.column_stack([ix * spacing_m, iy * spacing_m]).astype(float)
     n_lattice = len(xy)
 
-    keep = _reaches(xy, gap_xy, radius_m) & ~_inside_any(xy, site_xy, radii) & _in_area(area, xy)
-    ix, iy, xy = ix[keep], iy[keep], xy[keep]
+    rows = coverage_matrix(xy, radius_m, demand_xy, tree)
+    reaches_gap = np.asarray(rows @ is_gap.astype(float)).ravel() > 0
+    keep = reaches_gap & ~_inside_any(xy, site_xy, radii) & _in_area(area, xy)
+    ix, iy, xy, rows = ix[keep], iy[keep], xy[keep], rows[keep]
     ids = [f"{category}-{a}_{b}" for a, b in zip(ix.tolist(), iy.tolist())]
 
     holes = np.empty(0, dtype=np.int64)
-    served = _reaches(gap_xy, xy, radius_m)
+    served = cells_reached(rows)[gap]
     if fill_holes:
         holes = gap[~served]
         holes = holes[_in_area(area, demand_xy[holes])]
@@ -120,12 +130,14 @@ def gapfill_candidates(
         xy = np.vstack([xy, demand_xy[holes]])
         ix = np.concatenate([ix, np.full(len(holes), -1)])
         iy = np.concatenate([iy, np.full(len(holes), -1)])
+        rows = sp.vstack([rows, coverage_matrix(demand_xy[holes], radius_m, demand_xy, tree)], format="csr")
 
-    sites = _candidate_table(ids, xy, ix, iy, category=category, label=label, radius_m=radius_m, cost=cost,
-                             wired=wired, crs=crs)
+    by_id = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)  # the table's order
+    sites = _candidate_table([ids[k] for k in by_id], xy[by_id], ix[by_id], iy[by_id], category=category,
+                             label=label, radius_m=radius_m, cost=cost, wired=wired, crs=crs)
     return Gapfill(sites=sites, spacing_m=float(spacing_m), lattice_points=n_lattice, unreached_points=len(gap),
                    unreached_weight=float(weight[gap].sum()), hole_fillers=len(holes),
-                   still_unreached_weight=float(weight[gap[~served]].sum()))
+                   still_unreached_weight=float(weight[gap[~served]].sum()), rows=rows[by_id])
 
 
 def _lattice_near(points: np.ndarray, spacing: float, radius: float) -> tuple[np.ndarray, np.ndarray]:
@@ -191,6 +203,7 @@ def _in_area(area: shapely.Geometry, xy: np.ndarray) -> np.ndarray:
 
 
 def _candidate_table(ids, xy, ix, iy, *, category, label, radius_m, cost, wired, crs) -> gpd.GeoDataFrame:
+    """The candidates as a GeoDataFrame, in the order given (sorted by ``site_id``)."""
     n = len(ids)
     names = [f"{label or category.replace('_', ' ').capitalize()} {i}" for i in ids]
     table = gpd.GeoDataFrame({
@@ -205,16 +218,17 @@ def _candidate_table(ids, xy, ix, iy, *, category, label, radius_m, cost, wired,
         "lattice_ix": np.asarray(ix, dtype=np.int64),
         "lattice_iy": np.asarray(iy, dtype=np.int64),
     }, geometry=shapely.points(xy) if n else gpd.GeoSeries([], crs=crs).array, crs=crs)
-    return table.sort_values("site_id", kind="stable").reset_index(drop=True)
+    return table
 
 
 def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, scenario, crs,
-                      reached: np.ndarray | None = None):
-    """``sites`` with the ``[gapfill]`` candidates of ``scenario`` appended, and the summary's
-    gapfill figures. ``sites`` (layer sites), ``area`` (the study area) and ``cells`` (the
-    demand units: ``x``, ``y`` and the metric's weight column) are in the metric ``crs``;
-    ``reached`` (per demand unit) may pass what the layer sites reach, from their rows of
-    the coverage matrix.
+                      reached: np.ndarray | None = None, tree: cKDTree | None = None):
+    """``sites`` with the ``[gapfill]`` candidates of ``scenario`` appended, the summary's
+    gapfill figures, and the generated sites' coverage-matrix rows (in their order).
+    ``sites`` (layer sites), ``area`` (the study area) and ``cells`` (the demand units:
+    ``x``, ``y`` and the metric's weight column) are in the metric ``crs``; ``reached``
+    (per demand unit) may pass what the layer sites reach, from their rows of the
+    coverage matrix, and ``tree`` the demand units' k-d tree.
 
     Candidates are generated over the demand points (``cells``) that no layer site
     reaches within radius − margin, with the category's radius less the margin; their
@@ -229,7 +243,7 @@ def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, sc
             area, np.column_stack([cells["x"].to_numpy(), cells["y"].to_numpy()]), weight,
             shapely.get_coordinates(sites.geometry.array), reach_m(sites["radius_m"].to_numpy(), margin),
             spacing_m=setting.spacing_m, radius_m=float(cat.radius_m) - margin, category=cat.name, cost=float(cat.cost),
-            wired=bool(cat.wired), label=cat.label, crs=crs, reached=reached)
+            wired=bool(cat.wired), label=cat.label, crs=crs, reached=reached, tree=tree)
         st.result = f"{len(found.sites):,} candidates ({found.hole_fillers:,} hole fillers)"
     generated = found.sites.assign(radius_m=float(cat.radius_m))
     clash = sorted(set(generated["site_id"]) & set(sites["site_id"]))
@@ -244,4 +258,4 @@ def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, sc
             "hole_fillers": int(found.hole_fillers), "unreached_points": int(found.unreached_points),
             "unreached_" + ("population" if scenario.metric == "population" else "area_m2"): found.unreached_weight,
             "still_unreached": found.still_unreached_weight}
-    return gpd.GeoDataFrame(combined, geometry=sites.geometry.name, crs=crs), info
+    return gpd.GeoDataFrame(combined, geometry=sites.geometry.name, crs=crs), info, found.rows

@@ -200,12 +200,12 @@ def prepare(scenario: Scenario) -> Problem:
     points = demand_points(cells)
     tree = demand_tree(points)
     matrix = site_rows(sites, points, tree, scenario.coverage_margin_m)  # the layer sites' rows
-    gapfill_info = None
-    if scenario.gapfill is not None:
-        sites, gapfill_info = add_gapfill_sites(sites, area, cells, scenario, crs, reached=cells_reached(matrix))
+    gapfill_info = generated = None
+    if scenario.gapfill is not None:  # the generated sites' rows come with them
+        sites, gapfill_info, generated = add_gapfill_sites(sites, area, cells, scenario, crs,
+                                                           reached=cells_reached(matrix), tree=tree)
     with stage("Building the coverage matrix") as st:
-        if len(sites) > matrix.shape[0]:  # generated sites come after the layer sites
-            generated = site_rows(sites.iloc[matrix.shape[0]:], points, tree, scenario.coverage_margin_m)
+        if generated is not None and generated.shape[0]:  # generated sites come after the layer sites
             matrix = sp.vstack([matrix, generated], format="csr")
         st.result = f"{matrix.shape[0]:,} sites × {matrix.shape[1]:,} demand points, {matrix.nnz:,} pairs"
     return Problem(scenario=scenario, crs=crs, study_area=study_area_m, districts=districts_m, cells=cells,

@@ -156,3 +156,15 @@ def test_reached_from_the_callers_matrix_gives_the_same_candidates(city):
     given = make(city, reached=reached)
     assert given.sites.equals(make(city).sites)
     assert given.unreached_weight == make(city).unreached_weight
+
+
+def test_rows_are_the_candidates_coverage_matrix_rows(city):
+    """Gapfill.rows (read off before the table is sorted by id) are the coverage-matrix rows
+    of the candidates in the table's order, hole fillers included."""
+    _, demand, _, _, _ = city
+    gen = make(city, spacing_m=150)
+    assert gen.hole_fillers > 0
+    xy = np.column_stack([gen.sites.geometry.x, gen.sites.geometry.y])
+    expected = coverage_matrix(xy, 120.0, demand)
+    assert gen.rows.shape == expected.shape
+    assert (gen.rows != expected).nnz == 0
