@@ -246,7 +246,8 @@ def add_gapfill_sites(sites: gpd.GeoDataFrame, area, cells: gpd.GeoDataFrame, sc
             wired=bool(cat.wired), label=cat.label, crs=crs, reached=reached, tree=tree)
         st.result = f"{len(found.sites):,} candidates ({found.hole_fillers:,} hole fillers)"
     generated = found.sites.assign(radius_m=float(cat.radius_m))
-    clash = sorted(set(generated["site_id"]) & set(sites["site_id"]))
+    taken = generated["site_id"].isin(sites["site_id"]).to_numpy()  # vectorised: 360k ids
+    clash = sorted(generated["site_id"][taken]) if taken.any() else []
     if clash:
         raise InputError(f"site id {clash[0]!r} of a site layer clashes with a generated [gapfill] site id "
                          f"(\"{cat.name}-<ix>_<iy>\"); rename that site or choose another [gapfill] category name")
