@@ -69,11 +69,13 @@ def network_report(plan: Plan) -> NetworkReport:
     ids = sites["site_id"].tolist()
     xy = np.column_stack([sites.geometry.x, sites.geometry.y]) if len(sites) else np.empty((0, 2))
     categories = scenario.categories
-    band = sites["category"].map(lambda c: categories[c].radio.band if categories[c].radio else net.band)
+    codes, names = pd.factorize(sites["category"])  # look each category up once, not once per site
+    band = pd.Series(np.array([categories[c].radio.band if categories[c].radio else net.band for c in names],
+                              dtype=object)[codes] if len(sites) else np.empty(0, dtype=object))
     if "wired" in sites.columns:  # per site: from the category, or the layer's own wired column
         wired = sites["wired"].to_numpy(dtype=bool)
     else:
-        wired = sites["category"].map(lambda c: categories[c].wired).to_numpy(dtype=bool)
+        wired = np.array([bool(categories[c].wired) for c in names], dtype=bool)[codes]
 
     channel = pd.Series(np.nan, index=range(len(sites)))
     conflicts = pd.Series(0, index=range(len(sites)))

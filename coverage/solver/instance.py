@@ -76,8 +76,7 @@ class Instance:
             raise ValueError(f"allowed has {len(mask)} entries but the matrix has {n_sites} rows")
         mask[pre] = False
         groups = tuple(c if isinstance(c, CoverConstraint) else CoverConstraint(*c) for c in constraints)
-        groups = tuple(CoverConstraint(np.unique(np.asarray(c.columns, dtype=np.int64)), float(c.target), c.name)
-                       for c in groups)
+        groups = tuple(CoverConstraint(_sorted_unique(c.columns), float(c.target), c.name) for c in groups)
         for c in groups:
             if not 0 <= c.target <= 1:
                 raise ValueError(f"constraint {c.name!r}: target must be in [0, 1], got {c.target}")
@@ -99,6 +98,13 @@ class Instance:
     @property
     def has_budget(self) -> bool:
         return self.max_sites is not None or self.max_cost is not None
+
+
+def _sorted_unique(columns) -> np.ndarray:
+    """``np.unique`` of ``columns`` as int64, without the sort when they are already strictly
+    increasing (district columns from ``np.flatnonzero``: 30 ms each on a city)."""
+    columns = np.asarray(columns, dtype=np.int64).reshape(-1)
+    return columns if np.all(columns[1:] > columns[:-1]) else np.unique(columns)
 
 
 def cells_reached(matrix: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
