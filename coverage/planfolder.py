@@ -65,6 +65,10 @@ PROBLEM_SITES = "sites.parquet"
 PROBLEM_STUDY_AREA = "study_area.parquet"
 PROBLEM_DISTRICTS = "districts.parquet"
 PROBLEM_MANIFEST = "problem.json"
+#: How plan.gpkg's layers are made from a plan (coverage.outputs). problem.json records it
+#: with plan.gpkg's sha256, so a what-if may copy the layers that do not change from its
+#: base folder's plan.gpkg; raise it whenever the content of a layer changes.
+GEOPACKAGE_FORMAT = 1
 
 PLAN_FILES = (SUMMARY, GEOPACKAGE, SITES_CSV, SCENARIO, MAP, PROBLEM_DIR)
 #: Every name the tool writes into an output folder (plan, what-if, compare, sweep).
@@ -432,10 +436,18 @@ class PlanFolder:
     @cached_property
     def sites_table(self) -> pd.DataFrame:
         """selected_sites.csv in rank order (text exactly as the plan had it)."""
+        return self.sites_columns()
+
+    def sites_columns(self, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """Some ``columns`` of selected_sites.csv (all when None), in rank order; reading
+        only what is needed is faster on a city's tens of thousands of sites."""
         path = self.file(SITES_CSV)
+        text = {"site_id": str, "name": str, "category": str, "source": str, "district": str}
+        usecols = None if columns is None else list(columns)
+        if usecols is not None:
+            text = {k: v for k, v in text.items() if k in usecols}
         try:
-            return read_csv(path, dtype={"site_id": str, "name": str, "category": str, "source": str,
-                                         "district": str}, keep_default_na=False, na_values=[""])
+            return read_csv(path, usecols=usecols, dtype=text, keep_default_na=False, na_values=[""])
         except (OSError, ValueError, pd.errors.ParserError) as exc:
             raise InputError(f"cannot read {path}: {exc}; write the plan folder again") from None
 
@@ -451,7 +463,6 @@ class PlanFolder:
 
     def layer(self, name: str, columns=None, geometry: bool = True, required: bool = False):
         """A layer of plan.gpkg in WGS84 (None when absent and not ``required``)."""
-        import geopandas as gpd
         import pyogrio
 
         if name not in self.gpkg_layers:
@@ -462,6 +473,13 @@ class PlanFolder:
         # Arrow: about twice as fast on a big layer (Shenzhen's 216k cells: 1.4 s instead of 2.4 s).
         if not geometry:
             return pyogrio.read_dataframe(path, layer=name, columns=columns, read_geometry=False, use_arrow=True)
+        return self.read_layer(path, name, columns)
+
+    @staticmethod
+    def read_layer(path, name: str, columns=None):
+        """Layer ``name`` of the GeoPackage ``path`` in WGS84, as every reader of plan folders reads it."""
+        import geopandas as gpd
+
         gdf = gpd.read_file(path, layer=name, columns=columns, engine="pyogrio", use_arrow=True)
         if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
             gdf = gdf.to_crs(4326)
