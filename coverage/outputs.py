@@ -130,8 +130,8 @@ def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
 
     ``base``: the saved problem of the folder the plan was read from
     (:func:`coverage.savedproblem.reusable_base`). Its plan.gpkg is then copied and only
-    what changed is written: the site layers again, the changed demand cells' and the
-    districts' figures in place. The layers hold exactly what a fresh write gives
+    what changed is written: selected_sites again, the changed candidates', demand cells'
+    and districts' figures in place, added candidates appended. The layers hold exactly what a fresh write gives
     (tests/test_whatif.py checks it); if the base's layers do not fit, it is written fresh.
     ``summary``: the plan's summary, if already computed (its district figures are used).
     """
@@ -145,6 +145,8 @@ def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
         layers.update({CELLS_LAYER: _wgs84(cells), DISTRICTS_LAYER: _wgs84(districts_layer(plan, summary)),
                        STUDY_AREA_LAYER: _wgs84(plan.study_area[[plan.study_area.geometry.name]])})
     for name in LAYERS:
+        if reused and name == CANDIDATES_LAYER and _patched_candidates(path, layers[name]):
+            continue
         if not reused or name in (SELECTED_LAYER, CANDIDATES_LAYER):
             _write_layer(layers[name], path, name, spatial_index=name != CELLS_LAYER)
     if reused:
@@ -174,6 +176,31 @@ def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoData
         path.unlink(missing_ok=True)
         return None
     return {CELLS_LAYER: cells, DISTRICTS_LAYER: districts, STUDY_AREA_LAYER: study_area}
+
+
+def _patched_candidates(path: Path, candidates: gpd.GeoDataFrame) -> bool:
+    """Bring the candidates layer of the copied plan.gpkg ``path`` up to ``candidates`` in
+    place when it holds the same sites in the same order and ``candidates`` only adds rows
+    at its end (a what-if: statuses change, added sites come last); False when it does not
+    (the layer is then written whole)."""
+    import pyogrio
+
+    try:
+        old = pyogrio.read_dataframe(path, layer=CANDIDATES_LAYER, columns=["site_id"], read_geometry=False,
+                                     use_arrow=True)["site_id"]
+    except Exception:  # noqa: BLE001 - a damaged or foreign file: written whole
+        return False
+    n = len(old)
+    table = pd.DataFrame(candidates.drop(columns=candidates.geometry.name))
+    if len(table) < n or not gpkgpatch.same_values(old, table["site_id"].iloc[:n]).all():
+        return False
+    fixed = [c for c in table.columns if c != "status"]
+    if not gpkgpatch.update_rows(path, CANDIDATES_LAYER, table.iloc[:n], fixed):
+        return False
+    if len(table) > n:  # through GDAL, which keeps the spatial index
+        _wgs84(candidates.iloc[n:]).to_file(path, layer=CANDIDATES_LAYER, driver="GPKG", engine="pyogrio",
+                                            use_arrow=True, mode="a")
+    return True
 
 
 def _patched_districts(path: Path, plan: Plan, summary: dict | None) -> gpd.GeoDataFrame | None:

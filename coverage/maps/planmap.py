@@ -140,20 +140,20 @@ def _site_layers(plan: PlanData, w: dict, f: Fmt) -> tuple[list[dict], list[dict
     """Selected sites: one layer per category, or per phase when the plan has phases
     (markers keep their category's colour); each with its coverage circles."""
     summary, sel = plan.summary, plan.selected
-    cand_cats = [] if plan.candidates is None else list(col(plan.candidates, "category", "").astype(str))
-    colours = category_colours(set(col(sel, "category", "").astype(str)) | set(cand_cats))
+    cand_cats = [] if plan.candidates is None else col(plan.candidates, "category", "").astype(str).tolist()
+    colours = category_colours(set(col(sel, "category", "").astype(str).tolist()) | set(cand_cats))
     if "rank" in sel.columns:
         sel = sel.iloc[np.argsort(pd.to_numeric(sel["rank"], errors="coerce").to_numpy(),
                                   kind="stable")]
     sel_cat = col(sel, "category", "").astype(str)
     legend = [{"colour": colours[c], "label": category_label(summary, c, w.get("lang")),
-               "count": f.int((sel_cat == c).sum())} for c in _category_order(list(sel_cat))]
+               "count": f.int((sel_cat == c).sum())} for c in _category_order(sel_cat.tolist())]
     phase = pd.to_numeric(col(sel, "phase", None), errors="coerce")
     if phase.notna().any():
         return _phase_layers(sel.assign(colour_key=sel_cat.map(colours).to_numpy()), phase,
                              summary, w, f), legend
     layers = []
-    for cat in _category_order(list(sel_cat)):
+    for cat in _category_order(sel_cat.tolist()):
         sub = sel[sel_cat == cat]
         layers.append(points_layer(f"{category_label(summary, cat, w.get('lang'))} ({f.int(len(sub))})",
                                    site_table(sub, summary, True, w),
@@ -171,14 +171,14 @@ def _phase_layers(sel: pd.DataFrame, phase: pd.Series, summary: dict, w: dict,
     for p in keys:
         mask = phase.isna() if p is None else phase == p
         sub = sel[mask.to_numpy()]
-        cats = _category_order(list(col(sub, "category", "").astype(str)))
+        cats = _category_order(col(sub, "category", "").astype(str).tolist())
         label = ", ".join(category_label(summary, c, w.get("lang")) for c in cats)
         name = w["phase_layer"].format(phase="–" if p is None else p, label=label)
         spec = points_layer(f"{name} ({f.int(len(sub))})", site_table(sub, summary, True, w),
                             {"colour": str(sub["colour_key"].iloc[0]), "radius": 5,
                              "fillOpacity": 0.95, "circles": True, "kind": "site",
                              "register": True})
-        spec["swatches"] = [{"colour": c} for c in dict.fromkeys(sub["colour_key"])][:6]
+        spec["swatches"] = [{"colour": c} for c in dict.fromkeys(sub["colour_key"].tolist())][:6]
         layers.append(spec)
     return layers
 

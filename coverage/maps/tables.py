@@ -77,7 +77,7 @@ def texts(values) -> list:
     """Strings for a JSON table, unchanged (None when missing)."""
     if isinstance(values, pd.Series):  # one conversion, not a Python step per value (arrow strings)
         values = values.tolist()
-    return [None if _missing(v) else v if type(v) is str else str(v) for v in values]
+    return [v if type(v) is str else None if _missing(v) else str(v) for v in values]
 
 
 def metric_name(summary: dict) -> str:
