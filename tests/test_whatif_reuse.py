@@ -123,3 +123,15 @@ def test_update_rows_refuses_rows_that_do_not_match(base, tmp_path):
         pyogrio.read_dataframe(base / GEOPACKAGE, layer="districts").geometry)
     gpkgpatch.order_layers(path, reversed(LAYERS))
     assert [row[0] for row in pyogrio.list_layers(path)][:len(LAYERS)] == list(reversed(LAYERS))
+
+
+def test_the_map_drawn_from_memory_equals_the_map_drawn_from_the_folder(base, tmp_path):
+    from coverage.maps import render_map
+
+    _, result = _whatif(base)
+    out = result.write(tmp_path / "whatif", map_options={"offline": True, "lang": "zh"},
+                       extra={"diff.json": {"sites_removed": ["<b>gone</b>"]}})
+    for folder in (base, out):  # a plan and a what-if with its diff.json
+        options = {"offline": True, "lang": "zh"} if folder == out else {"offline": True}
+        again = render_map(folder, tmp_path / f"{folder.name}.html", **options)
+        assert again.read_bytes() == (folder / "map.html").read_bytes()
