@@ -103,7 +103,8 @@ def view_of_plan(plan: Plan, label: str | None = None, summary: dict | None = No
     """
     if summary is None:
         summary = getattr(plan, "saved_summary", None) or plan.summary(network=False)
-    chosen = plan.sites.iloc[plan.solution.order]  # rank order, as plan.table() has them
+    sites = plan.sites
+    chosen = sites[["site_id", "name", "category", "cost", sites.geometry.name]].iloc[plan.solution.order]  # rank order
     lonlat = chosen.geometry.to_crs("EPSG:4326")
     sites = pd.DataFrame({
         "site_id": chosen["site_id"].to_numpy(), "name": chosen["name"].to_numpy(),

@@ -135,3 +135,17 @@ def test_the_map_drawn_from_memory_equals_the_map_drawn_from_the_folder(base, tm
         options = {"offline": True, "lang": "zh"} if folder == out else {"offline": True}
         again = render_map(folder, tmp_path / f"{folder.name}.html", **options)
         assert again.read_bytes() == (folder / "map.html").read_bytes()
+
+
+def test_only_an_exact_reload_keeps_the_saved_summary_and_the_base_folder(base, tmp_path):
+    import shutil
+
+    loaded = load_plan(base)
+    assert loaded.saved_summary == json.loads((base / "summary.json").read_text(encoding="utf-8"))
+    assert loaded.evaluate(remove=[loaded.site_ids[-1]]).saved_summary is None  # a what-if is not its base
+    copy = base.parent / "edited"  # beside the base: scenario.toml's relative paths still hold
+    shutil.copytree(base, copy)
+    with open(copy / "scenario.toml", "a", encoding="utf-8") as f:
+        f.write("\n# edited by hand\n")  # problem/ no longer belongs to it: prepared again
+    again = load_plan(copy)
+    assert again.saved_summary is None and again.base_folder is None
