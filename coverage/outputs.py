@@ -288,8 +288,9 @@ def district_stats(plan: Plan, names, summary: dict | None = None) -> pd.DataFra
     names = list(names)
     rows = {row.get("name"): row for row in (summary or {}).get("districts") or []}
     coverage = (summary or {}).get("by_district") or {}
-    if names and all(name in rows and name in coverage for name in names):
-        figures = {key: [rows[name][key] for name in names] for key in DISTRICT_FIGURES if key != "coverage"}
+    keys = [key for key in DISTRICT_FIGURES if key != "coverage"]
+    if names and all(name in rows and name in coverage and all(k in rows[name] for k in keys) for name in names):
+        figures = {key: [rows[name][key] for name in names] for key in keys}
         figures["coverage"] = [coverage[name] for name in names]
         types = {key: np.int64 if key == "n_sites" else float for key in DISTRICT_FIGURES}
         return pd.DataFrame({"name": names, **{key: np.array(figures[key], dtype=types[key])
