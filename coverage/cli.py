@@ -263,7 +263,7 @@ def run_map(args: argparse.Namespace) -> int:
 
 
 def run_whatif(args: argparse.Namespace) -> int:
-    from .compare import diff_plans
+    from .compare import diff_plans, view_of_plan
     from .planning import load_plan
 
     from .planfolder import DIFF
@@ -272,7 +272,8 @@ def run_whatif(args: argparse.Namespace) -> int:
     add = [_parse_site(text) for text in args.add]
     base = load_plan(args.base)
     result = base.evaluate(add=add + list(args.add_layer), remove=args.remove)
-    diff = diff_plans(base, result)
+    # the what-if's full summary is needed for summary.json anyway: compute it once
+    diff = diff_plans(base, view_of_plan(result, summary=result.summary()))
     _write_plan(result, out, args, extra={DIFF: diff.to_dict()})
     print(diff.format())
     print(f"\nWhat-if plan in {out}/ (diff.json: the changes against {args.base})")

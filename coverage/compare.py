@@ -94,12 +94,22 @@ class PlanDiff:
         return "\n".join(lines)
 
 
-def view_of_plan(plan: Plan, label: str | None = None) -> PlanView:
-    """The comparison view of an in-memory plan."""
-    table = plan.table().to_crs("EPSG:4326")
+def view_of_plan(plan: Plan, label: str | None = None, summary: dict | None = None) -> PlanView:
+    """The comparison view of an in-memory plan.
+
+    ``summary``: the plan's summary when the caller has it already (a what-if about to be
+    written computes the full one); otherwise the summary.json a plan was loaded from
+    exactly (``Plan.saved_summary``), else ``plan.summary(network=False)``.
+    """
+    if summary is None:
+        summary = getattr(plan, "saved_summary", None) or plan.summary(network=False)
+    sites = plan.sites
+    chosen = sites[["site_id", "name", "category", "cost", sites.geometry.name]].iloc[plan.solution.order]  # rank order
+    lonlat = chosen.geometry.to_crs("EPSG:4326")
     sites = pd.DataFrame({
-        "site_id": table["site_id"], "name": table["name"], "category": table["category"],
-        "cost": table["cost"], "lon": table.geometry.x, "lat": table.geometry.y,
+        "site_id": chosen["site_id"].to_numpy(), "name": chosen["name"].to_numpy(),
+        "category": chosen["category"].to_numpy(), "cost": chosen["cost"].to_numpy(),
+        "lon": lonlat.x.to_numpy(), "lat": lonlat.y.to_numpy(),
     })
     cells = pd.DataFrame({
         "cell_id": plan.cells["cell_id"].to_numpy(),
@@ -107,7 +117,7 @@ def view_of_plan(plan: Plan, label: str | None = None) -> PlanView:
         "area_m2": plan.cells["area_m2"].to_numpy(),
         "covered": plan.covered,
     })
-    return PlanView(label or f"{plan.scenario.name} ({plan.kind})", plan.summary(network=False), sites, cells)
+    return PlanView(label or f"{plan.scenario.name} ({plan.kind})", summary, sites, cells)
 
 
 def view_of_folder(folder: str | os.PathLike) -> PlanView:

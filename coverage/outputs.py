@@ -9,23 +9,26 @@ interrupted run leaves the output folder as it was. Geometry is written in WGS84
 
 from __future__ import annotations
 
+import json
 import logging
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
-from . import analyse
+from . import analyse, gpkgpatch
 from .engineering import SITE_COLUMNS
 from .gpkgstyles import add_styles
 from .layers import WGS84
 from .planfolder import (
-    CANDIDATES_LAYER, CELLS_LAYER, DISTRICTS_LAYER, GEOPACKAGE, MAP, OUTPUT_NAMES, PROBLEM_DIR, SCENARIO,
-    SELECTED_LAYER, SITES_CSV, STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, write_csv,
+    CANDIDATES_LAYER, CELLS_LAYER, DIFF, DISTRICTS_LAYER, GEOPACKAGE, LAYERS, MAP, OUTPUT_NAMES, PROBLEM_DIR,
+    SCENARIO, SELECTED_LAYER, SITES_CSV, STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, write_csv,
 )
 from .progress import stage
-from .savedproblem import write_problem
+from .savedproblem import reusable_base, write_problem
 from .scenario import save_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,6 +55,11 @@ def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None =
     more file names to their content (str, bytes or JSON data), written in the same
     atomic step (e.g. a what-if's diff.json). ``out_dir`` must be new, empty or a
     previous output folder of the tool, and must not hold any input of the run.
+
+    A plan read back from a folder (``Plan.base_folder``: a what-if's base) gets the
+    files that do not change copied from there (:func:`write_geopackage`,
+    :func:`coverage.savedproblem.write_problem`); the map is drawn from the tables just
+    written, not read back.
     """
     unknown = sorted(set(extra or ()) - OUTPUT_NAMES)
     if unknown:
@@ -59,25 +67,48 @@ def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None =
     options = dict(map_options or {})
     if offline is not None:
         options.setdefault("offline", offline)
+    files = {name: content if isinstance(content, bytes) else (
+        content if isinstance(content, str) else json_text(content)).encode("utf-8")
+        for name, content in (extra or {}).items()}
     with replacing_folder(out_dir, plan_inputs(plan)) as tmp:
         with stage(f"Writing {out_dir}") as st:
-            (tmp / SUMMARY).write_text(json_text(plan.summary()), encoding="utf-8")
-            write_geopackage(plan, tmp / GEOPACKAGE)
-            write_sites_csv(plan, tmp / SITES_CSV, bom=bom)
+            summary = json_text(plan.summary())
+            (tmp / SUMMARY).write_text(summary, encoding="utf-8")
+            base = reusable_base(getattr(plan, "base_folder", None), plan.problem)
+            layers = write_geopackage(plan, tmp / GEOPACKAGE, base=base, summary=plan.summary())
+            write_sites_csv(plan, tmp / SITES_CSV, bom=bom, selected=layers[SELECTED_LAYER])
             save_scenario(plan.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
-            write_problem(plan.problem, tmp, tmp / SCENARIO)
-            for name, content in (extra or {}).items():
-                data = content if isinstance(content, bytes) else (
-                    content if isinstance(content, str) else json_text(content)).encode("utf-8")
+            write_problem(plan.problem, tmp, tmp / SCENARIO, base=base, gpkg=tmp / GEOPACKAGE)
+            for name, data in files.items():
                 (tmp / name).write_bytes(data)
             st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}, {PROBLEM_DIR}/"
         if map:
             from .maps import render_map
 
             with stage("Drawing the map") as st:
-                render_map(tmp, tmp / MAP, **options)
+                render_map(map_data(layers, summary, files.get(DIFF)), tmp / MAP, **options)
                 st.result = MAP
     return Path(out_dir)
+
+
+def map_data(layers: dict, summary: str, diff: bytes | None = None):
+    """What the map draws (:class:`coverage.maps.PlanData`) from the layers of plan.gpkg
+    as :func:`write_geopackage` returned them and the summary.json and diff.json texts,
+    exactly as the map would read them back from the folder."""
+    from .maps import PlanData
+
+    loaded = None
+    if diff is not None:
+        with suppress(ValueError):
+            loaded = json.loads(diff.decode("utf-8"))
+    return PlanData(summary=json.loads(summary), selected=_wgs84(layers[SELECTED_LAYER]),
+                    candidates=_wgs84(layers[CANDIDATES_LAYER]), districts=_wgs84(layers[DISTRICTS_LAYER]),
+                    cells=_wgs84(layers[CELLS_LAYER]), study_area=_wgs84(layers[STUDY_AREA_LAYER]),
+                    diff=loaded if isinstance(loaded, dict) else None)
+
+
+def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gdf if gdf.crs is not None and gdf.crs.to_epsg() == 4326 else gdf.to_crs(WGS84)
 
 
 def scenario_inputs(scenario) -> list[Path]:
@@ -92,17 +123,100 @@ def plan_inputs(plan: Plan) -> list[Path]:
     return scenario_inputs(plan.scenario) + [Path(p) for p in getattr(plan, "inputs", ()) if p is not None]
 
 
-def write_geopackage(plan: Plan, path: Path) -> None:
-    """Layers selected_sites, candidates, demand_cells, districts, study_area (EPSG:4326)."""
-    selected = plan.table(network=True)
-    _write_layer(selected[SELECTED_COLUMNS + ["geometry"]], path, SELECTED_LAYER)
-    _write_layer(candidates_table(plan), path, CANDIDATES_LAYER)
-    _write_layer(cells_layer(plan), path, CELLS_LAYER, spatial_index=False)
-    _write_layer(districts_layer(plan), path, DISTRICTS_LAYER)
-    _write_layer(plan.study_area[[plan.study_area.geometry.name]], path, STUDY_AREA_LAYER)
+def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
+                     summary: dict | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Layers selected_sites, candidates, demand_cells, districts, study_area (EPSG:4326),
+    with QGIS styles; returns the layers' tables (demand_cells possibly in the metric CRS).
+
+    ``base``: the saved problem of the folder the plan was read from
+    (:func:`coverage.savedproblem.reusable_base`). Its plan.gpkg is then copied and only
+    what changed is written: selected_sites again, the changed candidates', demand cells'
+    and districts' figures in place, added candidates appended. The layers hold exactly
+    what a fresh write gives (tests/test_whatif_reuse.py checks it); if the base's layers
+    do not fit, the file is written fresh.
+    ``summary``: the plan's summary, if already computed (its district figures are used).
+    """
+    layers = {SELECTED_LAYER: _wgs84(plan.table(network=True))[SELECTED_COLUMNS + ["geometry"]],
+              CANDIDATES_LAYER: _wgs84(candidates_table(plan))}
+    cells = cells_layer(plan)
+    reused = base is not None and patch_geopackage(base["gpkg"], path, plan, cells, summary)
+    if reused:
+        layers.update(reused)
+    else:
+        layers.update({CELLS_LAYER: _wgs84(cells), DISTRICTS_LAYER: _wgs84(districts_layer(plan, summary)),
+                       STUDY_AREA_LAYER: _wgs84(plan.study_area[[plan.study_area.geometry.name]])})
+    for name in LAYERS:
+        if reused and name == CANDIDATES_LAYER and _patched_candidates(path, layers[name]):
+            continue
+        if not reused or name in (SELECTED_LAYER, CANDIDATES_LAYER):
+            _write_layer(layers[name], path, name, spatial_index=name != CELLS_LAYER)
+    if reused:
+        gpkgpatch.order_layers(path, LAYERS)
     categories = plan.scenario.categories
     add_styles(path, sorted(categories), {name: c.display_name for name, c in categories.items()},
                target=plan.scenario.target)
+    return layers
+
+
+def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoDataFrame,
+                     summary: dict | None = None) -> dict | None:
+    """Copy ``base_gpkg`` to ``path`` and bring its demand_cells and districts figures up
+    to ``plan`` (their geometry stays: same grid, same districts); return those layers
+    and the study area (cells as given, the others as read), or None, with ``path``
+    removed, when the copy does not fit the plan."""
+    import shutil
+
+    shutil.copyfile(base_gpkg, path)
+    table = pd.DataFrame(cells.drop(columns=cells.geometry.name))
+    districts = study_area = None
+    if gpkgpatch.update_rows(path, CELLS_LAYER, table, ["cell_id", "district", "population", "area_m2"]):
+        districts = _patched_districts(path, plan, summary)
+    if districts is not None:
+        study_area = gpkgpatch.read_layer(path, STUDY_AREA_LAYER)
+    if study_area is None:
+        path.unlink(missing_ok=True)
+        return None
+    return {CELLS_LAYER: cells, DISTRICTS_LAYER: districts, STUDY_AREA_LAYER: study_area}
+
+
+def _patched_candidates(path: Path, candidates: gpd.GeoDataFrame) -> bool:
+    """Bring the candidates layer of the copied plan.gpkg ``path`` up to ``candidates`` in
+    place when it holds the same sites in the same order and ``candidates`` only adds rows
+    at its end (a what-if: statuses change, added sites come last); False when it does not
+    (the layer is then written whole)."""
+    import pyogrio
+
+    try:
+        old = pyogrio.read_dataframe(path, layer=CANDIDATES_LAYER, columns=["site_id"], read_geometry=False,
+                                     use_arrow=True)["site_id"]
+    except Exception:  # noqa: BLE001 - a damaged or foreign file: written whole
+        return False
+    n = len(old)
+    table = pd.DataFrame(candidates.drop(columns=candidates.geometry.name))
+    if len(table) < n or not gpkgpatch.same_values(old, table["site_id"].iloc[:n]).all():
+        return False
+    fixed = [c for c in table.columns if c != "status"]
+    if not gpkgpatch.update_rows(path, CANDIDATES_LAYER, table.iloc[:n], fixed):
+        return False
+    if len(table) > n:  # through GDAL, which keeps the spatial index
+        _wgs84(candidates.iloc[n:]).to_file(path, layer=CANDIDATES_LAYER, driver="GPKG", engine="pyogrio",
+                                            use_arrow=True, mode="a")
+    return True
+
+
+def _patched_districts(path: Path, plan: Plan, summary: dict | None) -> gpd.GeoDataFrame | None:
+    """The districts layer of the copied plan.gpkg ``path`` with ``plan``'s figures, written
+    in place; None when its districts are not the plan's."""
+    districts = gpkgpatch.read_layer(path, DISTRICTS_LAYER)
+    names = district_names(plan)
+    if districts is None or list(map(str, districts["name"])) != list(map(str, names)):
+        return None
+    stats = district_stats(plan, names, summary)
+    for key in DISTRICT_FIGURES:
+        districts[key] = stats[key].to_numpy()
+    table = pd.DataFrame(districts.drop(columns=districts.geometry.name))
+    fixed = [c for c in ("name", "name_zh") if c in table.columns]
+    return districts if gpkgpatch.update_rows(path, DISTRICTS_LAYER, table, fixed) else None
 
 
 CELL_COLUMNS = ["cell_id", "district", "population", "area_m2", "covered", "reachable"]
@@ -149,34 +263,66 @@ def candidates_table(plan: Plan) -> gpd.GeoDataFrame:
     return sites.loc[keep, columns + [sites.geometry.name]].assign(status=status[keep])
 
 
-def districts_layer(plan: Plan) -> gpd.GeoDataFrame:
-    """District polygons with population, area, coverage and number of selected sites."""
-    table = analyse.district_table(plan).set_index("name")
+#: Figures of the districts layer (the rest: name, name_zh, geometry).
+DISTRICT_FIGURES = ("population", "area_m2", "coverage", "coverage_population", "coverage_area", "n_sites")
+
+
+def districts_layer(plan: Plan, summary: dict | None = None) -> gpd.GeoDataFrame:
+    """District polygons with population, area, coverage and number of selected sites
+    (``summary``: see :func:`district_stats`)."""
     column = plan.scenario.district_name_column
     districts = plan.districts.dissolve(by=column, sort=True).reset_index().rename(columns={column: "name"})
     districts = districts[["name", *(["name_zh"] if "name_zh" in districts.columns else []), "geometry"]]
-    stats = table.reindex(districts["name"])
-    for key in ("population", "area_m2", "coverage", "coverage_population", "coverage_area", "n_sites"):
+    stats = district_stats(plan, districts["name"], summary)
+    for key in DISTRICT_FIGURES:
         districts[key] = stats[key].to_numpy()
     return districts
 
 
-def sites_csv_table(plan: Plan):
-    """selected_sites.csv as a table: the selected sites with lon/lat (WGS84), rank order."""
-    selected = plan.table(network=True).to_crs(WGS84)
-    table = selected[SELECTED_COLUMNS].copy()
+def district_stats(plan: Plan, names, summary: dict | None = None) -> pd.DataFrame:
+    """``name`` and the :data:`DISTRICT_FIGURES` of the districts ``names``, in that order.
+
+    ``summary``: the plan's summary, which holds them already (``districts``,
+    ``by_district``); otherwise they are computed (:func:`coverage.analyse.district_table`).
+    """
+    names = list(names)
+    rows = {row.get("name"): row for row in (summary or {}).get("districts") or []}
+    coverage = (summary or {}).get("by_district") or {}
+    keys = [key for key in DISTRICT_FIGURES if key != "coverage"]
+    if names and all(name in rows and name in coverage and all(k in rows[name] for k in keys) for name in names):
+        figures = {key: [rows[name][key] for name in names] for key in keys}
+        figures["coverage"] = [coverage[name] for name in names]
+        types = {key: np.int64 if key == "n_sites" else float for key in DISTRICT_FIGURES}
+        return pd.DataFrame({"name": names, **{key: np.array(figures[key], dtype=types[key])
+                                               for key in DISTRICT_FIGURES}})
+    stats = analyse.district_table(plan).set_index("name").reindex(names)
+    return pd.DataFrame({"name": names, **{key: stats[key].to_numpy() for key in DISTRICT_FIGURES}})
+
+
+def district_names(plan: Plan) -> list:
+    """The names of the districts layer's rows: the plan's districts, sorted (as dissolved)."""
+    return plan.districts[plan.scenario.district_name_column].drop_duplicates().sort_values().tolist()
+
+
+def sites_csv_table(plan: Plan, selected: gpd.GeoDataFrame | None = None):
+    """selected_sites.csv as a table: the selected sites with lon/lat (WGS84), rank order.
+
+    ``selected``: the selected_sites layer already made (WGS84), to save redoing it.
+    """
+    selected = _wgs84(plan.table(network=True) if selected is None else selected)
+    table = pd.DataFrame(selected[SELECTED_COLUMNS])
     table.insert(3, "lon", selected.geometry.x.round(7))
     table.insert(4, "lat", selected.geometry.y.round(7))
     return table
 
 
-def write_sites_csv(plan: Plan, path: Path, bom: bool = True) -> None:
+def write_sites_csv(plan: Plan, path: Path, bom: bool = True, selected: gpd.GeoDataFrame | None = None) -> None:
     """Write selected_sites.csv (see :func:`coverage.planfolder.write_csv`)."""
-    write_csv(sites_csv_table(plan), path, bom=bom)
+    write_csv(sites_csv_table(plan, selected), path, bom=bom)
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, spatial_index: bool = True) -> None:
     """One layer of plan.gpkg in WGS84; ``spatial_index=False`` leaves out the R-tree
     (demand_cells: 15 MB of a city's 220,000 cells; QGIS draws the layer without it)."""
     options = {} if spatial_index else {"layer_options": {"SPATIAL_INDEX": "NO"}}
-    gdf.to_crs(WGS84).to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True, **options)
+    _wgs84(gdf).to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True, **options)

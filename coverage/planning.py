@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -54,6 +55,12 @@ class Plan:
     inputs: tuple = ()  # files or folders read besides the scenario's layers (a base plan, added layers)
     phases: PhasedPlan | None = None  # the phase of each selected site and what each phase added
     rollout: RolloutPlan | None = None  # the year of each selected site and coverage at each year's end
+    # summary.json of the folder the plan was loaded from, when its problem was read back exactly
+    # (from_folder); a what-if diffs against it instead of summarising the base again
+    saved_summary: dict | None = field(default=None, repr=False)
+    # the plan folder this plan's problem was read back from exactly (kept by a what-if, which only
+    # appends sites): writing copies what did not change from it (coverage.savedproblem.reusable_base)
+    base_folder: Path | None = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # the problem's data, for convenience
@@ -163,21 +170,27 @@ class Plan:
         from .whatif import NEW_SOURCE, new_sites_table
 
         saved = PlanFolder(folder, require=(SCENARIO, SUMMARY, SITES_CSV))
-        selected = saved.sites_table
         problem = saved_problem(saved.path, saved.scenario)
-        added = selected[selected["source"] == NEW_SOURCE] if problem is None else selected.iloc[:0]
-        problem = prepare(saved.scenario) if problem is None else problem
-        if len(added):
-            records = added[["site_id", "name", "lon", "lat", "category"]].to_dict(orient="records")
-            problem = problem.with_new_sites(new_sites_table(problem, records))
+        exact = problem is not None
+        if exact:  # only the columns needed: a city's CSV has tens of thousands of rows
+            selected = saved.sites_columns(("site_id", "existing", "forced"))
+        else:
+            selected = saved.sites_table
+            problem = prepare(saved.scenario)
+            added = selected[selected["source"] == NEW_SOURCE]
+            if len(added):
+                records = added[["site_id", "name", "lon", "lat", "category"]].to_dict(orient="records")
+                problem = problem.with_new_sites(new_sites_table(problem, records))
         order = problem.site_index(selected["site_id"].tolist())
         n_pre = int((_as_bool(selected["existing"]) | _as_bool(selected["forced"])).sum())
         summary = saved.summary
         solution = replace(evaluate_order(problem.matrix, order, n_preselected=n_pre),
                            stop_reason=summary.get("stop_reason", "evaluated"))
         result = cls(problem=problem, scenario=saved.scenario, solution=solution,
-                     allowed=build_instance(problem).usable, kind=summary.get("kind", "greedy"),
+                     allowed=usable_sites(problem), kind=summary.get("kind", "greedy"),
                      quality=Quality.from_summary(summary), inputs=(saved.path,))
+        if exact and summary.get("coverage") == result.coverage and summary.get("n_selected") == len(order):
+            result.saved_summary, result.base_folder = summary, saved.path
         if abs(result.coverage - summary.get("coverage", result.coverage)) > 1e-9:
             log.warning("%s: coverage is now %.4f %% but was saved as %.4f %%; the input layers have changed since",
                         saved.path, 100 * result.coverage, 100 * summary["coverage"])
@@ -239,6 +252,16 @@ def solve(problem: Problem) -> Plan:
             st.result = f"{len(schedule.years)} years, {len(schedule.unscheduled):,} sites unscheduled"
     return Plan(problem=problem, scenario=scenario, solution=solution, allowed=instance.usable,
                 runtime_s=time.perf_counter() - start, quality=quality, phases=phased, rollout=schedule)
+
+
+def usable_sites(problem: Problem) -> np.ndarray:
+    """Mask of the sites a plan of ``problem`` may contain: allowed or preselected
+    (``build_instance(problem).usable`` without building the solver's instance)."""
+    remaining_budget(problem.sites, problem.scenario)  # the same one-line errors as build_instance
+    preselected, allowed = selection_sets(problem.sites, problem.scenario)
+    mask = allowed.copy()
+    mask[preselected] = True
+    return mask
 
 
 def district_groups(problem: Problem) -> dict[str, np.ndarray]:

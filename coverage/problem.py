@@ -138,7 +138,8 @@ class Problem:
             first = new["site_id"].iloc[int(np.flatnonzero(outside)[0])]
             raise InputError(f"new site {first} lies outside the study area; "
                              "check its coordinates (longitude, latitude in WGS84)")
-        clash = sorted(set(new["site_id"]) & set(self.sites["site_id"]))
+        ids = self.sites["site_id"]  # a city's 300,000 ids: look the few new ones up, vectorised
+        clash = sorted(set(ids[ids.isin(new["site_id"].tolist())].tolist()))
         if clash:
             raise InputError(f"new site id(s) already used: {', '.join(clash[:5])}; give new sites unique ids")
         rows = self.matrix_rows(new)

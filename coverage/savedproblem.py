@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +34,12 @@ import scipy.sparse as sp
 
 from .errors import InputError
 from .planfolder import (
-    PROBLEM_DEMAND, PROBLEM_DIR, PROBLEM_DISTRICTS, PROBLEM_GRID, PROBLEM_MANIFEST, PROBLEM_MATRIX, PROBLEM_SITES,
-    PROBLEM_STUDY_AREA, SCENARIO, json_text,
+    GEOPACKAGE, GEOPACKAGE_FORMAT, PROBLEM_DEMAND, PROBLEM_DIR, PROBLEM_DISTRICTS, PROBLEM_GRID, PROBLEM_MANIFEST,
+    PROBLEM_MATRIX, PROBLEM_SITES, PROBLEM_STUDY_AREA, SCENARIO, json_text,
 )
 
 FORMAT = 1
+GPKG_KEY = "plan_gpkg"  # problem.json: sha256 and format of the plan.gpkg written with it
 POINT_X, POINT_Y = "__point_x", "__point_y"  # point geometry stored as coordinates (write_frame)
 _FRAMES = {"cells": PROBLEM_DEMAND, "sites": PROBLEM_SITES, "study_area": PROBLEM_STUDY_AREA,
            "districts": PROBLEM_DISTRICTS, "cell_polygons": PROBLEM_GRID}
@@ -57,34 +59,77 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_problem(problem, folder: Path, scenario_file: Path) -> None:
+def write_problem(problem, folder: Path, scenario_file: Path, *, base: dict | None = None,
+                  gpkg: Path | None = None) -> None:
     """Save ``problem`` (a :class:`coverage.planning.Problem`) into ``folder/problem/``.
 
     ``scenario_file`` is the scenario.toml written beside it (its hash marks the saved
-    problem as belonging to exactly that scenario).
+    problem as belonging to exactly that scenario). ``base``: the manifest of the folder
+    ``problem`` was read from (:func:`reusable_base`); its files that still hold (all but
+    the sites and the matrix when sites were added) are copied instead of written again.
+    ``gpkg``: the plan.gpkg written beside it, recorded by sha256 for later what-ifs.
     """
     out = Path(folder) / PROBLEM_DIR
     out.mkdir()
     matrix = sp.csr_matrix(problem.matrix)
-    np.savez(out / PROBLEM_MATRIX, indptr=matrix.indptr, indices=matrix.indices,
-             shape=np.asarray(matrix.shape, dtype=np.int64), nnz=np.int64(matrix.nnz))
+    same_sites = base is not None and list(matrix.shape) == base["shape"]
+    copied = {name for name in _FRAMES.values() if base is not None and (base["dir"] / name).is_file()
+              and (same_sites or name != PROBLEM_SITES)}
+    if same_sites:
+        shutil.copyfile(base["dir"] / PROBLEM_MATRIX, out / PROBLEM_MATRIX)
+    else:
+        np.savez(out / PROBLEM_MATRIX, indptr=matrix.indptr, indices=matrix.indices,
+                 shape=np.asarray(matrix.shape, dtype=np.int64), nnz=np.int64(matrix.nnz))
     points = {}
     for attribute, name in _FRAMES.items():
         frame = getattr(problem, attribute, None)
-        if frame is not None:
+        if name in copied:
+            shutil.copyfile(base["dir"] / name, out / name)
+            points[name] = (base.get("points") or {}).get(name)
+        elif frame is not None:
             points[name] = write_frame(frame, out / name)
+    layers = base["layers"] if base is not None else {
+        str(p.resolve()): sha256(p) for p in layer_files(problem.scenario) if p.is_file()}
     manifest = {
         "format": FORMAT,
         "crs": problem.crs.to_wkt(),
         "scenario_sha256": sha256(scenario_file),
-        "layers": {str(p.resolve()): sha256(p) for p in layer_files(problem.scenario) if p.is_file()},
+        "layers": layers,
         "dropped_sites": _records(problem.dropped_sites),
         "warnings": list(problem.warnings),
         "gapfill": getattr(problem, "gapfill", None),
         "shape": list(matrix.shape),
         "points": {name: spec for name, spec in points.items() if spec is not None},
     }
+    if gpkg is not None and Path(gpkg).is_file():
+        manifest[GPKG_KEY] = {"sha256": sha256(Path(gpkg)), "format": GEOPACKAGE_FORMAT}
     (out / PROBLEM_MANIFEST).write_text(json_text(manifest), encoding="utf-8")
+
+
+def reusable_base(folder, problem) -> dict | None:
+    """The manifest of ``folder``'s saved problem (with ``dir``: its problem/ folder) when
+    ``problem`` was read from it (or from it plus what-if sites) and its plan.gpkg is
+    exactly as this version of the tool wrote it; else None.
+
+    ``folder`` is a plan's ``base_folder`` (set by ``Plan.from_folder`` on an exact
+    reload). Checked here: the manifest's format, CRS and demand, the sites only grown,
+    and plan.gpkg's sha256 and :data:`~coverage.planfolder.GEOPACKAGE_FORMAT`.
+    """
+    if folder is None:
+        return None
+    path = Path(folder) / PROBLEM_DIR / PROBLEM_MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        gpkg = manifest.get(GPKG_KEY) or {}
+        fits = (manifest.get("format") == FORMAT and gpkg.get("format") == GEOPACKAGE_FORMAT
+                and manifest["crs"] == problem.crs.to_wkt()
+                and manifest["shape"][1] == problem.matrix.shape[1]
+                and manifest["shape"][0] <= problem.matrix.shape[0]
+                and isinstance(manifest.get("layers"), dict)
+                and gpkg.get("sha256") == sha256(Path(folder) / GEOPACKAGE))
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    return {**manifest, "dir": path.parent, "gpkg": Path(folder) / GEOPACKAGE} if fits else None
 
 
 def read_problem(folder, scenario) -> dict | None:

@@ -65,7 +65,8 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = N
     # the base plan's phases and years describe its own order, not this site set's.
     return dataclasses.replace(plan, problem=problem, solution=solution, allowed=allowed, kind="what-if",
                                inputs=tuple(getattr(plan, "inputs", ())) + layers, runtime_s=0.0,
-                               quality=type(plan.quality)(), phases=None, rollout=None, _cache={})
+                               quality=type(plan.quality)(), phases=None, rollout=None, saved_summary=None,
+                               _cache={})
 
 
 def _as_list(value) -> list:

@@ -246,9 +246,12 @@ def bench_map(folder: Path) -> dict | None:
 
 
 def whatif_steps(base, remove: list[str]) -> dict:
-    """Where a what-if's time goes, step by step, in process (after the imports and the load)."""
+    """Where a what-if's time goes, step by step, in process (after the imports and the load),
+    the way ``hotspots whatif`` does them (coverage.cli.run_whatif, coverage.outputs.write_plan)."""
     from coverage import outputs, savedproblem
-    from coverage.compare import diff_plans
+    from coverage.compare import diff_plans, view_of_plan
+    from coverage.maps import render_map
+    from coverage.planfolder import SELECTED_LAYER, json_text
 
     folder = Path(tempfile.mkdtemp(prefix="bench-steps-"))
     (folder / "scenario.toml").write_text("# bench\n", encoding="utf-8")
@@ -262,12 +265,18 @@ def whatif_steps(base, remove: list[str]) -> dict:
         return value
 
     result = lap("evaluate", lambda: base.evaluate(remove=remove))
-    lap("diff against the base", lambda: diff_plans(base, result))
     lap("network checks", result.network)
-    lap("summary", result.summary)
-    lap("plan.gpkg", lambda: outputs.write_geopackage(result, folder / "plan.gpkg"))
-    lap("selected_sites.csv", lambda: outputs.write_sites_csv(result, folder / "selected_sites.csv"))
-    lap("problem/", lambda: savedproblem.write_problem(result.problem, folder, folder / "scenario.toml"))
+    summary = lap("summary", result.summary)
+    lap("diff against the base", lambda: diff_plans(base, view_of_plan(result, summary=summary)))
+    reuse = lap("base folder check (sha256)",
+                lambda: savedproblem.reusable_base(getattr(result, "base_folder", None), result.problem))
+    layers = lap("plan.gpkg", lambda: outputs.write_geopackage(result, folder / "plan.gpkg", base=reuse,
+                                                                summary=summary))
+    lap("selected_sites.csv", lambda: outputs.write_sites_csv(result, folder / "selected_sites.csv",
+                                                              selected=layers[SELECTED_LAYER]))
+    lap("problem/", lambda: savedproblem.write_problem(result.problem, folder, folder / "scenario.toml", base=reuse,
+                                                       gpkg=folder / "plan.gpkg"))
+    lap("map.html", lambda: render_map(outputs.map_data(layers, json_text(summary)), folder / "map.html"))
     return steps
 
 
@@ -373,13 +382,14 @@ def section(results: dict) -> str:
         lines += ["", f"**plan.gpkg {mb.get('plan.gpkg', 0):.1f} MB** (target ≤ 80 MB). Largest tables: "
                   + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in city["layers"].items()) + ".", "",
                   "`hotspots whatif` on this folder (3 sites removed, 1 added), target ≤ 5 s:", "",
-                  "| step | seconds | peak MB |", "|---|---:|---:|",
-                  f"| `Plan.from_folder` (reads problem/, no prepare) | {city['whatif_load']:.2f} | |",
-                  f"| `evaluate` | {city['whatif_evaluate']:.2f} | |"]
+                  "| step | seconds | CPU s (user + sys) | peak MB |", "|---|---:|---:|---:|",
+                  f"| `Plan.from_folder` (reads problem/, no prepare) | {city['whatif_load']:.2f} | | |",
+                  f"| `evaluate` | {city['whatif_evaluate']:.2f} | | |"]
         for key, label in (("whatif_cli_no_map", "CLI end to end, `--no-map`"),
                            ("whatif_cli_map", "CLI end to end, map")):
             run = city[key]
-            lines.append(f"| {label} | {run['seconds']:.2f} | {run['peak_mb'] or 0:,.0f} |"
+            cpu = f"{run['cpu_s']:.2f}" if run.get("cpu_s") is not None else ""
+            lines.append(f"| {label} | {run['seconds']:.2f} | {cpu} | {run['peak_mb'] or 0:,.0f} |"
                          + ("" if run["status"] == 0 else f" (exit {run['status']})"))
         lines.append("")
         steps = city.get("whatif_steps") or {}
@@ -406,7 +416,8 @@ def section(results: dict) -> str:
                       f"**{p['peak_mb']:,.0f} MB** (≤ 2 GB); coverage {100 * (default['coverage'] or 0):.2f} %, "
                       f"{default['n_selected']:,} sites of {default['n_candidates']:,} candidates; plan.gpkg "
                       f"{default['gpkg_mb']:.1f} MB. `hotspots whatif` (3 removed): "
-                      f"{default['whatif']['seconds']:.1f} s with the map, "
+                      f"{default['whatif']['seconds']:.1f} s with the map "
+                      f"({default['whatif'].get('cpu_s') or 0:.1f} s CPU), "
                       f"{default['whatif_no_map']['seconds']:.1f} s without.", ""]
             m = default.get("map") or {}
             if "load_ms" in m:

@@ -6,6 +6,7 @@ is returned in EPSG:4326 (lon/lat degrees). Missing optional layers are None.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ class PlanData:
     districts: gpd.GeoDataFrame | None
     cells: gpd.GeoDataFrame | None
     study_area: gpd.GeoDataFrame | None
+    diff: dict | None = None  # a what-if's diff.json (the sites it removed)
 
 
 def load_plan(plan_dir: str | os.PathLike) -> PlanData:
@@ -42,4 +44,14 @@ def load_plan(plan_dir: str | os.PathLike) -> PlanData:
         districts=folder.districts,
         cells=folder.cells,
         study_area=folder.study_area,
+        diff=_read_diff(folder.path),
     )
+
+
+def _read_diff(plan_dir) -> dict | None:
+    """``diff.json`` beside a what-if plan (written by ``hotspots whatif``), if any."""
+    try:
+        diff = json.loads((plan_dir / "diff.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return diff if isinstance(diff, dict) else None

@@ -10,7 +10,6 @@ names reach the page (as data, never as template source).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -33,32 +32,30 @@ from .tables import bools, category_label, col, metric_name, network_of, site_na
 __all__ = ["render_map", "build_map_html"]
 
 
-def render_map(plan_dir: str | os.PathLike, out_path: str | os.PathLike | None = None, *,
+def render_map(plan_dir: str | os.PathLike | PlanData, out_path: str | os.PathLike | None = None, *,
                offline: bool = False, lang: str | None = None, basemap: str | None = None,
                tianditu_key: str | None = None) -> Path:
     """Render the interactive map of a saved plan folder; return the HTML path.
 
-    ``plan_dir`` holds ``summary.json`` and ``plan.gpkg``. The page goes to ``out_path``
-    (default ``plan_dir/map.html``), written atomically. Leaflet is always inlined, so
-    the page works without network; ``offline=True`` also leaves out the basemap
-    tiles. ``lang``: "en" (default) or "zh". ``basemap``: see
-    :mod:`coverage.maps.basemaps`; ``tianditu_key`` is checked, never written.
+    ``plan_dir`` holds ``summary.json`` and ``plan.gpkg`` (or is the :class:`PlanData`
+    read from them, as the plan writer passes what it has just written; ``out_path`` is
+    then required). The page goes to ``out_path`` (default ``plan_dir/map.html``),
+    written atomically. Leaflet is always inlined, so the page works without network;
+    ``offline=True`` also leaves out the basemap tiles. ``lang``: "en" (default) or "zh".
+    ``basemap``: see :mod:`coverage.maps.basemaps`; ``tianditu_key`` is checked, never written.
     """
-    plan_dir = Path(plan_dir)
+    if isinstance(plan_dir, PlanData):
+        if out_path is None:
+            raise ValueError("render_map(PlanData, out_path): give the page's path")
+        plan = plan_dir
+    else:
+        plan = None
+        plan_dir = Path(plan_dir)
     out = Path(out_path) if out_path is not None else plan_dir / "map.html"
     check_tianditu_key(tianditu_key)
-    page = build_map_html(load_plan(plan_dir), offline=offline, lang=lang, basemap=basemap,
-                          diff=_read_diff(plan_dir))
+    plan = plan if plan is not None else load_plan(plan_dir)
+    page = build_map_html(plan, offline=offline, lang=lang, basemap=basemap, diff=plan.diff)
     return write_atomic(out, page)
-
-
-def _read_diff(plan_dir: Path) -> dict | None:
-    """``diff.json`` beside a what-if plan (written by ``hotspots whatif``), if any."""
-    try:
-        diff = json.loads((plan_dir / "diff.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return diff if isinstance(diff, dict) else None
 
 
 def _district_layer(plan: PlanData, w: dict, f: Fmt, tol: float) -> dict | None:
@@ -143,20 +140,20 @@ def _site_layers(plan: PlanData, w: dict, f: Fmt) -> tuple[list[dict], list[dict
     """Selected sites: one layer per category, or per phase when the plan has phases
     (markers keep their category's colour); each with its coverage circles."""
     summary, sel = plan.summary, plan.selected
-    cand_cats = [] if plan.candidates is None else list(col(plan.candidates, "category", "").astype(str))
-    colours = category_colours(set(col(sel, "category", "").astype(str)) | set(cand_cats))
+    cand_cats = [] if plan.candidates is None else col(plan.candidates, "category", "").astype(str).tolist()
+    colours = category_colours(set(col(sel, "category", "").astype(str).tolist()) | set(cand_cats))
     if "rank" in sel.columns:
         sel = sel.iloc[np.argsort(pd.to_numeric(sel["rank"], errors="coerce").to_numpy(),
                                   kind="stable")]
     sel_cat = col(sel, "category", "").astype(str)
     legend = [{"colour": colours[c], "label": category_label(summary, c, w.get("lang")),
-               "count": f.int((sel_cat == c).sum())} for c in _category_order(list(sel_cat))]
+               "count": f.int((sel_cat == c).sum())} for c in _category_order(sel_cat.tolist())]
     phase = pd.to_numeric(col(sel, "phase", None), errors="coerce")
     if phase.notna().any():
         return _phase_layers(sel.assign(colour_key=sel_cat.map(colours).to_numpy()), phase,
                              summary, w, f), legend
     layers = []
-    for cat in _category_order(list(sel_cat)):
+    for cat in _category_order(sel_cat.tolist()):
         sub = sel[sel_cat == cat]
         layers.append(points_layer(f"{category_label(summary, cat, w.get('lang'))} ({f.int(len(sub))})",
                                    site_table(sub, summary, True, w),
@@ -174,14 +171,14 @@ def _phase_layers(sel: pd.DataFrame, phase: pd.Series, summary: dict, w: dict,
     for p in keys:
         mask = phase.isna() if p is None else phase == p
         sub = sel[mask.to_numpy()]
-        cats = _category_order(list(col(sub, "category", "").astype(str)))
+        cats = _category_order(col(sub, "category", "").astype(str).tolist())
         label = ", ".join(category_label(summary, c, w.get("lang")) for c in cats)
         name = w["phase_layer"].format(phase="–" if p is None else p, label=label)
         spec = points_layer(f"{name} ({f.int(len(sub))})", site_table(sub, summary, True, w),
                             {"colour": str(sub["colour_key"].iloc[0]), "radius": 5,
                              "fillOpacity": 0.95, "circles": True, "kind": "site",
                              "register": True})
-        spec["swatches"] = [{"colour": c} for c in dict.fromkeys(sub["colour_key"])][:6]
+        spec["swatches"] = [{"colour": c} for c in dict.fromkeys(sub["colour_key"].tolist())][:6]
         layers.append(spec)
     return layers
 
@@ -215,7 +212,7 @@ def _changes(plan: PlanData, diff: dict | None, w: dict, f: Fmt, names: list) ->
     if plan.summary.get("kind") != "what-if":
         return None
     sel = plan.selected
-    added = [n for n, s in zip(names, col(sel, "source", "")) if str(s) == "what-if"]
+    added = [n for n, s in zip(names, col(sel, "source", "").tolist()) if str(s) == "what-if"]
     removed = [str(x) for x in (diff or {}).get("sites_removed", [])]
     lines = [f"+ {n}" for n in added[:50]] + [f"− {n}" for n in removed[:50]]
     return {"counts": f"{w['added']}: {f.int(len(added))}" + (

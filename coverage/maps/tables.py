@@ -75,7 +75,9 @@ def numbers(values: pd.Series, kind: str) -> list:
 
 def texts(values) -> list:
     """Strings for a JSON table, unchanged (None when missing)."""
-    return [None if _missing(v) else str(v) for v in values]
+    if isinstance(values, pd.Series):  # one conversion, not a Python step per value (arrow strings)
+        values = values.tolist()
+    return [v if type(v) is str else None if _missing(v) else str(v) for v in values]
 
 
 def metric_name(summary: dict) -> str:
@@ -199,7 +201,7 @@ def network_of(sel: pd.DataFrame) -> dict | None:
     conflict = pd.to_numeric(col(sel, "channel_conflicts", 0), errors="coerce").fillna(0) > 0
     overload = pd.to_numeric(col(sel, "extra_aps", 0), errors="coerce").fillna(0) > 0
     names = [i if _missing(nm) else nm
-             for nm, i in zip(col(sel, "name", None), col(sel, "site_id", None))]
+             for nm, i in zip(col(sel, "name", None).tolist(), col(sel, "site_id", None).tolist())]
     chans = pd.to_numeric(col(sel, "channel", None), errors="coerce").dropna()
     chans = sorted({int(c) if float(c).is_integer() else float(c) for c in chans})
     return {"orphans": [str(n) for n, o in zip(names, orphan) if o],

@@ -1,0 +1,151 @@
+"""A what-if copies what did not change from its base folder: the result equals a fresh write."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+import coverage.gpkgpatch as gpkgpatch
+from conftest import UTM, X0, Y0, write_toy_city
+from coverage import load_scenario, plan
+from coverage.cli import main
+from coverage.planfolder import GEOPACKAGE, LAYERS, PROBLEM_DIR, PROBLEM_MANIFEST
+from coverage.planning import load_plan
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from check_same_outputs import differences  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """A toy plan folder written by the tool (with its map)."""
+    root = tmp_path_factory.mktemp("reuse")
+    result = plan(load_scenario(write_toy_city(root / "city")))
+    return result.write(root / "base", map_options={"offline": True})
+
+
+def _whatif(base: Path):
+    loaded = load_plan(base)
+    removed = loaded.site_ids[len(loaded.site_ids) // 2]  # a site in the middle: every later rank moves
+    new = gpd.GeoSeries([shapely.Point(X0 + 1234, Y0 + 567)], crs=UTM).to_crs("EPSG:4326")
+    return loaded, loaded.evaluate(add=[(new.x[0], new.y[0], "library", "Pop-up")], remove=[removed])
+
+
+def _same_folders(a: Path, b: Path) -> None:
+    assert differences(a, b) == []
+    assert (a / "map.html").read_bytes() == (b / "map.html").read_bytes()
+    assert [row[0] for row in pyogrio.list_layers(a / GEOPACKAGE)] == \
+        [row[0] for row in pyogrio.list_layers(b / GEOPACKAGE)]
+    for path in sorted((a / PROBLEM_DIR).iterdir()):
+        if path.name != PROBLEM_MANIFEST:  # a copied parquet file may carry other metadata: compare content
+            other = b / PROBLEM_DIR / path.name
+            if path.suffix == ".parquet":
+                pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(other))
+            else:
+                assert path.read_bytes() == other.read_bytes()
+
+
+def test_a_whatif_written_by_reuse_equals_one_written_afresh(base, tmp_path, monkeypatch):
+    loaded, result = _whatif(base)
+    assert loaded.base_folder == base and result.base_folder == base
+    updates = []
+    real = gpkgpatch.update_rows
+    monkeypatch.setattr(gpkgpatch, "update_rows", lambda *a, **k: updates.append(a[1]) or real(*a, **k))
+    reused = result.write(tmp_path / "reused", map_options={"offline": True})
+    assert updates == ["demand_cells", "districts", "candidates"]  # the reuse path ran
+    fresh = dataclasses.replace(result, base_folder=None, _cache={}).write(
+        tmp_path / "fresh", map_options={"offline": True})
+    assert len(updates) == 3  # and the fresh write did not
+    _same_folders(reused, fresh)
+    # the changed cells really changed: the figures are the what-if's, not the base's
+    cells = pyogrio.read_dataframe(reused / GEOPACKAGE, layer="demand_cells", read_geometry=False)
+    before = pyogrio.read_dataframe(base / GEOPACKAGE, layer="demand_cells", read_geometry=False)
+    assert not cells["covered"].equals(before["covered"])
+
+
+def test_the_reused_folder_is_a_complete_plan_folder(base, tmp_path, capsys):
+    _, result = _whatif(base)
+    first = result.write(tmp_path / "first", map=False)
+    manifest = json.loads((first / PROBLEM_DIR / PROBLEM_MANIFEST).read_text())
+    assert manifest["plan_gpkg"]["format"] == 1
+    # a what-if of that what-if reuses it in turn, and equals the same what-if written afresh
+    again = load_plan(first)
+    assert again.base_folder == first
+    removed = again.site_ids[0]
+    second = again.evaluate(remove=[removed])
+    chained = second.write(tmp_path / "chained", map_options={"offline": True})
+    fresh = dataclasses.replace(second, base_folder=None, _cache={}).write(
+        tmp_path / "fresh", map_options={"offline": True})
+    _same_folders(chained, fresh)
+    assert main(["-q", "compare", str(first), str(chained)]) == 0
+    assert removed in capsys.readouterr().out
+
+
+def test_a_changed_base_geopackage_is_not_reused(base, tmp_path, monkeypatch):
+    copy = tmp_path / "base"
+    import shutil
+
+    shutil.copytree(base, copy)
+    with sqlite3.connect(copy / GEOPACKAGE) as db:  # someone edits a figure in QGIS
+        db.execute('UPDATE "demand_cells" SET "population" = 0 WHERE fid = 1')
+    loaded, result = _whatif(copy)
+    updates = []
+    monkeypatch.setattr(gpkgpatch, "update_rows", lambda *a, **k: updates.append(a[1]))
+    out = result.write(tmp_path / "whatif", map=False)
+    assert updates == []  # sha256 differs: written afresh, the edit is not carried over
+    fresh = dataclasses.replace(result, base_folder=None, _cache={}).write(tmp_path / "fresh", map=False)
+    assert differences(out, fresh) == []
+
+
+def test_update_rows_refuses_rows_that_do_not_match(base, tmp_path):
+    import shutil
+
+    path = tmp_path / GEOPACKAGE
+    shutil.copyfile(base / GEOPACKAGE, path)
+    table = pyogrio.read_dataframe(path, layer="districts", read_geometry=False)
+    renamed = table.assign(name=table["name"] + "x")
+    assert not gpkgpatch.update_rows(path, "districts", renamed, ["name"])
+    assert not gpkgpatch.update_rows(path, "districts", table.drop(columns=["n_sites"]), ["name"])
+    changed = table.assign(n_sites=table["n_sites"] + 1)
+    assert gpkgpatch.update_rows(path, "districts", changed, ["name"])  # districts have an R-tree: no geometry touched
+    after = pyogrio.read_dataframe(path, layer="districts")
+    assert after["n_sites"].tolist() == changed["n_sites"].tolist()
+    assert pyogrio.read_dataframe(path, layer="districts").geometry.equals(
+        pyogrio.read_dataframe(base / GEOPACKAGE, layer="districts").geometry)
+    gpkgpatch.order_layers(path, reversed(LAYERS))
+    assert [row[0] for row in pyogrio.list_layers(path)][:len(LAYERS)] == list(reversed(LAYERS))
+
+
+def test_the_map_drawn_from_memory_equals_the_map_drawn_from_the_folder(base, tmp_path):
+    from coverage.maps import render_map
+
+    _, result = _whatif(base)
+    out = result.write(tmp_path / "whatif", map_options={"offline": True, "lang": "zh"},
+                       extra={"diff.json": {"sites_removed": ["<b>gone</b>"]}})
+    for folder in (base, out):  # a plan and a what-if with its diff.json
+        options = {"offline": True, "lang": "zh"} if folder == out else {"offline": True}
+        again = render_map(folder, tmp_path / f"{folder.name}.html", **options)
+        assert again.read_bytes() == (folder / "map.html").read_bytes()
+
+
+def test_only_an_exact_reload_keeps_the_saved_summary_and_the_base_folder(base, tmp_path):
+    import shutil
+
+    loaded = load_plan(base)
+    assert loaded.saved_summary == json.loads((base / "summary.json").read_text(encoding="utf-8"))
+    assert loaded.evaluate(remove=[loaded.site_ids[-1]]).saved_summary is None  # a what-if is not its base
+    copy = base.parent / "edited"  # beside the base: scenario.toml's relative paths still hold
+    shutil.copytree(base, copy)
+    with open(copy / "scenario.toml", "a", encoding="utf-8") as f:
+        f.write("\n# edited by hand\n")  # problem/ no longer belongs to it: prepared again
+    again = load_plan(copy)
+    assert again.saved_summary is None and again.base_folder is None
