@@ -195,22 +195,74 @@ def _uncontested(matrix: sp.csr_matrix, ranked: np.ndarray, uncovered: np.ndarra
 
 
 def remove_redundant(model: Model, G: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Drop sites (most expensive first, then higher index) while every need still holds.
+    """Drop sites, most expensive first (then higher index), while every need still holds.
 
-    Only sites whose uniquely covered weight fits in the slack of every need can ever
-    go (removals only shrink the slack and grow what the others cover alone), so the
-    loop visits those alone; the answer is the same as visiting every site.
+    In vectorised rounds: a site is a candidate when the weight it alone covers fits in
+    the slack of every need; candidates ranked first (by cost, then index) among the
+    candidates on every row they could uncover together are dropped at once, as long as
+    their summed lone weight still fits — each round drops at least the best-ranked
+    candidate, and the weight lost is exactly that sum. It ends when no site can go
+    (after ``REDUNDANT_ROUNDS`` rounds the rest are visited one at a time), so no single
+    site of the result is redundant.
     """
-    cover = Cover(model, G).take(chosen)
-    sites = np.flatnonzero(chosen)
     chosen = chosen.copy()
-    if len(sites) == 0:
-        return chosen
-    sub = model.matrix[sites]
-    alone = sp.csr_matrix((cover.counts[sub.indices] == 1, sub.indices, sub.indptr), shape=sub.shape, dtype=float)
-    unique = np.asarray(alone @ (model.weights[:, None] * G))
+    cover = Cover(model, G).take(chosen)
+    wg = model.weights[:, None] * G
+    tol = FEAS_TOL * np.maximum(model.needs, 1.0)
+    for _ in range(REDUNDANT_ROUNDS):
+        sites = np.flatnonzero(chosen)
+        sub = model.matrix[sites]
+        owner = np.repeat(np.arange(len(sites)), np.diff(sub.indptr))
+        lone = _lone_weight(sub, cover.counts, wg)
+        slack = cover.covw - model.needs + tol
+        fits = np.all(lone <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)
+        if not fits.any():
+            return chosen
+        drop = _uncontested_drops(sites, owner, sub.indices, cover.counts, fits, model.costs)
+        spent = np.cumsum(lone[np.searchsorted(sites, drop)], axis=0)
+        ok = np.all(spent <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)
+        drop = drop[:len(ok) if ok.all() else max(1, int(np.argmin(ok)))]
+        chosen[drop] = False
+        rows = model.matrix[drop].indices
+        cover.counts -= np.bincount(rows, minlength=model.n_rows).astype(np.int32)
+        cover.covw = (model.weights * (cover.counts > 0)) @ G
+    return _remove_one_by_one(model, G, chosen, cover)
+
+
+REDUNDANT_ROUNDS = 30
+
+
+def _lone_weight(sub: sp.csr_matrix, counts: np.ndarray, wg: np.ndarray) -> np.ndarray:
+    """Per site of ``sub`` (sites × rows), the weight per need of the rows only it covers."""
+    alone = sp.csr_matrix((counts[sub.indices] == 1, sub.indices, sub.indptr), shape=sub.shape, dtype=float)
+    return np.asarray(alone @ wg)
+
+
+def _uncontested_drops(sites, owner, rows, counts, fits, costs) -> np.ndarray:
+    """The candidate sites (``fits``), best-ranked first (cost descending, then index
+    descending), that rank first among the candidates on every row the candidates
+    could uncover together (a row covered by no more sites than candidates)."""
+    cand = sites[fits]
+    ranked = cand[np.lexsort((-cand, -costs[cand]))]
+    rank = np.full(len(sites), len(ranked), dtype=np.int64)
+    rank[np.searchsorted(sites, ranked)] = np.arange(len(ranked))
+    is_cand = fits[owner]
+    r, o = rows[is_cand], owner[is_cand]
+    at_risk = np.bincount(r, minlength=len(counts))[r] >= counts[r]
+    r, o = r[at_risk], o[at_risk]
+    best = np.full(len(counts), len(ranked), dtype=np.int64)
+    np.minimum.at(best, r, rank[o])
+    beaten = np.zeros(len(sites), dtype=bool)
+    beaten[o[best[r] != rank[o]]] = True
+    return ranked[~beaten[np.searchsorted(sites, ranked)]]
+
+
+def _remove_one_by_one(model: Model, G: np.ndarray, chosen: np.ndarray, cover: Cover) -> np.ndarray:
+    """The sequential pass (most expensive first) over the sites that might still go."""
+    sites = np.flatnonzero(chosen)
+    lone = _lone_weight(model.matrix[sites], cover.counts, model.weights[:, None] * G)
     slack = cover.covw - model.needs + FEAS_TOL * np.maximum(model.needs, 1.0)
-    maybe = sites[np.all(unique <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)]
+    maybe = sites[np.all(lone <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)]
     for s in maybe[np.lexsort((-maybe, -model.costs[maybe]))]:
         r = cover.rows(int(s))
         only = r[cover.counts[r] == 1]
