@@ -82,14 +82,8 @@ class Operators:
 
     def covered_by(self, model: Model, x: np.ndarray) -> np.ndarray:
         """Σ_{i ∋ r} x_i per row for the sites in mask ``x`` (few of them, usually)."""
-        m = model.matrix
-        sites = np.flatnonzero(x)
-        if len(sites) == 0:
-            return np.zeros(m.shape[1])
-        starts, ends = m.indptr[sites], m.indptr[sites + 1]
-        lens = ends - starts
-        idx = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
-        return np.bincount(m.indices[idx], minlength=m.shape[1]).astype(float)
+        rows = model.matrix[np.flatnonzero(x)].indices
+        return np.bincount(rows, minlength=model.n_rows).astype(float)
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:

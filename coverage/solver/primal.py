@@ -143,38 +143,59 @@ def batch_greedy(model: Model, G: np.ndarray, by_site: sp.csr_matrix, u: np.ndar
                  ) -> np.ndarray | None:
     """:func:`greedy`'s Lagrangian score in rounds, for models too big for one pick at a time.
 
-    Each round scores every site at once (two sparse products: the weight of its still
-    uncovered rows, counted once more for every coverage constraint still short, and
-    γ = cost − Σ u over those rows), takes the best ``share`` of the live sites, and
-    accepts those that are the best-ranked of the round on every uncovered row they
-    cover (so two sites of one round never compete for a row); the rest wait for the
-    next round. Until every need is met; None when it cannot be. ``by_site``: the
-    model's matrix as float CSR. Deterministic (ties by lower site).
+    Each round scores every site at once (the weight of its still uncovered rows,
+    counted once more for every coverage constraint still short, and γ = cost − Σ u over
+    those rows), takes the best ``share`` of the live sites, and accepts those that are
+    the best-ranked of the round on every uncovered row they cover (so two sites of one
+    round never compete for a row); the rest wait for the next round. Until every need
+    is met; None when it cannot be. ``by_site``: the model's matrix as float CSR.
+    Deterministic (ties by lower site). Gains and γ are kept up to date from the rows
+    each round covers (two sparse products in all, again only when a constraint is met);
+    the chosen sites' gains are recomputed exactly before they are taken.
     """
     n, m = by_site.shape
+    by_row = sp.csr_matrix(by_site.T)
     chosen, uncovered = np.zeros(n, dtype=bool), np.ones(m, dtype=bool)
     wg = model.weights[:, None] * G
     covw = np.zeros(G.shape[1])
     needs = model.needs - FEAS_TOL * np.maximum(model.needs, 1.0)
+    short = covw < needs
+    value = np.einsum("ij,j->i", G, short.astype(float)) * model.weights
+    gain = by_site @ value
+    gamma = model.costs - by_site @ u
+    floor = 1e-9 * float(model.weights.max(initial=0.0))  # gains below this are float residue
     while np.any(covw < needs):
-        short = (covw < needs).astype(float)
-        value = np.where(uncovered, G @ short, 0.0) * model.weights
-        gain = by_site @ value
-        gamma = model.costs - by_site @ np.where(uncovered, u, 0.0)
-        live = np.flatnonzero((gain > 0) & ~chosen)
+        live = np.flatnonzero((gain > floor) & ~chosen)
         if len(live) == 0:
             return None
         score = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)[live]
         take = max(1, int(share * len(live)))
         top = live[np.argpartition(score, take - 1)[:take]] if take < len(live) else live
-        top = top[np.lexsort((top, score[np.searchsorted(live, top)]))]
+        exact = by_site[top] @ value
+        top, sc = top[exact > 0], score[np.searchsorted(live, top)][exact > 0]
+        if len(top) == 0:  # residue only: refresh every gain
+            gain = by_site @ value
+            gain[gain <= floor] = 0.0
+            continue
+        top = top[np.lexsort((top, sc))]
         accepted = _uncontested(model.matrix, top, uncovered)
         chosen[accepted] = True
         newly = np.zeros(m, dtype=bool)
         newly[model.matrix[accepted].indices] = True
         newly &= uncovered
-        covw += wg[newly].sum(axis=0)
-        uncovered &= ~newly
+        rows = np.flatnonzero(newly)
+        covw += wg[rows].sum(axis=0)
+        uncovered[rows] = False
+        sub = by_row[rows]
+        hit, reps = sub.indices, np.diff(sub.indptr)
+        gamma += np.bincount(hit, weights=np.repeat(u[rows], reps), minlength=n)
+        if np.array_equal(covw < needs, short):
+            gain -= np.bincount(hit, weights=np.repeat(value[rows], reps), minlength=n)
+            value[rows] = 0.0
+        else:  # a constraint is met: its rows count once less everywhere
+            short = covw < needs
+            value = np.where(uncovered, np.einsum("ij,j->i", G, short.astype(float)), 0.0) * model.weights
+            gain = by_site @ value
     return chosen
 
 
