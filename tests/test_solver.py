@@ -303,3 +303,21 @@ def test_knapsack_matches_full_sort(data):
     assert np.all((y >= 0) & (y <= 1))
     assert a @ y == pytest.approx(a @ ref, rel=1e-9, abs=1e-9)
     assert w @ y >= min(need, w[a >= 0].sum() + w[a < 0].sum()) - 1e-9 * max(1.0, need)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_knapsack_quickselect_on_long_rows_matches_full_sort(seed):
+    """Past SORT_ROWS rows the knapsack splits at median ratios: same minimum as a full
+    sort, with many ties (zero prices) and a cut inside a tie, light rows and negatives."""
+    from coverage.solver.lagrangian import SORT_ROWS, knapsack
+    rng = np.random.default_rng(seed)
+    n = 6 * SORT_ROWS + seed
+    a = np.where(rng.random(n) < 0.4, 0.0, rng.choice([0.5, 1.0, 2.0, 3.0], n) * rng.random(n) ** seed)
+    a[rng.random(n) < 0.05 * (seed % 2)] = -1.0
+    w = rng.choice([0.0, 1e-3, 1.0, 4.0], n, p=[0.05, 0.35, 0.4, 0.2])
+    for share in (0.5, 0.9, 0.99, 0.999):
+        need = share * float(w.sum())
+        y, ref = knapsack(a, w, need), _knapsack_by_sorting(a, w, need)
+        assert np.all((y >= 0) & (y <= 1))
+        assert a @ y == pytest.approx(a @ ref, rel=1e-9, abs=1e-9)
+        assert w @ y >= need - 1e-9 * need
