@@ -49,6 +49,7 @@ STEP_NNZ = 300_000_000  # subgradient steps × site-row pairs on big models (≈
 MIN_STEPS = 60
 BIG_STOP_GAP = 0.005  # big models stop the ascent once the gap is within this
 BATCH_SHARE = 0.01  # big models: share of the live sites a round of the batch greedy takes
+BIG_PLANS_AT = (1 / 3, 2 / 3)  # big models: Lagrangian plans at these shares of the steps (and at the end)
 BIG_PATIENCE = 20  # and halve the step after steps / 20 (at least 4) without a better bound
 
 
@@ -111,7 +112,7 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
 
     def heuristic(step: int, u: np.ndarray) -> None:
         if big and state["plan"] is not None:  # Lagrangian plans built in rounds, a third and two thirds in
-            if step in (steps // 3, 2 * steps // 3):  # (a cheaper plan steers the steps better)
+            if step in [int(f * steps) for f in BIG_PLANS_AT]:  # (a cheaper plan steers the steps better)
                 _offer(state, model, G, budget, batch_greedy(model, G, by_site, u, BATCH_SHARE))
             return
         if step < WARMUP or step % every:
