@@ -31,7 +31,7 @@ runs out. (Measured on OR-Library scp41 / scpnrg1, the plain subgradient reached
 428.9999 / 159.56 against LP values 429 / 159.89 in under 1,000 steps; CFT's
 fluctuation rule, starting at λ = 0.1, stalled at 409 / 129. Deflection adds a
 little there, and much on big partial-cover models where plain subgradients zigzag:
-400 steps on a 10 k × 159 k model reach 1,942 instead of 1,892, LP ≥ 1,966.)
+400 steps on a 10 k × 159 k model reach 1,942 instead of 1,892; its LP optimum is 1,984.)
 """
 
 from __future__ import annotations
