@@ -208,3 +208,23 @@ def test_large_models_get_a_proven_lagrangian_bound():
     forced = lower_bound(matrix, weights, costs, 0.95, max_lp_nonzeros=10)
     assert forced.status == "lagrangian" and forced.proven
     assert forced.value <= exact_lp.value + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merging_survives_hash_collisions(seed, monkeypatch):
+    """With every column of one size forced into one hash group (a collision on each),
+    the exact check still merges only columns with the same site set."""
+    from coverage.solver import bounds
+
+    monkeypatch.setattr(bounds, "_group_ids", lambda digest, size: np.unique(size, return_inverse=True)[1])
+    rng = np.random.default_rng(seed)
+    matrix = sp.csr_matrix(rng.random((6, 40)) < 0.35)  # sites × cells, many repeats
+    weights = rng.integers(1, 9, 40).astype(float)
+    merged, merged_w = merge_identical_columns(matrix, weights)
+    dense, cols = matrix.toarray(), merged.toarray()
+    want, got = {}, {}
+    for col, w in zip(dense.T, weights):
+        want[tuple(col)] = want.get(tuple(col), 0.0) + w
+    for col, w in zip(cols.T, merged_w):
+        got[tuple(col)] = got.get(tuple(col), 0.0) + w
+    assert got == pytest.approx(want)  # each site set keeps exactly its own weight

@@ -202,6 +202,26 @@ def test_batch_greedy_meets_every_constraint(case, share):
 
 
 # -- the public entry point ---------------------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(instances(), st.integers(0, 10**6))
+def test_remove_redundant_keeps_needs_and_leaves_no_redundant_site(case, seed):
+    """The vectorised redundancy removal: from any feasible plan, a feasible subset of it
+    from which no single site can be dropped (checked site by site from scratch)."""
+    from coverage.solver.primal import remove_redundant
+    _, model = _constrained_model(case)
+    G = dense_groups(model)
+    rng = np.random.default_rng(seed)
+    plan = greedy(model, G, model.costs, (None, None), start=rng.random(model.matrix.shape[0]) < 0.5)
+    assume(is_feasible(model, G, plan, (None, None)))
+    kept = remove_redundant(model, G, plan)
+    assert not np.any(kept & ~plan)
+    assert is_feasible(model, G, kept, (None, None))
+    for site in np.flatnonzero(kept):
+        fewer = kept.copy()
+        fewer[site] = False
+        assert not is_feasible(model, G, fewer, (None, None))
+
+
 def test_solve_cover_contract():
     matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=bool))
     costs = np.array([1.0, 1.0, 1.0, 3.0])
@@ -259,7 +279,7 @@ def _knapsack_by_sorting(a, w, need):
     if rest <= 0:
         return y
     if rest >= w[cand].sum():
-        y[cand] = 1.0
+        y[cand] = np.where((w[cand] <= 0) & (a[cand] > 0), 0.0, 1.0)
         return y
     order = cand[np.argsort(a[cand] / np.maximum(w[cand], 1e-300), kind="stable")]
     filled = np.cumsum(w[order])
@@ -283,3 +303,21 @@ def test_knapsack_matches_full_sort(data):
     assert np.all((y >= 0) & (y <= 1))
     assert a @ y == pytest.approx(a @ ref, rel=1e-9, abs=1e-9)
     assert w @ y >= min(need, w[a >= 0].sum() + w[a < 0].sum()) - 1e-9 * max(1.0, need)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_knapsack_quickselect_on_long_rows_matches_full_sort(seed):
+    """Past SORT_ROWS rows the knapsack splits at median ratios: same minimum as a full
+    sort, with many ties (zero prices) and a cut inside a tie, light rows and negatives."""
+    from coverage.solver.lagrangian import SORT_ROWS, knapsack
+    rng = np.random.default_rng(seed)
+    n = 6 * SORT_ROWS + seed
+    a = np.where(rng.random(n) < 0.4, 0.0, rng.choice([0.5, 1.0, 2.0, 3.0], n) * rng.random(n) ** seed)
+    a[rng.random(n) < 0.05 * (seed % 2)] = -1.0
+    w = rng.choice([0.0, 1e-3, 1.0, 4.0], n, p=[0.05, 0.35, 0.4, 0.2])
+    for share in (0.5, 0.9, 0.99, 0.999):
+        need = share * float(w.sum())
+        y, ref = knapsack(a, w, need), _knapsack_by_sorting(a, w, need)
+        assert np.all((y >= 0) & (y <= 1))
+        assert a @ y == pytest.approx(a @ ref, rel=1e-9, abs=1e-9)
+        assert w @ y >= need - 1e-9 * need

@@ -411,10 +411,13 @@ def _split_collisions(group: np.ndarray, by_cell: sp.csr_matrix, size: np.ndarra
     np.minimum.at(first, group, np.arange(n, dtype=np.int64))
     rep = first[group]
     indptr, indices = by_cell.indptr.astype(np.int64), by_cell.indices
-    cell_of = np.repeat(np.arange(n, dtype=np.int64), size)
-    offset = np.arange(len(indices), dtype=np.int64) - indptr[cell_of]
-    differs = indices != indices[indptr[rep[cell_of]] + offset]
-    bad = np.bincount(cell_of[differs], minlength=n) > 0
+    if len(indices) == 0:
+        return group
+    shift = np.repeat(indptr[rep] - indptr[:-1], size)  # where each entry's twin sits in the first column
+    differs = indices != indices[np.arange(len(indices), dtype=np.int64) + shift]
+    filled = size > 0
+    bad = np.zeros(n, dtype=bool)
+    bad[filled] = np.logical_or.reduceat(differs, indptr[:-1][filled])
     if bad.any():
         group = group.copy()
         group[bad] = group.max() + 1 + np.arange(int(bad.sum()))

@@ -45,11 +45,12 @@ WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
 HEURISTIC_NNZ = 4_000_000  # Lagrangian plans per solve ≈ this / site-row pairs (at least 3): bounds their time
 CORE_ROWS = 20_000  # larger models get no core MILP (building and solving it takes seconds)
 BIG_NNZ = 1_000_000  # larger models: no Python-loop greedy plans when a feasible plan is given
-STEP_NNZ = 150_000_000  # subgradient steps × site-row pairs on big models (≈ seconds of sparse products)
+STEP_NNZ = 300_000_000  # subgradient steps × site-row pairs on big models (≈ seconds of sparse products)
 MIN_STEPS = 60
 BIG_STOP_GAP = 0.005  # big models stop the ascent once the gap is within this
-BATCH_SHARE = 0.03  # big models: share of the live sites a round of the batch greedy takes
-BIG_PATIENCE = 12  # and halve the step after steps / 12 (at least 4) without a better bound
+BATCH_SHARE = 0.01  # big models: share of the live sites a round of the batch greedy takes
+BIG_PLANS_AT = (1 / 3, 2 / 3)  # big models: Lagrangian plans at these shares of the steps (and at the end)
+BIG_PATIENCE = 20  # and halve the step after steps / 20 (at least 4) without a better bound
 
 
 @dataclass(frozen=True)
@@ -106,16 +107,21 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     calls = max(3, min(opt["steps"] // opt["every"], HEURISTIC_NNZ // max(model.matrix.nnz, 1)))
     every = max(opt["every"], opt["steps"] // calls)  # fewer Lagrangian plans on big models
 
+    steps = opt["steps"] if not big else min(opt["steps"], max(MIN_STEPS, STEP_NNZ // model.matrix.nnz))
+    by_site = sp.csr_matrix(model.matrix, dtype=float) if big else None
+
     def heuristic(step: int, u: np.ndarray) -> None:
-        if step < WARMUP or step % every or (big and state["plan"] is not None):
+        if big and state["plan"] is not None:  # Lagrangian plans built in rounds, a third and two thirds in
+            if step in [int(f * steps) for f in BIG_PLANS_AT]:  # (a cheaper plan steers the steps better)
+                _offer(state, model, G, budget, batch_greedy(model, G, by_site, u, BATCH_SHARE))
+            return
+        if step < WARMUP or step % every:
             return
         _offer(state, model, G, budget, greedy(model, G, model.costs, budget, u=u))
 
-    steps = opt["steps"] if not big else min(opt["steps"], max(MIN_STEPS, STEP_NNZ // model.matrix.nnz))
     mult = ascend(model, upper, steps, integral, heuristic, stop_gap=BIG_STOP_GAP if big else 0.0,
                   patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE)
-    if big:  # one Lagrangian plan, built in rounds, from the best multipliers
-        by_site = sp.csr_matrix(model.matrix, dtype=float)
+    if big:  # and one from the best multipliers
         _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
     lower, method = mult.value, "lagrangian"
     if not tried_full and not _proven(lower, upper(), integral):

@@ -70,12 +70,15 @@ def build_model(instance: Instance) -> Model:
     pre_cov = np.asarray(member.T @ np.where(pre_reach, w, 0.0)).ravel()
     targets = np.array([inst.target] + [c.target for c in inst.constraints])
     needs = targets * totals * (1 - NEED_SLACK) - pre_cov
-    by_cell = sp.csr_matrix(inst.matrix[free].T)  # cells × free sites
+    by_cell = sp.csr_matrix((inst.matrix[free] if len(free) < n_sites else inst.matrix).T)  # cells × free sites
     open_cells = np.flatnonzero((np.diff(by_cell.indptr) > 0) & ~pre_reach & (w > 0))
-    tagged = sp.hstack([by_cell[open_cells], member[open_cells]], format="csr")  # merge respects groups
+    tagged = by_cell[open_cells]
+    if inst.constraints:  # merge respects groups (the target's column is every cell's: no need)
+        tagged = sp.hstack([tagged, member[open_cells]], format="csr")
     merged, merged_w = merge_rows(tagged, w[open_cells])
     matrix = sp.csr_matrix(merged[:len(free)], dtype=bool)
-    groups = sp.csr_matrix(merged[len(free):].T, dtype=float)
+    groups = (sp.csr_matrix(merged[len(free):].T, dtype=float) if inst.constraints
+              else sp.csr_matrix(np.ones((merged.shape[1], 1))))
     reach = np.asarray(groups.T @ merged_w).ravel()
     clamped = bool(np.any(needs > reach * (1 + 1e-12)))
     needs = np.minimum(np.maximum(needs, 0.0), reach)

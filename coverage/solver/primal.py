@@ -143,38 +143,59 @@ def batch_greedy(model: Model, G: np.ndarray, by_site: sp.csr_matrix, u: np.ndar
                  ) -> np.ndarray | None:
     """:func:`greedy`'s Lagrangian score in rounds, for models too big for one pick at a time.
 
-    Each round scores every site at once (two sparse products: the weight of its still
-    uncovered rows, counted once more for every coverage constraint still short, and
-    γ = cost − Σ u over those rows), takes the best ``share`` of the live sites, and
-    accepts those that are the best-ranked of the round on every uncovered row they
-    cover (so two sites of one round never compete for a row); the rest wait for the
-    next round. Until every need is met; None when it cannot be. ``by_site``: the
-    model's matrix as float CSR. Deterministic (ties by lower site).
+    Each round scores every site at once (the weight of its still uncovered rows,
+    counted once more for every coverage constraint still short, and γ = cost − Σ u over
+    those rows), takes the best ``share`` of the live sites, and accepts those that are
+    the best-ranked of the round on every uncovered row they cover (so two sites of one
+    round never compete for a row); the rest wait for the next round. Until every need
+    is met; None when it cannot be. ``by_site``: the model's matrix as float CSR.
+    Deterministic (ties by lower site). Gains and γ are kept up to date from the rows
+    each round covers (two sparse products in all, again only when a constraint is met);
+    the chosen sites' gains are recomputed exactly before they are taken.
     """
     n, m = by_site.shape
+    by_row = sp.csr_matrix(by_site.T)
     chosen, uncovered = np.zeros(n, dtype=bool), np.ones(m, dtype=bool)
     wg = model.weights[:, None] * G
     covw = np.zeros(G.shape[1])
     needs = model.needs - FEAS_TOL * np.maximum(model.needs, 1.0)
+    short = covw < needs
+    value = np.einsum("ij,j->i", G, short.astype(float)) * model.weights
+    gain = by_site @ value
+    gamma = model.costs - by_site @ u
+    floor = 1e-9 * float(model.weights.max(initial=0.0))  # gains below this are float residue
     while np.any(covw < needs):
-        short = (covw < needs).astype(float)
-        value = np.where(uncovered, G @ short, 0.0) * model.weights
-        gain = by_site @ value
-        gamma = model.costs - by_site @ np.where(uncovered, u, 0.0)
-        live = np.flatnonzero((gain > 0) & ~chosen)
+        live = np.flatnonzero((gain > floor) & ~chosen)
         if len(live) == 0:
             return None
         score = np.where(gamma > 0, gamma / np.maximum(gain, 1e-300), gamma * gain)[live]
         take = max(1, int(share * len(live)))
         top = live[np.argpartition(score, take - 1)[:take]] if take < len(live) else live
-        top = top[np.lexsort((top, score[np.searchsorted(live, top)]))]
+        exact = by_site[top] @ value
+        top, sc = top[exact > 0], score[np.searchsorted(live, top)][exact > 0]
+        if len(top) == 0:  # residue only: refresh every gain
+            gain = by_site @ value
+            gain[gain <= floor] = 0.0
+            continue
+        top = top[np.lexsort((top, sc))]
         accepted = _uncontested(model.matrix, top, uncovered)
         chosen[accepted] = True
         newly = np.zeros(m, dtype=bool)
         newly[model.matrix[accepted].indices] = True
         newly &= uncovered
-        covw += wg[newly].sum(axis=0)
-        uncovered &= ~newly
+        rows = np.flatnonzero(newly)
+        covw += wg[rows].sum(axis=0)
+        uncovered[rows] = False
+        sub = by_row[rows]
+        hit, reps = sub.indices, np.diff(sub.indptr)
+        gamma += np.bincount(hit, weights=np.repeat(u[rows], reps), minlength=n)
+        if np.array_equal(covw < needs, short):
+            gain -= np.bincount(hit, weights=np.repeat(value[rows], reps), minlength=n)
+            value[rows] = 0.0
+        else:  # a constraint is met: its rows count once less everywhere
+            short = covw < needs
+            value = np.where(uncovered, np.einsum("ij,j->i", G, short.astype(float)), 0.0) * model.weights
+            gain = by_site @ value
     return chosen
 
 
@@ -195,22 +216,74 @@ def _uncontested(matrix: sp.csr_matrix, ranked: np.ndarray, uncovered: np.ndarra
 
 
 def remove_redundant(model: Model, G: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Drop sites (most expensive first, then higher index) while every need still holds.
+    """Drop sites, most expensive first (then higher index), while every need still holds.
 
-    Only sites whose uniquely covered weight fits in the slack of every need can ever
-    go (removals only shrink the slack and grow what the others cover alone), so the
-    loop visits those alone; the answer is the same as visiting every site.
+    In vectorised rounds: a site is a candidate when the weight it alone covers fits in
+    the slack of every need; candidates ranked first (by cost, then index) among the
+    candidates on every row they could uncover together are dropped at once, as long as
+    their summed lone weight still fits — each round drops at least the best-ranked
+    candidate, and the weight lost is exactly that sum. It ends when no site can go
+    (after ``REDUNDANT_ROUNDS`` rounds the rest are visited one at a time), so no single
+    site of the result is redundant.
     """
-    cover = Cover(model, G).take(chosen)
-    sites = np.flatnonzero(chosen)
     chosen = chosen.copy()
-    if len(sites) == 0:
-        return chosen
-    sub = model.matrix[sites]
-    alone = sp.csr_matrix((cover.counts[sub.indices] == 1, sub.indices, sub.indptr), shape=sub.shape, dtype=float)
-    unique = np.asarray(alone @ (model.weights[:, None] * G))
+    cover = Cover(model, G).take(chosen)
+    wg = model.weights[:, None] * G
+    tol = FEAS_TOL * np.maximum(model.needs, 1.0)
+    for _ in range(REDUNDANT_ROUNDS):
+        sites = np.flatnonzero(chosen)
+        sub = model.matrix[sites]
+        owner = np.repeat(np.arange(len(sites)), np.diff(sub.indptr))
+        lone = _lone_weight(sub, cover.counts, wg)
+        slack = cover.covw - model.needs + tol
+        fits = np.all(lone <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)
+        if not fits.any():
+            return chosen
+        drop = _uncontested_drops(sites, owner, sub.indices, cover.counts, fits, model.costs)
+        spent = np.cumsum(lone[np.searchsorted(sites, drop)], axis=0)
+        ok = np.all(spent <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)
+        drop = drop[:len(ok) if ok.all() else max(1, int(np.argmin(ok)))]
+        chosen[drop] = False
+        rows = model.matrix[drop].indices
+        cover.counts -= np.bincount(rows, minlength=model.n_rows).astype(np.int32)
+        cover.covw = (model.weights * (cover.counts > 0)) @ G
+    return _remove_one_by_one(model, G, chosen, cover)
+
+
+REDUNDANT_ROUNDS = 30
+
+
+def _lone_weight(sub: sp.csr_matrix, counts: np.ndarray, wg: np.ndarray) -> np.ndarray:
+    """Per site of ``sub`` (sites × rows), the weight per need of the rows only it covers."""
+    alone = sp.csr_matrix((counts[sub.indices] == 1, sub.indices, sub.indptr), shape=sub.shape, dtype=float)
+    return np.asarray(alone @ wg)
+
+
+def _uncontested_drops(sites, owner, rows, counts, fits, costs) -> np.ndarray:
+    """The candidate sites (``fits``), best-ranked first (cost descending, then index
+    descending), that rank first among the candidates on every row the candidates
+    could uncover together (a row covered by no more sites than candidates)."""
+    cand = sites[fits]
+    ranked = cand[np.lexsort((-cand, -costs[cand]))]
+    rank = np.full(len(sites), len(ranked), dtype=np.int64)
+    rank[np.searchsorted(sites, ranked)] = np.arange(len(ranked))
+    is_cand = fits[owner]
+    r, o = rows[is_cand], owner[is_cand]
+    at_risk = np.bincount(r, minlength=len(counts))[r] >= counts[r]
+    r, o = r[at_risk], o[at_risk]
+    best = np.full(len(counts), len(ranked), dtype=np.int64)
+    np.minimum.at(best, r, rank[o])
+    beaten = np.zeros(len(sites), dtype=bool)
+    beaten[o[best[r] != rank[o]]] = True
+    return ranked[~beaten[np.searchsorted(sites, ranked)]]
+
+
+def _remove_one_by_one(model: Model, G: np.ndarray, chosen: np.ndarray, cover: Cover) -> np.ndarray:
+    """The sequential pass (most expensive first) over the sites that might still go."""
+    sites = np.flatnonzero(chosen)
+    lone = _lone_weight(model.matrix[sites], cover.counts, model.weights[:, None] * G)
     slack = cover.covw - model.needs + FEAS_TOL * np.maximum(model.needs, 1.0)
-    maybe = sites[np.all(unique <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)]
+    maybe = sites[np.all(lone <= slack + 1e-9 * np.maximum(np.abs(slack), 1.0), axis=1)]
     for s in maybe[np.lexsort((-maybe, -model.costs[maybe]))]:
         r = cover.rows(int(s))
         only = r[cover.counts[r] == 1]
