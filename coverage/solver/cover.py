@@ -28,17 +28,25 @@ import scipy.sparse as sp
 from .instance import Instance
 from .lagrangian import PATIENCE, ascend
 from .model import Model, build_model
+from .refine import cover_all, full_cover
 from .primal import batch_greedy, core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
 
+CFT = {  # full cover (refine.py): first ascent, then per three-phase: steps, steps after a fixing,
+    # greedy every k steps, share of its picks fixed; refinement rounds
+    "fast": dict(first_steps=600, first_every=100, steps=100, inner_steps=50, heur_every=10, fix_share=0.3,
+                 rounds=20, stall=10, milp_nnz=10_000),
+    "thorough": dict(first_steps=1000, first_every=100, steps=200, inner_steps=100, heur_every=10, fix_share=0.1,
+                     rounds=150, stall=40, milp_nnz=100_000),
+}
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
     # core size per row and nodes, column-fixing rounds and the effort of each
     "fast": dict(milp_first_nnz=20_000, steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0,
-                 core_per_row=4, core_nodes=200, refine=0, refine_effort="inner"),
+                 core_per_row=4, core_nodes=200, refine=0, refine_effort="inner", cft=CFT["fast"]),
     "thorough": dict(milp_first_nnz=100_000, steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000,
-                     milp_s=60.0, core_per_row=8, core_nodes=5_000, refine=6, refine_effort="inner"),
+                     milp_s=60.0, core_per_row=8, core_nodes=5_000, refine=6, refine_effort="inner", cft=CFT["thorough"]),
     "inner": dict(milp_first_nnz=5_000, steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0,
-                  core_per_row=3, core_nodes=100, refine=0, refine_effort="inner"),
+                  core_per_row=3, core_nodes=100, refine=0, refine_effort="inner", cft=CFT["fast"]),
 }
 ROUND_TOL = 1e-6
 WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
@@ -93,6 +101,8 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     big = model.matrix.nnz > BIG_NNZ
     best = _starting_plan(model, G, budget, instance, start, skip_greedy=big)
     state = {"plan": best, "cost": _cost(model, best)}
+    if not big and full_cover(model, instance.has_budget):
+        return _full_cover(instance, model, G, budget, state, opt, integral, t0)
     tried_full = model.matrix.nnz <= opt["milp_first_nnz"]
     if tried_full:  # small: HiGHS alone usually proves the optimum at once
         plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
@@ -127,6 +137,23 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     if plan is None:  # a need out of reach under the budget: cover what the greedy can
         plan = greedy(model, G, model.costs, budget)
     return _result(instance, model, plan, lower, method, feasible, mult.iterations, t0, "")
+
+
+def _full_cover(instance: Instance, model: Model, G, budget, state: dict, opt: dict, integral: bool,
+                t0: float) -> CoverResult:
+    """Every row must be covered: CFT's Lagrangian heuristic (:mod:`.refine`), then HiGHS's
+    MILP when the model is small enough and the gap still open."""
+    plan, lower = cover_all(model, state["plan"], opt["cft"], integral)
+    _offer(state, model, G, budget, plan)
+    method = "lagrangian"
+    if model.matrix.nnz <= opt["cft"]["milp_nnz"] and not _proven(lower, state["cost"], integral):
+        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
+        _offer(state, model, G, budget, plan)
+        if optimal and plan is not None:
+            lower, method = state["cost"], "milp-optimal"
+        elif dual is not None and dual > lower:
+            lower, method = dual, "milp"
+    return _result(instance, model, state["plan"], lower, method, True, opt["cft"]["first_steps"], t0, "")
 
 
 def _milp_after_ascent(instance: Instance, model, G, budget, state: dict, mult, opt: dict,
