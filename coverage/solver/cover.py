@@ -31,12 +31,14 @@ from .model import Model, build_model
 from .refine import cover_all, full_cover
 from .primal import batch_greedy, core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
 
-CFT = {  # full cover (refine.py): first ascent, then per three-phase: steps, steps after a fixing,
-    # greedy every k steps, share of its picks fixed; refinement rounds
-    "fast": dict(first_steps=600, first_every=100, steps=100, inner_steps=50, heur_every=10, fix_share=0.3,
-                 rounds=20, stall=10, milp_nnz=10_000),
-    "thorough": dict(first_steps=1000, first_every=100, steps=200, inner_steps=100, heur_every=10, fix_share=0.1,
-                     rounds=150, stall=40, milp_nnz=100_000),
+CFT = {  # full cover (refine.py): the first ascent's steps and greedy every k of them; per three-phase:
+    # steps of its first ascent (greedy every k) and of those after each fixing (greedy every k, 0: never),
+    # share of the greedy's columns fixed each time; refinement rounds, and the stop after so many without
+    # a better cover; HiGHS on models up to this many site-row pairs (node limit; the seconds are a safety net)
+    "fast": dict(first_steps=600, first_every=100, steps=100, heur_every=10, inner_steps=50, inner_every=0,
+                 fix_share=0.3, rounds=20, stall=10, milp_nnz=20_000, milp_s=30.0),
+    "thorough": dict(first_steps=1000, first_every=100, steps=200, heur_every=10, inner_steps=100, inner_every=10,
+                     fix_share=0.1, rounds=150, stall=40, milp_nnz=100_000, milp_s=60.0),
 }
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
@@ -147,7 +149,8 @@ def _full_cover(instance: Instance, model: Model, G, budget, state: dict, opt: d
     _offer(state, model, G, budget, plan)
     method = "lagrangian"
     if model.matrix.nnz <= opt["cft"]["milp_nnz"] and not _proven(lower, state["cost"], integral):
-        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
+        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"],
+                                   opt["cft"]["milp_s"])
         _offer(state, model, G, budget, plan)
         if optimal and plan is not None:
             lower, method = state["cost"], "milp-optimal"

@@ -224,7 +224,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
     fixed = np.zeros(0, dtype=np.int64)
     covered = np.zeros(sc.m, dtype=bool)
     u = u0.copy()
-    steps = opt["steps"]
+    steps, every = opt["steps"], opt["heur_every"]
     while not covered.all():
         rows = np.flatnonzero(~covered)
         fixed_cost = float(sc.costs[fixed].sum())
@@ -237,7 +237,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
             search.offer(np.concatenate([fixed, cols[greedy(res, uu)]]))
 
         res_upper = search.cost - fixed_cost
-        bu, lb, _ = subgradient(res, u[rows], res_upper, steps, every=opt["heur_every"], on_u=heuristic)
+        bu, lb, _ = subgradient(res, u[rows], res_upper, steps, every=every, on_u=heuristic)
         if fixed_cost + lb > search.cost - (1 - 1e-6 if integral else 1e-9):
             break  # nothing cheaper down this path
         u[rows] = bu
@@ -246,7 +246,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
         k = max(1, int(np.ceil(opt["fix_share"] * len(pick))))
         fixed = np.concatenate([fixed, cols[pick[:k]]])
         covered[_gather(sc.cols, cols[pick[:k]])] = True
-        steps = opt["inner_steps"]
+        steps, every = opt["inner_steps"], opt["inner_every"]
     found = keep[search.best] if len(search.best) and search.cost < upper - 1e-9 else None
     return found, u
 
