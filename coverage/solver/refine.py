@@ -22,7 +22,8 @@ module finds good covers from it, in the way of CFT:
 4. **Refinement**: fix the best cover's columns of least score
    ``δ_j = max(c̃_j, 0) + Σ_{i ∈ j} u_i (σ_i − 1) / σ_i`` (c̃: reduced cost, σ_i: how
    many of its columns cover row i) until a share π of the rows is covered, run 1–3 on
-   the rest, keep the better cover; π grows 10 % a round.
+   the rest, keep the better cover; π grows 10 % a round, back to 0.3 after a better
+   cover (or past 0.95). The rounds stop after ``stall`` rounds without a better cover.
 
 Columns whose reduced cost exceeds the gap (``L + c̃_j > best − 1`` for integer
 costs) cannot be in a cheaper cover and are left out of the residual problems.
@@ -153,8 +154,8 @@ def subgradient(sc: SetCover, u: np.ndarray, upper: float, steps: int, lam: floa
 
 def greedy(sc: SetCover, u: np.ndarray) -> np.ndarray:
     """CFT's Lagrangian greedy (module docstring): the chosen columns in the order taken
-    (ties: lower column). Scores only grow as rows get covered; each pick updates the
-    columns sharing a newly covered row."""
+    (ties: lower column). Each pick updates the scores of the columns sharing a newly
+    covered row."""
     unc = np.ones(sc.m, dtype=bool)
     mu = np.asarray(sc.cols @ unc.astype(float)).ravel()
     gamma = sc.costs - sc.cols @ np.where(unc, u, 0.0)
@@ -243,9 +244,9 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
         u[rows] = bu
         pick = greedy(res, bu)
         search.offer(np.concatenate([fixed, cols[pick]]))
-        k = max(1, int(np.ceil(opt["fix_share"] * len(pick))))
-        fixed = np.concatenate([fixed, cols[pick[:k]]])
-        covered[_gather(sc.cols, cols[pick[:k]])] = True
+        take = pick[:max(1, int(np.ceil(opt["fix_share"] * len(pick))))]  # the greedy's first choices
+        fixed = np.concatenate([fixed, cols[take]])
+        covered[_gather(sc.cols, cols[take])] = True
         steps, every = opt["inner_steps"], opt["inner_every"]
     found = keep[search.best] if len(search.best) and search.cost < upper - 1e-9 else None
     return found, u
@@ -309,8 +310,9 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
                 steer[rows] = ures
                 if found is not None:
                     search.offer(np.concatenate([fix, cols[found]]))
-        stall = stall + 1 if search.cost >= before - 1e-9 else 0
-        pi = pi * PI_GROWTH if pi * PI_GROWTH < PI_MAX else PI_START
+        improved = search.cost < before - 1e-9
+        stall = 0 if improved else stall + 1
+        pi = PI_START if improved or pi * PI_GROWTH >= PI_MAX else pi * PI_GROWTH
     return search.best, bound - 1e-9 * max(1.0, abs(bound))  # floating-point slack
 
 
