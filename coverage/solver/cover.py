@@ -12,7 +12,9 @@
    reduced costs — a neighbourhood far larger than 1-out/1-in swaps;
 
 all deterministic (step counts and HiGHS node limits; a time limit only as a safety
-net). One setting, ``effort`` ("fast" or "thorough"), sets how much of it is done.
+net). A full-cover model (every row needed, no budget, no extra constraint) goes to
+:mod:`.refine` instead (Caprara, Fischetti & Toth's heuristic), then to HiGHS when small.
+One setting, ``effort`` ("fast" or "thorough"), sets how much of it is done.
 :func:`solve_cover` is the public entry point for a bare coverage matrix.
 """
 
