@@ -40,7 +40,7 @@ CFT = {  # full cover (refine.py): the first ascent's steps and greedy every k o
     "fast": dict(first_steps=600, first_every=100, steps=100, heur_every=10, inner_steps=50, inner_every=0,
                  fix_share=0.3, rounds=20, stall=10, milp_nnz=20_000, milp_s=30.0),
     "thorough": dict(first_steps=1000, first_every=100, steps=200, heur_every=10, inner_steps=100, inner_every=10,
-                     fix_share=0.1, rounds=150, stall=40, milp_nnz=100_000, milp_s=60.0),
+                     fix_share=0.1, rounds=150, stall=40, milp_nnz=2_000_000, milp_s=60.0),
 }
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
