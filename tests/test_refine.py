@@ -14,7 +14,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from coverage.solver import Instance, solve_cover
 from coverage.solver.cover import CFT
 from coverage.solver.model import build_model
-from coverage.solver.refine import SetCover, full_cover, solve
+from coverage.solver.refine import SetCover, full_cover, greedy, improve, remove_redundant, solve
 
 
 def _instance(seed: int, n: int = 60, m: int = 150, unit: bool = False):
@@ -77,3 +77,39 @@ def test_solve_cover_full_cover_with_preselected_and_forbidden():
     res = milp(costs, constraints=LinearConstraint(sp.csr_matrix(matrix.T, dtype=float), 1, np.inf),
                integrality=np.ones(len(costs)), bounds=Bounds(lb, ub), options={"mip_rel_gap": 0})
     assert result.cost >= res.fun - 1e-9 and result.lower_bound <= res.fun + 1e-9
+
+
+def _plain_greedy(matrix, costs, u):
+    """The Lagrangian greedy written the slow, obvious way: every score from scratch each pick."""
+    a = np.asarray(sp.csr_matrix(matrix).todense(), dtype=bool)
+    unc, order = np.ones(a.shape[1], bool), []
+    while unc.any():
+        mu = (a & unc).sum(axis=1)
+        gamma = costs - (a & unc) @ u
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.where(mu > 0, np.where(gamma > 0, gamma / np.maximum(mu, 1), gamma * mu), np.inf)
+        j = int(np.argmin(score))  # ties: lower column
+        order.append(j)
+        unc &= ~a[j]
+    return order
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lazy_greedy_takes_the_plain_greedys_columns(seed):
+    """The heap with stale scores picks exactly what rescoring every column would (u on a
+    grid of quarters, so both compute the same floating-point scores)."""
+    matrix, costs = _instance(seed, unit=seed % 2 == 1)
+    u = np.random.default_rng(seed).integers(0, 12, matrix.shape[1]) / 4.0
+    assert greedy(SetCover.of(matrix, costs), u).tolist() == _plain_greedy(matrix, costs, u)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_improve_keeps_a_cover_and_ends_where_no_added_column_saves(seed):
+    matrix, costs = _instance(seed, unit=seed % 2 == 0)
+    sc = SetCover.of(matrix, costs)
+    start = remove_redundant(sc, greedy(sc, np.zeros(sc.m)))
+    better = improve(sc, start)
+    assert np.all(np.asarray(matrix[better].sum(axis=0)).ravel() >= 1)
+    assert costs[better].sum() <= costs[start].sum()
+    for k in np.setdiff1d(np.arange(sc.n), better):  # a local optimum of "add k, drop what it makes redundant"
+        assert costs[remove_redundant(sc, np.append(better, k))].sum() >= costs[better].sum() - 1e-9

@@ -35,12 +35,12 @@ from .primal import batch_greedy, core_columns, dense_groups, greedy, is_feasibl
 
 CFT = {  # full cover (refine.py): the first ascent's steps and greedy every k of them; per three-phase:
     # steps of its first ascent (greedy every k) and of those after each fixing (greedy every k, 0: never),
-    # share of the greedy's columns fixed each time; refinement rounds, and the stop after so many without
-    # a better cover; HiGHS on models up to this many site-row pairs (node limit; the seconds are a safety net)
+    # share of the greedy's columns fixed each time; refinement rounds, the stop after so many without
+    # a better cover or once they have cost `work` times the first ascent (refine._work); HiGHS on models up to this many site-row pairs (node limit; the seconds are a safety net)
     "fast": dict(first_steps=600, first_every=100, steps=100, heur_every=10, inner_steps=50, inner_every=0,
-                 fix_share=0.3, rounds=20, stall=10, milp_nnz=20_000, milp_s=30.0),
+                 fix_share=0.3, rounds=20, stall=10, work=1.0, milp_nnz=20_000, milp_s=30.0),
     "thorough": dict(first_steps=1000, first_every=100, steps=200, heur_every=10, inner_steps=100, inner_every=10,
-                     fix_share=0.1, rounds=150, stall=40, milp_nnz=2_000_000, milp_s=60.0),
+                     fix_share=0.1, rounds=150, stall=40, work=math.inf, milp_nnz=2_000_000, milp_s=60.0),
 }
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,

@@ -15,7 +15,8 @@ module finds good covers from it, in the way of CFT:
 2. **Lagrangian greedy** at many multipliers of the ascent: the column of least
    ``γ_j / μ_j`` (``γ_j``: cost less the multipliers of the rows it would newly cover,
    ``μ_j``: how many) — ``γ_j · μ_j`` when γ_j ≤ 0 — then redundant columns dropped,
-   most expensive first;
+   most expensive first, and the cover polished by :func:`improve` (add one column, drop
+   the chosen ones it makes redundant, while that saves cost);
 3. **Column fixing** ("three-phase"): fix the first columns the greedy picks at the
    best multipliers, ascend again on the rows left, and repeat until every row is
    covered — each completed cover is a candidate;
@@ -23,7 +24,9 @@ module finds good covers from it, in the way of CFT:
    ``δ_j = max(c̃_j, 0) + Σ_{i ∈ j} u_i (σ_i − 1) / σ_i`` (c̃: reduced cost, σ_i: how
    many of its columns cover row i) until a share π of the rows is covered, run 1–3 on
    the rest, keep the better cover; π grows 10 % a round, back to 0.3 after a better
-   cover (or past 0.95). The rounds stop after ``stall`` rounds without a better cover.
+   cover (or past 0.95). The rounds stop after ``stall`` rounds without a better cover,
+   or once they have cost ``work`` times the first ascent (:func:`_work`; "fast" allows
+   one first ascent's worth, so small dense instances stop after a few rounds).
 
 Columns whose reduced cost exceeds the gap (``L + c̃_j > best − 1`` for integer
 costs) cannot be in a cheaper cover and are left out of the residual problems.
@@ -33,7 +36,9 @@ to the lower column index.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,6 +51,8 @@ PI_START, PI_GROWTH, PI_MAX = 0.3, 1.1, 0.95
 OVERSHOOT = 1.05   # step towards 5 % above the best cover's cost (Beasley)
 CORE_PER_ROW = 5
 CORE_RC = 0.1
+GREEDY_STEPS = 20  # a Lagrangian greedy costs about as much as this many subgradient steps
+_INF = float("inf")
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +77,16 @@ class SetCover:
     @property
     def m(self) -> int:
         return self.cols.shape[1]
+
+    @cached_property
+    def lists(self) -> list[list[int]]:
+        """Each column's rows as a Python list (for the greedy's pick loop)."""
+        ptr, ind = self.cols.indptr.tolist(), self.cols.indices.tolist()
+        return [ind[a:b] for a, b in zip(ptr[:-1], ptr[1:])]
+
+    @cached_property
+    def cost_list(self) -> list[float]:
+        return self.costs.tolist()
 
     def col(self, j: int) -> np.ndarray:
         return self.cols.indices[self.cols.indptr[j]:self.cols.indptr[j + 1]]
@@ -143,7 +160,7 @@ def subgradient(sc: SetCover, u: np.ndarray, upper: float, steps: int, lam: floa
             on_u(u)
         if upper - best < 1e-6 * max(1.0, abs(upper)):
             break
-        s = 1.0 - sc.counts(np.flatnonzero(rc < 0))
+        s = 1.0 - sc.rows @ (rc < 0).astype(float)  # 1 − how many columns of L's solution cover each row
         s[(u <= 0) & (s < 0)] = 0.0
         norm = float(s @ s)
         if norm <= 0:
@@ -154,33 +171,35 @@ def subgradient(sc: SetCover, u: np.ndarray, upper: float, steps: int, lam: floa
 
 def greedy(sc: SetCover, u: np.ndarray) -> np.ndarray:
     """CFT's Lagrangian greedy (module docstring): the chosen columns in the order taken
-    (ties: lower column). Each pick updates the scores of the columns sharing a newly
-    covered row."""
-    unc = np.ones(sc.m, dtype=bool)
-    mu = np.asarray(sc.cols @ unc.astype(float)).ravel()
-    gamma = sc.costs - sc.cols @ np.where(unc, u, 0.0)
-    score = np.where(mu > 0.5, np.where(gamma > 0, gamma / np.maximum(mu, 1.0), gamma * mu), np.inf)
-    cptr, cind, rptr, rind = sc.cols.indptr, sc.cols.indices, sc.rows.indptr, sc.rows.indices
-    order = []
-    left = int(unc.sum())
-    while left > 0:
-        j = int(np.argmin(score))
+    (ties: lower column).
+
+    Lazy (as CELF): a column's score never falls as rows get covered (``u ≥ 0``: γ only
+    grows, μ only shrinks), so a heap of stale scores is a valid lower bound; the top one
+    is rescored from its rows and taken when it still beats the next. Plain Python lists
+    here: a pick touches ~ tens of rows, where numpy calls cost more than they save.
+    """
+    rows_of, costs, ul = sc.lists, sc.cost_list, u.tolist()
+    unc, mu, gamma = [True] * sc.m, np.diff(sc.cols.indptr), sc.costs - sc.cols @ u
+    live = np.flatnonzero(mu > 0)
+    g, k = gamma[live], mu[live]
+    score = np.where(g > 0, g / np.maximum(k, 1), g * k)
+    heap = list(zip(score.tolist(), live.tolist()))
+    heapq.heapify(heap)
+    order, left = [], sc.m
+    while left > 0 and heap:
+        s, j = heapq.heappop(heap)
+        rows = [i for i in rows_of[j] if unc[i]]
+        if not rows:
+            continue
+        g = costs[j] - sum(ul[i] for i in rows)
+        t = g / len(rows) if g > 0 else g * len(rows)
+        if t > s and heap and (t, j) > heap[0]:
+            heapq.heappush(heap, (t, j))
+            continue
         order.append(j)
-        r = cind[cptr[j]:cptr[j + 1]]
-        new = r[unc[r]]
-        unc[new] = False
-        left -= len(new)
-        if len(new) == 1:
-            touched = rind[rptr[new[0]]:rptr[new[0] + 1]]
-            mu[touched] -= 1.0  # a row's columns are distinct
-            gamma[touched] += u[new[0]]
-        else:
-            lens = rptr[new + 1] - rptr[new]
-            touched = rind[np.repeat(rptr[new] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())]
-            mu -= np.bincount(touched, minlength=sc.n)
-            gamma += np.bincount(touched, weights=np.repeat(u[new], lens), minlength=sc.n)
-        g, k = gamma[touched], mu[touched]
-        score[touched] = np.where(k > 0.5, np.where(g > 0, g / np.maximum(k, 1.0), g * k), np.inf)
+        for i in rows:
+            unc[i] = False
+        left -= len(rows)
     return np.asarray(order, dtype=np.int64)
 
 
@@ -188,14 +207,82 @@ def remove_redundant(sc: SetCover, chosen: np.ndarray) -> np.ndarray:
     """Drop columns every row of which another chosen column covers, most expensive first
     (ties: higher index first)."""
     chosen = np.unique(chosen)
+    cnt = sc.counts(chosen).tolist()
+    rows_of = sc.lists
+    drop = []
+    for j in chosen[np.lexsort((-chosen, -sc.costs[chosen]))].tolist():
+        rows = rows_of[j]
+        if all(cnt[i] >= 2 for i in rows):
+            for i in rows:
+                cnt[i] -= 1
+            drop.append(j)
+    return np.setdiff1d(chosen, drop) if drop else chosen
+
+
+def swap_candidates(sc: SetCover, chosen: np.ndarray) -> list[tuple[int, list[int]]]:
+    """Columns ``k`` outside the cover ``chosen`` (sorted, irredundant) whose rows include
+    every row only some chosen ``j`` covers, for one or more ``j`` costing more than
+    ``k`` in all: ``(k, those j)``, the largest such saving first (ties: lower ``k``)."""
     cnt = sc.counts(chosen)
-    keep = np.ones(len(chosen), dtype=bool)
-    for k in np.lexsort((-chosen, -sc.costs[chosen])):
-        r = sc.col(int(chosen[k]))
-        if np.all(cnt[r] >= 2):
-            cnt[r] -= 1
-            keep[k] = False
-    return chosen[keep]
+    r = _gather(sc.cols, chosen)
+    pos = np.repeat(np.arange(len(chosen)), np.diff(sc.cols.indptr)[chosen])
+    alone = cnt[r] == 1
+    owner = np.full(sc.m, -1)
+    owner[r[alone]] = pos[alone]
+    need = np.bincount(pos[alone], minlength=len(chosen))  # rows each chosen column alone covers
+    rows = np.flatnonzero(owner >= 0)
+    k = _gather(sc.rows, rows)
+    key = k * len(chosen) + np.repeat(owner[rows], np.diff(sc.rows.indptr)[rows])
+    key, hits = np.unique(key, return_counts=True)
+    k, j = np.divmod(key, len(chosen))
+    full = (hits == need[j]) & ~np.isin(k, chosen)
+    k, j = k[full], j[full]
+    saving = np.bincount(k, weights=sc.costs[chosen[j]], minlength=sc.n) - sc.costs
+    good = np.flatnonzero(saving[k] > 1e-9)
+    k, j = k[good], chosen[j[good]]
+    order = np.lexsort((k, -saving[k]))
+    k, j = k[order], j[order]
+    if len(k) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    return [(int(k[a]), j[a:b].tolist()) for a, b in zip(starts, np.r_[starts[1:], len(k)])]
+
+
+def improve(sc: SetCover, chosen: np.ndarray, passes: int = 10) -> np.ndarray:
+    """Local search on the cover ``chosen`` (sorted, irredundant): add a column ``k`` of
+    :func:`swap_candidates` and drop the chosen columns it makes redundant (most
+    expensive first) when that saves cost; passes until none does."""
+    rows_of, costs = sc.lists, sc.cost_list
+    for _ in range(passes):
+        cnt = sc.counts(chosen).tolist()
+        inside = set(chosen.tolist())
+        better = False
+        for k, js in swap_candidates(sc, chosen):
+            js = [j for j in js if j in inside]
+            if k in inside or sum(costs[j] for j in js) <= costs[k] + 1e-9:
+                continue
+            for i in rows_of[k]:
+                cnt[i] += 1
+            drop = []
+            for j in sorted(js, key=lambda j: (-costs[j], -j)):
+                if all(cnt[i] >= 2 for i in rows_of[j]):
+                    drop.append(j)
+                    for i in rows_of[j]:
+                        cnt[i] -= 1
+            if sum(costs[j] for j in drop) > costs[k] + 1e-9:
+                inside.difference_update(drop)
+                inside.add(k)
+                better = True
+            else:
+                for i in rows_of[k]:
+                    cnt[i] -= 1
+                for j in drop:
+                    for i in rows_of[j]:
+                        cnt[i] += 1
+        chosen = np.asarray(sorted(inside), dtype=np.int64)
+        if not better:
+            break
+    return chosen
 
 
 @dataclass
@@ -205,9 +292,12 @@ class Search:
     sc: SetCover
     best: np.ndarray
     cost: float
+    polish: bool = False
 
     def offer(self, chosen: np.ndarray) -> bool:
         chosen = remove_redundant(self.sc, chosen)
+        if self.polish:
+            chosen = improve(self.sc, chosen)
         cost = float(self.sc.costs[chosen].sum())
         if cost < self.cost - 1e-9:
             self.best, self.cost = chosen, cost
@@ -215,13 +305,21 @@ class Search:
         return False
 
 
-def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral: bool) -> tuple[np.ndarray | None, np.ndarray]:
+def _work(nnz: int, steps: int, every: int) -> float:
+    """The work of an ascent of ``steps`` on ``nnz`` column-row pairs with a greedy every
+    ``every`` steps (0: none) and one after it, in column-row pairs visited."""
+    return float(nnz) * (steps + GREEDY_STEPS * (1 + (steps // every if every else 0)))
+
+
+def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral: bool
+                ) -> tuple[np.ndarray | None, np.ndarray, float]:
     """Subgradient, Lagrangian greedy and column fixing on ``sc`` (module docstring).
     Returns (the best cover found, or None if none beats ``upper``; the multipliers
-    the ascents ended with)."""
+    the ascents ended with; their :func:`_work`)."""
+    work = 0.0
     keep = core(sc, lagrangian(sc, u0)[1])
     sc = sc.sub(keep, np.arange(sc.m))
-    search = Search(sc, np.zeros(0, dtype=np.int64), upper)
+    search = Search(sc, np.zeros(0, dtype=np.int64), upper, polish=True)
     fixed = np.zeros(0, dtype=np.int64)
     covered = np.zeros(sc.m, dtype=bool)
     u = u0.copy()
@@ -239,6 +337,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
 
         res_upper = search.cost - fixed_cost
         bu, lb, _ = subgradient(res, u[rows], res_upper, steps, every=every, on_u=heuristic)
+        work += _work(res.cols.nnz, steps, every)
         if fixed_cost + lb > search.cost - (1 - 1e-6 if integral else 1e-9):
             break  # nothing cheaper down this path
         u[rows] = bu
@@ -249,7 +348,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
         covered[_gather(sc.cols, cols[take])] = True
         steps, every = opt["inner_steps"], opt["inner_every"]
     found = keep[search.best] if len(search.best) and search.cost < upper - 1e-9 else None
-    return found, u
+    return found, u, work
 
 
 def core(sc: SetCover, rc: np.ndarray, per_row: int = CORE_PER_ROW) -> np.ndarray:
@@ -277,15 +376,16 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
     three-phase and refinement rounds; returns (cover, proven lower bound)."""
     u = initial_u(sc)
     first = greedy(sc, u)
-    search = Search(sc, np.arange(sc.n), float(sc.costs.sum()))
+    search = Search(sc, np.arange(sc.n), float(sc.costs.sum()), polish=True)
     search.offer(first)
     if start is not None:
         search.offer(np.asarray(start, dtype=np.int64))
     u, bound, _ = subgradient(sc, u, search.cost, opt["first_steps"], lam=2.0, every=opt["first_every"],
                               on_u=lambda uu: search.offer(greedy(sc, uu)), patience=30)
     pi, steer, stall = PI_START, u.copy(), 0
+    budget = opt["work"] * _work(sc.cols.nnz, opt["first_steps"], opt["first_every"])
     for _ in range(opt["rounds"]):
-        if stall >= opt["stall"]:
+        if stall >= opt["stall"] or budget <= 0:
             break
         before = search.cost
         if search.cost - bound < (1 - 1e-6 if integral else 1e-9 * max(1.0, search.cost)):
@@ -305,7 +405,8 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
         if len(cols):
             res = sc.sub(cols, rows)
             if np.all(np.diff(res.rows.indptr) > 0):
-                found, ures = three_phase(res, u[rows], search.cost - fixed_cost, opt, integral)
+                found, ures, work = three_phase(res, u[rows], search.cost - fixed_cost, opt, integral)
+                budget -= work
                 steer = u.copy()  # the next round's δ from the residual's multipliers
                 steer[rows] = ures
                 if found is not None:
