@@ -147,14 +147,13 @@ def case_spopt(n_cells: int = 5_000, n_sites: int = 1_000, p: int = 100) -> dict
     chosen = [i for i, v in enumerate(mclp.fac_vars) if v.value() > 0.5]
     out["spopt_mclp_status"] = pulp.LpStatus[mclp.problem.status]
 
-    start = time.perf_counter()
+    start = time.perf_counter()  # the whole solve: matrix, then the solver (it starts from its own greedy)
     m = coverage_matrix(sites, radii, cells)
-    greedy = greedy_cover(m, weights, ones, 1.0)
-    better = improve(m, weights, ones, 1.0, greedy)
-    out["ours_lscp_s"] = time.perf_counter() - start
-    out["ours_lscp_greedy_sites"], out["ours_lscp_improved_sites"] = len(greedy.order), better.sites_after
     lag = solve_cover(m, ones, weights, 1.0)
     out["ours_lscp_s"] = time.perf_counter() - start
+    greedy = greedy_cover(m, weights, ones, 1.0)  # for the table: greedy alone and greedy + swaps
+    better = improve(m, weights, ones, 1.0, greedy)
+    out["ours_lscp_greedy_sites"], out["ours_lscp_improved_sites"] = len(greedy.order), better.sites_after
     out["ours_lscp_sites"], out["ours_lscp_bound"], out["ours_lscp_bound_method"] = len(lag.sites), \
         lag.lower_bound, lag.bound_method
     ex = exact(m, weights, ones, 1.0, time_limit_s=EXACT_LIMIT_S)

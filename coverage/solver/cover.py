@@ -12,7 +12,9 @@
    reduced costs — a neighbourhood far larger than 1-out/1-in swaps;
 
 all deterministic (step counts and HiGHS node limits; a time limit only as a safety
-net). One setting, ``effort`` ("fast" or "thorough"), sets how much of it is done.
+net). A full-cover model (every row needed, no budget, no extra constraint) goes to
+:mod:`.refine` instead (Caprara, Fischetti & Toth's heuristic), then to HiGHS when small.
+One setting, ``effort`` ("fast" or "thorough"), sets how much of it is done.
 :func:`solve_cover` is the public entry point for a bare coverage matrix.
 """
 
@@ -28,17 +30,27 @@ import scipy.sparse as sp
 from .instance import Instance
 from .lagrangian import PATIENCE, ascend
 from .model import Model, build_model
+from .refine import cover_all, full_cover
 from .primal import batch_greedy, core_columns, dense_groups, greedy, is_feasible, milp, remove_redundant
 
+CFT = {  # full cover (refine.py): the first ascent's steps and greedy every k of them; per three-phase:
+    # steps of its first ascent (greedy every k) and of those after each fixing (greedy every k, 0: never),
+    # share of the greedy's columns fixed each time; refinement rounds, the stop after so many without
+    # a better cover or once they have cost `work` times the first ascent (refine._work); HiGHS on models up to this many site-row pairs (node limit; the seconds are a safety net)
+    "fast": dict(first_steps=600, first_every=100, steps=100, heur_every=10, inner_steps=50, inner_every=0,
+                 fix_share=0.3, rounds=20, stall=10, work=1.0, milp_nnz=20_000, milp_s=30.0),
+    "thorough": dict(first_steps=1000, first_every=100, steps=200, heur_every=10, inner_steps=100, inner_every=10,
+                     fix_share=0.1, rounds=150, stall=40, work=math.inf, milp_nnz=2_000_000, milp_s=60.0),
+}
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
     # core size per row and nodes, column-fixing rounds and the effort of each
     "fast": dict(milp_first_nnz=20_000, steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0,
-                 core_per_row=4, core_nodes=200, refine=0, refine_effort="inner"),
+                 core_per_row=4, core_nodes=200, refine=0, refine_effort="inner", cft=CFT["fast"]),
     "thorough": dict(milp_first_nnz=100_000, steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000,
-                     milp_s=60.0, core_per_row=8, core_nodes=5_000, refine=6, refine_effort="inner"),
+                     milp_s=60.0, core_per_row=8, core_nodes=5_000, refine=6, refine_effort="inner", cft=CFT["thorough"]),
     "inner": dict(milp_first_nnz=5_000, steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0,
-                  core_per_row=3, core_nodes=100, refine=0, refine_effort="inner"),
+                  core_per_row=3, core_nodes=100, refine=0, refine_effort="inner", cft=CFT["fast"]),
 }
 ROUND_TOL = 1e-6
 WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
@@ -94,6 +106,8 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     big = model.matrix.nnz > BIG_NNZ
     best = _starting_plan(model, G, budget, instance, start, skip_greedy=big)
     state = {"plan": best, "cost": _cost(model, best)}
+    if not big and full_cover(model, instance.has_budget):
+        return _full_cover(instance, model, G, budget, state, opt, integral, t0)
     tried_full = model.matrix.nnz <= opt["milp_first_nnz"]
     if tried_full:  # small: HiGHS alone usually proves the optimum at once
         plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
@@ -133,6 +147,24 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     if plan is None:  # a need out of reach under the budget: cover what the greedy can
         plan = greedy(model, G, model.costs, budget)
     return _result(instance, model, plan, lower, method, feasible, mult.iterations, t0, "")
+
+
+def _full_cover(instance: Instance, model: Model, G, budget, state: dict, opt: dict, integral: bool,
+                t0: float) -> CoverResult:
+    """Every row must be covered: CFT's Lagrangian heuristic (:mod:`.refine`), then HiGHS's
+    MILP when the model is small enough and the gap still open."""
+    plan, lower = cover_all(model, state["plan"], opt["cft"], integral)
+    _offer(state, model, G, budget, plan)
+    method = "lagrangian"
+    if model.matrix.nnz <= opt["cft"]["milp_nnz"] and not _proven(lower, state["cost"], integral):
+        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"],
+                                   opt["cft"]["milp_s"])
+        _offer(state, model, G, budget, plan)
+        if optimal and plan is not None:
+            lower, method = state["cost"], "milp-optimal"
+        elif dual is not None and dual > lower:
+            lower, method = dual, "milp"
+    return _result(instance, model, state["plan"], lower, method, True, opt["cft"]["first_steps"], t0, "")
 
 
 def _milp_after_ascent(instance: Instance, model, G, budget, state: dict, mult, opt: dict,
