@@ -36,7 +36,8 @@ from .primal import batch_greedy, core_columns, dense_groups, greedy, is_feasibl
 CFT = {  # full cover (refine.py): the first ascent's steps and greedy every k of them; per three-phase:
     # steps of its first ascent (greedy every k) and of those after each fixing (greedy every k, 0: never),
     # share of the greedy's columns fixed each time; refinement rounds, the stop after so many without
-    # a better cover or once they have cost `work` times the first ascent (refine._work); HiGHS on models up to this many site-row pairs (node limit; the seconds are a safety net)
+    # a better cover or once they have cost `work` times the first ascent (refine._work); HiGHS on
+    # models up to this many site-row pairs (node limit; the seconds are a safety net)
     "fast": dict(first_steps=600, first_every=100, steps=100, heur_every=10, inner_steps=50, inner_every=0,
                  fix_share=0.3, rounds=20, stall=10, work=1.0, milp_nnz=20_000, milp_s=30.0),
     "thorough": dict(first_steps=1000, first_every=100, steps=200, heur_every=10, inner_steps=100, inner_every=10,
@@ -48,7 +49,8 @@ EFFORT = {
     "fast": dict(milp_first_nnz=20_000, steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0,
                  core_per_row=4, core_nodes=200, refine=0, refine_effort="inner", cft=CFT["fast"]),
     "thorough": dict(milp_first_nnz=100_000, steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000,
-                     milp_s=60.0, core_per_row=8, core_nodes=5_000, refine=6, refine_effort="inner", cft=CFT["thorough"]),
+                     milp_s=60.0, core_per_row=8, core_nodes=5_000, refine=6, refine_effort="inner",
+                     cft=CFT["thorough"]),
     "inner": dict(milp_first_nnz=5_000, steps=150, every=10, milp_nnz=30_000, nodes=200, milp_s=2.0,
                   core_per_row=3, core_nodes=100, refine=0, refine_effort="inner", cft=CFT["fast"]),
 }
@@ -109,36 +111,11 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     if not big and full_cover(model, instance.has_budget):
         return _full_cover(instance, model, G, budget, state, opt, integral, t0)
     tried_full = model.matrix.nnz <= opt["milp_first_nnz"]
-    if tried_full:  # small: HiGHS alone usually proves the optimum at once
-        plan, dual, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
-        _offer(state, model, G, budget, plan)
-        if optimal and plan is not None and not instance.has_budget:
-            return _result(instance, model, state["plan"], _cost(model, plan), "milp-optimal", True, 0, t0, "")
-
-    def upper() -> float:
-        return state["cost"] if state["plan"] is not None else float(model.costs.sum())
-
-    calls = max(3, min(opt["steps"] // opt["every"], HEURISTIC_NNZ // max(model.matrix.nnz, 1)))
-    every = max(opt["every"], opt["steps"] // calls)  # fewer Lagrangian plans on big models
-
-    steps = opt["steps"] if not big else min(opt["steps"], max(MIN_STEPS, STEP_NNZ // model.matrix.nnz))
-    by_site = sp.csr_matrix(model.matrix, dtype=float) if big else None
-
-    def heuristic(step: int, u: np.ndarray) -> None:
-        if big and state["plan"] is not None:  # Lagrangian plans built in rounds, a third and two thirds in
-            if step in [int(f * steps) for f in BIG_PLANS_AT]:  # (a cheaper plan steers the steps better)
-                _offer(state, model, G, budget, batch_greedy(model, G, by_site, u, BATCH_SHARE))
-            return
-        if step < WARMUP or step % every:
-            return
-        _offer(state, model, G, budget, greedy(model, G, model.costs, budget, u=u))
-
-    mult = ascend(model, upper, steps, integral, heuristic, stop_gap=BIG_STOP_GAP if big else 0.0,
-                  patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE)
-    if big:  # and one from the best multipliers
-        _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
+    if tried_full and _milp_first(instance, model, G, budget, state, opt):  # small: HiGHS alone usually
+        return _result(instance, model, state["plan"], state["cost"], "milp-optimal", True, 0, t0, "")  # proves it
+    mult = _lagrangian(model, G, budget, state, opt, integral, big)
     lower, method = mult.value, "lagrangian"
-    if not tried_full and not _proven(lower, upper(), integral):
+    if not tried_full and not _proven(lower, _upper(model, state), integral):
         lower, method = _milp_after_ascent(instance, model, G, budget, state, mult, opt, lower)
     if state["plan"] is not None and opt["refine"]:
         _refine(instance, model, G, budget, state, mult, opt)
@@ -147,6 +124,45 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     if plan is None:  # a need out of reach under the budget: cover what the greedy can
         plan = greedy(model, G, model.costs, budget)
     return _result(instance, model, plan, lower, method, feasible, mult.iterations, t0, "")
+
+
+def _upper(model: Model, state: dict) -> float:
+    """The best plan's cost so far (all sites' cost while there is none)."""
+    return state["cost"] if state["plan"] is not None else float(model.costs.sum())
+
+
+def _milp_first(instance: Instance, model: Model, G, budget, state: dict, opt: dict) -> bool:
+    """HiGHS's MILP on the whole (small) model before any ascent; True when it proved its
+    plan optimal (then ``state`` holds that plan)."""
+    plan, _, optimal = milp(model, np.ones(model.matrix.shape[0], bool), budget, opt["nodes"], opt["milp_s"])
+    _offer(state, model, G, budget, plan)
+    return bool(optimal and plan is not None and not instance.has_budget)
+
+
+def _lagrangian(model: Model, G, budget, state: dict, opt: dict, integral: bool, big: bool):
+    """The subgradient ascent with Lagrangian plans offered to ``state`` along the way:
+    one site at a time every few steps on ordinary models, in rounds (batch greedy) at
+    fixed shares of the steps and at the end on big ones. Returns the multipliers."""
+    calls = max(3, min(opt["steps"] // opt["every"], HEURISTIC_NNZ // max(model.matrix.nnz, 1)))
+    every = max(opt["every"], opt["steps"] // calls)  # fewer Lagrangian plans on big models
+    steps = opt["steps"] if not big else min(opt["steps"], max(MIN_STEPS, STEP_NNZ // model.matrix.nnz))
+    by_site = sp.csr_matrix(model.matrix, dtype=float) if big else None
+    plans_at = {int(f * steps) for f in BIG_PLANS_AT}
+
+    def heuristic(step: int, u: np.ndarray) -> None:
+        if big and state["plan"] is not None:  # Lagrangian plans built in rounds, a third and two thirds in
+            if step in plans_at:  # (a cheaper plan steers the steps better)
+                _offer(state, model, G, budget, batch_greedy(model, G, by_site, u, BATCH_SHARE))
+            return
+        if step < WARMUP or step % every:
+            return
+        _offer(state, model, G, budget, greedy(model, G, model.costs, budget, u=u))
+
+    mult = ascend(model, lambda: _upper(model, state), steps, integral, heuristic,
+                  stop_gap=BIG_STOP_GAP if big else 0.0, patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE)
+    if big:  # and one from the best multipliers
+        _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
+    return mult
 
 
 def _full_cover(instance: Instance, model: Model, G, budget, state: dict, opt: dict, integral: bool,

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -261,28 +261,43 @@ def improve(sc: SetCover, chosen: np.ndarray, passes: int = 10) -> np.ndarray:
             js = [j for j in js if j in inside]
             if k in inside or sum(costs[j] for j in js) <= costs[k] + 1e-9:
                 continue
-            for i in rows_of[k]:
-                cnt[i] += 1
-            drop = []
-            for j in sorted(js, key=lambda j: (-costs[j], -j)):
-                if all(cnt[i] >= 2 for i in rows_of[j]):
-                    drop.append(j)
-                    for i in rows_of[j]:
-                        cnt[i] -= 1
-            if sum(costs[j] for j in drop) > costs[k] + 1e-9:
+            drop = _swap(k, js, rows_of, costs, cnt)
+            if drop:
                 inside.difference_update(drop)
                 inside.add(k)
                 better = True
-            else:
-                for i in rows_of[k]:
-                    cnt[i] -= 1
-                for j in drop:
-                    for i in rows_of[j]:
-                        cnt[i] += 1
         chosen = np.asarray(sorted(inside), dtype=np.int64)
         if not better:
             break
     return chosen
+
+
+def _swap(k: int, js: list, rows_of: list, costs: list, cnt: list) -> list:
+    """Add column ``k`` and drop those of ``js`` it makes redundant (dearest first) when
+    they cost more than ``k``: the dropped columns, with ``cnt`` (covers per row)
+    updated; else ``[]`` with ``cnt`` as it was."""
+    for i in rows_of[k]:
+        cnt[i] += 1
+    drop = []
+    for j in sorted(js, key=lambda j: (-costs[j], -j)):
+        if all(cnt[i] >= 2 for i in rows_of[j]):
+            drop.append(j)
+            for i in rows_of[j]:
+                cnt[i] -= 1
+    if sum(costs[j] for j in drop) > costs[k] + 1e-9:
+        return drop
+    for i in rows_of[k]:
+        cnt[i] -= 1
+    for j in drop:
+        for i in rows_of[j]:
+            cnt[i] += 1
+    return []
+
+
+def _offer_greedy(search: Search, res: SetCover, fixed: np.ndarray, cols: np.ndarray, u: np.ndarray) -> None:
+    """Offer ``search`` the ``fixed`` columns plus the greedy cover of the residual
+    problem ``res`` (its columns ``cols``) under the multipliers ``u``."""
+    search.offer(np.concatenate([fixed, cols[greedy(res, u)]]))
 
 
 @dataclass
@@ -332,8 +347,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
         if res.n == 0:
             break
 
-        def heuristic(uu: np.ndarray) -> None:
-            search.offer(np.concatenate([fixed, cols[greedy(res, uu)]]))
+        heuristic = partial(_offer_greedy, search, res, fixed, cols)
 
         res_upper = search.cost - fixed_cost
         bu, lb, _ = subgradient(res, u[rows], res_upper, steps, every=every, on_u=heuristic)
