@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,20 +76,107 @@ def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None =
             summary = json_text(plan.summary())
             (tmp / SUMMARY).write_text(summary, encoding="utf-8")
             base = reusable_base(getattr(plan, "base_folder", None), plan.problem)
-            layers = write_geopackage(plan, tmp / GEOPACKAGE, base=base, summary=plan.summary())
-            write_sites_csv(plan, tmp / SITES_CSV, bom=bom, selected=layers[SELECTED_LAYER])
-            save_scenario(plan.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
-            write_problem(plan.problem, tmp, tmp / SCENARIO, base=base, gpkg=tmp / GEOPACKAGE)
-            for name, data in files.items():
-                (tmp / name).write_bytes(data)
+            layers, reused = geopackage_layers(plan, tmp / GEOPACKAGE, base=base, summary=plan.summary())
+            # the map needs only the layers: drawn on the other core while this one writes the files
+            drawing = in_background(lambda: _draw_map(layers, summary, files.get(DIFF), tmp / MAP, options)) \
+                if map else None
+            try:
+                finish_geopackage(plan, tmp / GEOPACKAGE, layers, reused)
+                write_sites_csv(plan, tmp / SITES_CSV, bom=bom, selected=layers[SELECTED_LAYER])
+                save_scenario(plan.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
+                write_problem(plan.problem, tmp, tmp / SCENARIO, base=base, gpkg=tmp / GEOPACKAGE)
+                for name, data in files.items():
+                    (tmp / name).write_bytes(data)
+            except BaseException:
+                if drawing is not None:
+                    drawing.cancel()
+                raise
             st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}, {PROBLEM_DIR}/"
-        if map:
-            from .maps import render_map
-
+        if drawing is not None:
             with stage("Drawing the map") as st:
-                render_map(map_data(layers, summary, files.get(DIFF)), tmp / MAP, **options)
+                drawing.result()
                 st.result = MAP
     return Path(out_dir)
+
+
+def _draw_map(layers: dict, summary: str, diff: bytes | None, out: Path, options: dict) -> None:
+    from .maps import render_map
+
+    render_map(map_data(layers, summary, diff), out, **options)
+
+
+class _Background:
+    """A function running in a forked child process (:func:`in_background`)."""
+
+    def __init__(self, fn):
+        import multiprocessing
+
+        self._done, child_end = multiprocessing.Pipe(duplex=False)
+
+        def run():
+            try:
+                fn()
+                outcome = None
+            except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+                outcome = exc
+            try:
+                child_end.send(outcome)
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
+                child_end.send(RuntimeError(f"{type(outcome).__name__}: {outcome}"))
+
+        for stream in (sys.stdout, sys.stderr):  # else the child would print what is buffered again
+            with suppress(Exception):
+                stream.flush()
+        self._process = multiprocessing.get_context("fork").Process(target=run, daemon=True)
+        self._process.start()
+        child_end.close()
+
+    def result(self) -> None:
+        """Wait for the child; raise what it raised (or why it ended without saying)."""
+        try:
+            outcome = self._done.recv()
+        except EOFError:  # killed (out of memory?), or ended before sending anything
+            self._process.join()
+            outcome = OSError(f"the process drawing the map ended unfinished (exit code {self._process.exitcode})")
+        except BaseException:
+            self.cancel()
+            raise
+        self._process.join()
+        if outcome is not None:
+            raise outcome
+
+    def cancel(self) -> None:
+        """Stop the child and wait for it to be gone (so it writes nothing afterwards)."""
+        self._process.kill()
+        self._process.join()
+        self._done.close()
+
+
+class _Inline:
+    """:func:`in_background` where processes cannot be forked: run when the result is asked for."""
+
+    def __init__(self, fn):
+        self._fn = fn
+
+    def result(self) -> None:
+        self._fn()
+
+    def cancel(self) -> None:
+        self._fn = None
+
+
+def in_background(fn):
+    """Start ``fn()`` (no arguments, no result) in a forked child process, so it runs on the
+    other core while this one goes on; call ``.result()`` to wait for it and raise whatever it
+    raised, or ``.cancel()`` to stop it. The child sees this process's memory as it was at the
+    fork: ``fn`` must only write its own files. Without ``fork`` (Windows, or
+    ``COVERAGE_NO_FORK`` set), ``fn`` runs inline when ``.result()`` is called."""
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods() or os.environ.get("COVERAGE_NO_FORK"):
+        return _Inline(fn)
+    return _Background(fn)
 
 
 def map_data(layers: dict, summary: str, diff: bytes | None = None):
@@ -136,6 +224,16 @@ def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
     do not fit, the file is written fresh.
     ``summary``: the plan's summary, if already computed (its district figures are used).
     """
+    layers, reused = geopackage_layers(plan, path, base, summary)
+    finish_geopackage(plan, path, layers, reused)
+    return layers
+
+
+def geopackage_layers(plan: Plan, path: Path, base: dict | None = None,
+                      summary: dict | None = None) -> tuple[dict[str, gpd.GeoDataFrame], bool]:
+    """The first half of :func:`write_geopackage`: the layers' tables, and whether the base's
+    plan.gpkg was copied to ``path`` with its cells and districts brought up to date
+    (``reused``). The layers are final here; :func:`finish_geopackage` writes the rest."""
     layers = {SELECTED_LAYER: _wgs84(plan.table(network=True))[SELECTED_COLUMNS + ["geometry"]],
               CANDIDATES_LAYER: _wgs84(candidates_table(plan))}
     cells = cells_layer(plan)
@@ -145,6 +243,12 @@ def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
     else:
         layers.update({CELLS_LAYER: _wgs84(cells), DISTRICTS_LAYER: _wgs84(districts_layer(plan, summary)),
                        STUDY_AREA_LAYER: _wgs84(plan.study_area[[plan.study_area.geometry.name]])})
+    return layers, bool(reused)
+
+
+def finish_geopackage(plan: Plan, path: Path, layers: dict[str, gpd.GeoDataFrame], reused: bool) -> None:
+    """The second half of :func:`write_geopackage`: write the ``layers`` not yet in ``path``
+    (all of them, or selected_sites and candidates when ``reused``), layer order, QGIS styles."""
     for name in LAYERS:
         if reused and name == CANDIDATES_LAYER and _patched_candidates(path, layers[name]):
             continue
@@ -155,7 +259,6 @@ def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
     categories = plan.scenario.categories
     add_styles(path, sorted(categories), {name: c.display_name for name, c in categories.items()},
                target=plan.scenario.target)
-    return layers
 
 
 def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoDataFrame,

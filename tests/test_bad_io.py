@@ -326,7 +326,20 @@ CLI_CASES = [
     Case("ctrl-c-network-new-out", interrupt("coverage.engineering", "network_report"), ("interrupted",), 130),
     Case("ctrl-c-network-previous", with_previous(interrupt("coverage.engineering", "network_report")),
          ("interrupted",), 130),
-    Case("ctrl-c-geopackage", with_previous(interrupt("coverage.outputs", "write_geopackage")), ("interrupted",), 130),
+    Case("ctrl-c-geopackage", with_previous(interrupt("coverage.outputs", "geopackage_layers")), ("interrupted",), 130),
+    Case("ctrl-c-geopackage-finish", with_previous(interrupt("coverage.outputs", "finish_geopackage")),
+         ("interrupted",), 130),
+    Case("ctrl-c-geopackage-while-drawing", lambda w: (previous_plan(w), w.monkeypatch.setattr(
+        "coverage.outputs.finish_geopackage", _raise_ki), plan_args(w)[:-1])[2], ("interrupted",), 130),
+    Case("map-process-fails", lambda w: (previous_plan(w), w.monkeypatch.setattr(
+        "coverage.maps.render_map", _raise(OSError(28, "No space left on device"))), plan_args(w)[:-1])[2],
+         ("No space left on device", "--out")),
+    Case("map-process-input-error", lambda w: (previous_plan(w), w.monkeypatch.setattr(
+        "coverage.maps.render_map", _raise(InputError("--basemap x: not a basemap; use osm"))), plan_args(w)[:-1])[2],
+         ("--basemap x", "use osm")),
+    Case("map-process-dies", lambda w: (previous_plan(w), w.monkeypatch.setattr(
+        "coverage.maps.render_map", lambda *a, **k: os._exit(9)), plan_args(w)[:-1])[2],
+         ("map", "exit code 9", "--out")),
     Case("ctrl-c-csv-new-out", interrupt("coverage.outputs", "write_sites_csv"), ("interrupted",), 130),
     Case("ctrl-c-scenario", with_previous(interrupt("coverage.outputs", "save_scenario")), ("interrupted",), 130),
     Case("ctrl-c-qgis-styles", with_previous(interrupt("coverage.outputs", "add_styles")), ("interrupted",), 130),
@@ -336,7 +349,7 @@ CLI_CASES = [
     Case("late-network-input-error", with_previous(interrupt("coverage.engineering", "network_report", lambda: InputError(
         "[network] mesh_range_m: no wired site; set wired = true for a category"))), ("[network]", "wired = true")),
     Case("sigterm-while-writing", sigterm_while_writing, ("interrupted",), 130),
-    Case("ctrl-c-whatif-write", lambda w: (w.monkeypatch.setattr("coverage.outputs.write_geopackage", _raise_ki),
+    Case("ctrl-c-whatif-write", lambda w: (w.monkeypatch.setattr("coverage.outputs.geopackage_layers", _raise_ki),
                                            whatif(lambda w, base: w.out, "--remove", "SC-001")(w))[1],
          ("interrupted",), 130),
 ]
@@ -344,6 +357,12 @@ CLI_CASES = [
 
 def _raise_ki(*args, **kwargs):
     raise KeyboardInterrupt
+
+
+def _raise(exc):
+    def broken(*args, **kwargs):
+        raise exc
+    return broken
 
 
 @pytest.mark.parametrize("case", CLI_CASES, ids=[c.id for c in CLI_CASES])

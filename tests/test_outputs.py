@@ -312,3 +312,44 @@ def test_extra_files_written_in_the_same_step(toy_plan, tmp_path):
     with pytest.raises(ValueError, match="note.txt"):  # only names the tool owns, or the folder is not its own
         toy_plan.write(tmp_path / "x", map=False, extra={"note.txt": "a"})
     assert not (tmp_path / "x").exists()
+
+
+def test_in_background_runs_in_a_child_and_hands_back_its_exception(tmp_path):
+    import os
+
+    from coverage.outputs import in_background
+
+    marker = tmp_path / "pid.txt"
+    job = in_background(lambda: marker.write_text(str(os.getpid())))
+    job.result()
+    assert int(marker.read_text()) != os.getpid()  # it ran in another process
+
+    def broken():
+        raise ValueError("from the child")
+    with pytest.raises(ValueError, match="from the child"):
+        in_background(broken).result()
+    with pytest.raises(OSError, match="exit code 3"):
+        in_background(lambda: os._exit(3)).result()
+
+
+def test_in_background_cancel_stops_the_child_before_it_writes(tmp_path):
+    import time
+
+    from coverage.outputs import in_background
+
+    late = tmp_path / "late.txt"
+    job = in_background(lambda: (time.sleep(2), late.write_text("x")))
+    job.cancel()
+    time.sleep(0.1)
+    assert not late.exists()
+
+
+def test_in_background_without_fork_runs_inline_when_asked(tmp_path, monkeypatch):
+    from coverage.outputs import in_background
+
+    monkeypatch.setenv("COVERAGE_NO_FORK", "1")
+    calls = []
+    job = in_background(lambda: calls.append(1))
+    assert calls == []
+    job.result()
+    assert calls == [1]
