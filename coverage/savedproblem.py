@@ -201,7 +201,7 @@ def read_frame(path: Path, points: dict | None, crs):
     table = pd.read_parquet(path)
     geometry = shapely.points(table.pop(POINT_X).to_numpy(), table.pop(POINT_Y).to_numpy())
     table.insert(int(points["position"]), points["geometry"], geometry)
-    return gpd.GeoDataFrame(table, geometry=points["geometry"], crs=crs)
+    return gpd.GeoDataFrame(table, geometry=points["geometry"], crs=crs, copy=False)  # table is ours: no copy
 
 
 def check_layers(saved: dict, scenario, folder) -> None:
