@@ -227,3 +227,22 @@ def test_ties_on_gain_per_cost_go_to_the_lower_site_index():
     dense[3, 4:8] = True
     solution = greedy_cover(sp.csr_matrix(dense), np.ones(8), np.array([1.0, 1.0, 1.0, 2.0]), 0.3)
     assert solution.order.tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("long_rows", [0, 10**9], ids=["numpy-residual", "list-residual"])
+def test_both_residual_forms_match_plain_greedy(monkeypatch, long_rows):
+    """The greedy keeps the uncovered demand as numpy arrays when sites reach many cells
+    and as Python lists when they reach few: either way the textbook greedy's plan."""
+    import coverage.solver.greedy as greedy_module
+
+    monkeypatch.setattr(greedy_module, "LONG_ROWS", long_rows)
+    rng = np.random.default_rng(3)
+    n_sites, n_cells = 150, 3_000
+    rows = np.repeat(np.arange(n_sites), 40)
+    matrix = sp.csr_matrix((np.ones(rows.size, bool), (rows, rng.integers(0, n_cells, rows.size))),
+                           shape=(n_sites, n_cells))
+    weights, costs = rng.random(n_cells), rng.choice([1.0, 2.0, 4.0], n_sites)
+    solution = greedy_cover(matrix, weights, costs, 0.95, preselected=[7, 3])
+    order, covered = plain_greedy(matrix, weights, costs, 0.95, preselected=[7, 3])
+    assert solution.order.tolist() == order and len(order) > 10
+    assert np.array_equal(solution.covered, covered)
