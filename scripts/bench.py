@@ -536,7 +536,9 @@ def render(r: dict, svg_name: str) -> str:
         else:
             lines += [f"## Against spopt: {s['cells']:,} demand points × {s['sites']:,} candidates, {s['radius_m']:.0f} m",
                       "", f"spopt {s['spopt']} with PuLP {s['pulp']} and {s['solver']} (exact). This planner: "
-                      "coverage matrix + greedy + local search + the Lagrangian solver (`solve_cover`)."
+                      "LSCP: the coverage matrix, then `solve_cover` (its own greedy, the Lagrangian heuristic, "
+                      "column fixing and refinement); greedy and swaps alone are shown for comparison, not timed. "
+                      "MCLP: matrix, greedy and the swap search within p sites."
                       + (" *Carried over from the previous run of this script (`--skip spopt`); that run's load "
                          f"average was {', '.join(f'{x:.1f}' for x in s['carried_over'])}.*"
                          if s.get("carried_over") else ""), "",
