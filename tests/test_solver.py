@@ -166,18 +166,24 @@ def _constrained_model(case):
     return optimum, build_model(inst)
 
 
-@settings(max_examples=60, deadline=None)
-@given(instances())
-def test_multi_constraint_greedy_meets_every_constraint(case):
-    matrix, costs, weights, target, groups, pre, _, _ = case
-    optimum, model = _constrained_model(case)
-    plan = greedy(model, dense_groups(model), model.costs, (None, None))
-    assert is_feasible(model, dense_groups(model), plan, (None, None))
-    sites = np.concatenate([pre, model.free[plan]])
+def _assert_meets_every_need(case, sites: np.ndarray, optimum: float) -> None:
+    """``sites`` (original indices) reach the target and every group's target, recounted on
+    the original matrix, and cost no less than HiGHS's optimum."""
+    matrix, costs, weights, target, groups, _, _, _ = case
     assert covered_share(matrix, sites, weights) >= target - 1e-9
     for cols, t in groups:
         assert covered_share(matrix, sites, weights, cols) >= t - 1e-9
     assert costs[sites].sum() >= optimum - 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances())
+def test_multi_constraint_greedy_meets_every_constraint(case):
+    pre = case[5]
+    optimum, model = _constrained_model(case)
+    plan = greedy(model, dense_groups(model), model.costs, (None, None))
+    assert is_feasible(model, dense_groups(model), plan, (None, None))
+    _assert_meets_every_need(case, np.concatenate([pre, model.free[plan]]), optimum)
 
 
 @settings(max_examples=60, deadline=None)
@@ -187,21 +193,16 @@ def test_batch_greedy_meets_every_constraint(case, share):
     removal keeps it so), never cheaper than the optimum."""
     from coverage.solver.lagrangian import ascend as _ascend
     from coverage.solver.primal import batch_greedy, remove_redundant
-    matrix, costs, weights, target, groups, pre, _, _ = case
+    pre = case[5]
     optimum, model = _constrained_model(case)
     G = dense_groups(model)
     u = _ascend(model, lambda: optimum, 50, integral=False).u
     plan = batch_greedy(model, G, sp.csr_matrix(model.matrix, dtype=float), u, share)
     assert plan is not None and is_feasible(model, G, plan, (None, None))
     plan = remove_redundant(model, G, plan)
-    sites = np.concatenate([pre, model.free[plan]])
-    assert covered_share(matrix, sites, weights) >= target - 1e-9
-    for cols, t in groups:
-        assert covered_share(matrix, sites, weights, cols) >= t - 1e-9
-    assert costs[sites].sum() >= optimum - 1e-6
+    _assert_meets_every_need(case, np.concatenate([pre, model.free[plan]]), optimum)
 
 
-# -- the public entry point ---------------------------------------------------------------
 @settings(max_examples=150, deadline=None)
 @given(instances(), st.integers(0, 10**6))
 def test_remove_redundant_keeps_needs_and_leaves_no_redundant_site(case, seed):
@@ -222,6 +223,7 @@ def test_remove_redundant_keeps_needs_and_leaves_no_redundant_site(case, seed):
         assert not is_feasible(model, G, fewer, (None, None))
 
 
+# -- the public entry point ---------------------------------------------------------------
 def test_solve_cover_contract():
     matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=bool))
     costs = np.array([1.0, 1.0, 1.0, 3.0])
