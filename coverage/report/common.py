@@ -65,3 +65,21 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     def fmt(row):
         return "  ".join(pad(str(c), w, i == 0) for i, (c, w) in enumerate(zip(row, widths)))
     return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
+
+
+def phase_year_tables(summary: dict, phase_header: list[str], year_header: list[str],
+                      unscheduled: str) -> list[str]:
+    """The phase table and the roll-out table of ``summary`` (when it has them), under the
+    given column headers (sites, cost, coverage after each phase / at each year's end);
+    ``unscheduled`` is formatted with ``n`` and ``end_year`` when sites miss the budget."""
+    lines = []
+    if summary.get("phases"):
+        lines += ["", table(phase_header, [[str(p["phase"]), f"{p['n_sites']:,}", f"{p['cost']:,.0f}",
+                                            pct(p["coverage"])] for p in summary["phases"]])]
+    if summary.get("rollout"):
+        r = summary["rollout"]
+        lines += ["", table(year_header, [[str(y["year"]), f"{y['n_sites']:,}", f"{y['cost']:,.0f}",
+                                           pct(y["coverage"])] for y in r["years"]])]
+        if r["unscheduled"]:
+            lines.append("  " + unscheduled.format(n=r["unscheduled"], end_year=r["end_year"]))
+    return lines

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import STOP_TEXT, count, network_lines, pct, table
+from .common import STOP_TEXT, count, network_lines, pct, phase_year_tables, table
 
 
 
@@ -97,18 +97,9 @@ def _floor_clause(floors: list[dict], with_years: bool) -> str:
 
 def reach_tables(summary: dict) -> list[str]:
     """Tables of the phases, the roll-out years and the district floors, when the plan has them."""
-    lines = []
-    if summary.get("phases"):
-        lines += ["", table(["phase", "sites", "cost", "coverage after"],
-                            [[str(p["phase"]), f"{p['n_sites']:,}", f"{p['cost']:,.0f}", pct(p["coverage"])]
-                             for p in summary["phases"]])]
-    if summary.get("rollout"):
-        r = summary["rollout"]
-        lines += ["", table(["year", "sites", "cost", "coverage at year end"],
-                            [[str(y["year"]), f"{y['n_sites']:,}", f"{y['cost']:,.0f}", pct(y["coverage"])]
-                             for y in r["years"]])]
-        if r["unscheduled"]:
-            lines.append(f"  {r['unscheduled']:,} site(s) do not fit the yearly budget by {r['end_year']}")
+    lines = phase_year_tables(summary, ["phase", "sites", "cost", "coverage after"],
+                              ["year", "sites", "cost", "coverage at year end"],
+                              "{n:,} site(s) do not fit the yearly budget by {end_year}")
     if summary.get("equity"):
         rows = [[f["district"], pct(f["min_coverage"]), pct(f["coverage"]), "yes" if f["met"] else "NO",
                  pct(f["shortfall"]) if f["shortfall"] else "–", str(f.get("passes_in") or "–")]

@@ -8,7 +8,7 @@ lines are technical text and stay in English.
 
 from __future__ import annotations
 
-from .common import STOP_TEXT, count, network_lines, pct, table
+from .common import STOP_TEXT, count, network_lines, pct, phase_year_tables, table
 
 STOP_ZH = {
     "target_met": "已达到目标",
@@ -100,16 +100,5 @@ def _noun_zh(summary: dict, phase: int) -> str:
 
 
 def _phase_year_tables(summary: dict) -> list[str]:
-    lines = []
-    if summary.get("phases"):
-        lines += ["", table(["期", "站点", "费用", "完成后覆盖率"],
-                            [[str(p["phase"]), f"{p['n_sites']:,}", f"{p['cost']:,.0f}", pct(p["coverage"])]
-                             for p in summary["phases"]])]
-    if summary.get("rollout"):
-        r = summary["rollout"]
-        lines += ["", table(["年份", "站点", "费用", "年末覆盖率"],
-                            [[str(y["year"]), f"{y['n_sites']:,}", f"{y['cost']:,.0f}", pct(y["coverage"])]
-                             for y in r["years"]])]
-        if r["unscheduled"]:
-            lines.append(f"  {r['unscheduled']:,} 个站点在 {r['end_year']} 年前超出年度预算，未排期")
-    return lines
+    return phase_year_tables(summary, ["期", "站点", "费用", "完成后覆盖率"], ["年份", "站点", "费用", "年末覆盖率"],
+                             "{n:,} 个站点在 {end_year} 年前超出年度预算，未排期")
