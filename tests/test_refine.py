@@ -62,6 +62,17 @@ def test_full_cover_test_is_exact():
                           False)
 
 
+def test_row_lighter_than_the_feasibility_tolerance_is_not_needed():
+    """A row whose weight is below the tolerance plans are judged by may be left out by a
+    "feasible" plan, so the per-row set-cover bound must not be used there: with weights
+    [1e10, 1e10, 1] one site (cost 1) meets a 100 % target within tolerance, and the bound
+    must not claim 2."""
+    matrix = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 1]], dtype=bool))
+    result = solve_cover(matrix, np.ones(2), np.array([1e10, 1e10, 1.0]), 1.0)
+    assert result.cost == 1.0
+    assert result.lower_bound <= result.cost
+
+
 def test_solve_cover_full_cover_with_preselected_and_forbidden():
     """The full-cover path keeps preselected sites, never adds forbidden ones, covers
     every point and reports a bound no higher than HiGHS's optimum of the same model."""

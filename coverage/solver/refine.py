@@ -44,6 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .model import Model
+from .primal import FEAS_TOL
 
 PERIOD = 20            # steps between step-factor updates (CFT)
 SLOW, FAST = 0.01, 0.001   # relative fluctuation of L over a period: halve above, grow ×1.5 below
@@ -453,12 +454,14 @@ def _refine_fix(sc: SetCover, best: np.ndarray, u: np.ndarray, pi: float) -> np.
 def full_cover(model: Model, has_budget: bool) -> bool:
     """Is the reduced model a plain set-covering problem: no budget, no extra coverage
     constraint, and a need so close to all the reachable weight that leaving out any
-    one row falls short of it?"""
+    one row falls short of it, with the feasibility tolerance every plan is judged by
+    (:data:`.primal.FEAS_TOL`; else the per-row bound could exceed a feasible plan's cost)?"""
     if has_budget or len(model.needs) != 1 or model.n_rows == 0:
         return False
     w = model.weights
     positive = w[w > 0]
-    return len(positive) > 0 and model.needs[0] > float(w.sum()) - float(positive.min())
+    need = model.needs[0] - FEAS_TOL * max(model.needs[0], 1.0)
+    return len(positive) > 0 and need > float(w.sum()) - float(positive.min())
 
 
 def cover_all(model: Model, plan: np.ndarray | None, opt: dict, integral: bool) -> tuple[np.ndarray, float]:
