@@ -335,13 +335,12 @@ def cells_layer(plan: Plan) -> gpd.GeoDataFrame:
     ``reachable`` when any of it is. Otherwise each demand unit is its own cell.
     """
     grid = getattr(plan.problem, "cell_polygons", None)
-    per_cell = getattr(analyse, "cell_coverage", None)
-    if grid is None or per_cell is None:
+    if grid is None:
         cells = plan.cells.assign(covered=plan.covered, reachable=plan.reachable)
         if "population" not in cells.columns:
             cells["population"] = np.nan
         return cells[CELL_COLUMNS + [cells.geometry.name]]
-    table = per_cell(plan).set_index("cell_id")
+    table = analyse.cell_coverage(plan).set_index("cell_id")
     cells = grid[["cell_id", grid.geometry.name]].copy()
     for column in ("district", "population", "area_m2", "covered_share", "reachable_share"):
         cells[column] = table[column].reindex(cells["cell_id"]).to_numpy()

@@ -338,9 +338,9 @@ def test_in_background_cancel_stops_the_child_before_it_writes(tmp_path):
     from coverage.outputs import in_background
 
     late = tmp_path / "late.txt"
-    job = in_background(lambda: (time.sleep(2), late.write_text("x")))
+    job = in_background(lambda: (time.sleep(0.3), late.write_text("x")))
     job.cancel()
-    time.sleep(0.1)
+    time.sleep(0.8)  # well past the moment an uncancelled child would have written
     assert not late.exists()
 
 
