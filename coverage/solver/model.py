@@ -53,10 +53,6 @@ class Model:
     def n_rows(self) -> int:
         return self.matrix.shape[1]
 
-    def group_weights(self, y: np.ndarray) -> np.ndarray:
-        """Σ_{r ∈ G_k} w_r y_r for every constraint k."""
-        return np.asarray(self.groups.T @ (self.weights * y)).ravel()
-
 
 def build_model(instance: Instance) -> Model:
     """Reduce ``instance`` to its :class:`Model`."""

@@ -397,6 +397,7 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
         search.offer(np.asarray(start, dtype=np.int64))
     u, bound, _ = subgradient(sc, u, search.cost, opt["first_steps"], lam=2.0, every=opt["first_every"],
                               on_u=lambda uu: search.offer(greedy(sc, uu)), patience=30)
+    lb, rc = lagrangian(sc, u)  # u stays the first ascent's best: rc fixes which columns may help
     pi, steer, stall = PI_START, u.copy(), 0
     budget = opt["work"] * _work(sc.cols.nnz, opt["first_steps"], opt["first_every"])
     for _ in range(opt["rounds"]):
@@ -413,7 +414,6 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
         fixed_cost = float(sc.costs[fix].sum())
         if len(rows) == 0:
             break
-        lb, rc = lagrangian(sc, u)
         cols = _useful_columns(sc, rows, fix)
         slack = search.cost - lb - (1 - 1e-6 if integral else 0.0)
         cols = cols[rc[cols] <= max(slack, 0.0)]  # others cannot be in a cheaper cover
