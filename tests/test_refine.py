@@ -38,12 +38,13 @@ def test_cover_feasible_bound_valid_and_repeatable(seed, effort):
     matrix, costs = _instance(seed, unit=seed % 2 == 1)
     optimum = _optimum(matrix, costs)
     sc = SetCover.of(matrix, costs)
-    best, bound = solve(sc, None, CFT[effort], integral=True)
+    best, bound, steps = solve(sc, None, CFT[effort], integral=True)
+    assert 1 <= steps <= CFT[effort]["first_steps"]
     assert np.all(np.asarray(matrix[best].sum(axis=0)).ravel() >= 1)  # every row covered
     assert costs[best].sum() >= optimum - 1e-9
     assert bound <= optimum + 1e-9
     assert costs[best].sum() <= 1.1 * optimum  # a heuristic, but not a poor one
-    again, bound_again = solve(sc, None, CFT[effort], integral=True)
+    again, bound_again, _ = solve(sc, None, CFT[effort], integral=True)
     assert np.array_equal(best, again) and bound == bound_again
 
 

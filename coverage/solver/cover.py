@@ -169,7 +169,7 @@ def _full_cover(instance: Instance, model: Model, G, budget, state: dict, opt: d
                 t0: float) -> CoverResult:
     """Every row must be covered: CFT's Lagrangian heuristic (:mod:`.refine`), then HiGHS's
     MILP when the model is small enough and the gap still open."""
-    plan, lower = cover_all(model, state["plan"], opt["cft"], integral)
+    plan, lower, steps = cover_all(model, state["plan"], opt["cft"], integral)
     _offer(state, model, G, budget, plan)
     method = "lagrangian"
     if model.matrix.nnz <= opt["cft"]["milp_nnz"] and not _proven(lower, state["cost"], integral):
@@ -180,7 +180,7 @@ def _full_cover(instance: Instance, model: Model, G, budget, state: dict, opt: d
             lower, method = state["cost"], "milp-optimal"
         elif dual is not None and dual > lower:
             lower, method = dual, "milp"
-    return _result(instance, model, state["plan"], lower, method, True, opt["cft"]["first_steps"], t0, "")
+    return _result(instance, model, state["plan"], lower, method, True, steps, t0, "")
 
 
 def _milp_after_ascent(instance: Instance, model, G, budget, state: dict, mult, opt: dict,

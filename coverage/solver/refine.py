@@ -132,13 +132,14 @@ def initial_u(sc: SetCover) -> np.ndarray:
 
 
 def subgradient(sc: SetCover, u: np.ndarray, upper: float, steps: int, lam: float = 0.1,
-                every: int = 0, on_u=None, patience: int = 0) -> tuple[np.ndarray, float, float]:
+                every: int = 0, on_u=None, patience: int = 0) -> tuple[np.ndarray, float, int]:
     """CFT's subgradient ascent from ``u`` for ``steps`` steps towards ``upper``; every
-    ``every`` steps (0: never) calls ``on_u(u)``. Returns (best u, best L, last λ)."""
+    ``every`` steps (0: never) calls ``on_u(u)``. Returns (best u, best L, steps taken)."""
     u = u.copy()
     best_u, best = u.copy(), -np.inf
     hist = []
     best_seen, stale = -np.inf, 0
+    step = 0
     for step in range(1, steps + 1):
         value, rc = lagrangian(sc, u)
         if value > best:
@@ -167,7 +168,7 @@ def subgradient(sc: SetCover, u: np.ndarray, upper: float, steps: int, lam: floa
         if norm <= 0:
             break
         u = np.maximum(u + lam * max(OVERSHOOT * upper - value, 1e-9) / norm * s, 0.0)
-    return best_u, best, lam
+    return best_u, best, step
 
 
 def greedy(sc: SetCover, u: np.ndarray) -> np.ndarray:
@@ -386,16 +387,17 @@ def _useful_columns(sc: SetCover, rows: np.ndarray, fixed: np.ndarray) -> np.nda
     return np.flatnonzero(mask)
 
 
-def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> tuple[np.ndarray, float]:
+def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> tuple[np.ndarray, float, int]:
     """The best cover of ``sc`` found from ``start`` (column indices, a cover, or None) by
-    three-phase and refinement rounds; returns (cover, proven lower bound)."""
+    three-phase and refinement rounds; returns (cover, proven lower bound, steps of the
+    first ascent, the one the bound comes from)."""
     u = initial_u(sc)
     first = greedy(sc, u)
     search = Search(sc, np.arange(sc.n), float(sc.costs.sum()), polish=True)
     search.offer(first)
     if start is not None:
         search.offer(np.asarray(start, dtype=np.int64))
-    u, bound, _ = subgradient(sc, u, search.cost, opt["first_steps"], lam=2.0, every=opt["first_every"],
+    u, bound, steps = subgradient(sc, u, search.cost, opt["first_steps"], lam=2.0, every=opt["first_every"],
                               on_u=lambda uu: search.offer(greedy(sc, uu)), patience=30)
     lb, rc = lagrangian(sc, u)  # u stays the first ascent's best: rc fixes which columns may help
     pi, steer, stall = PI_START, u.copy(), 0
@@ -429,7 +431,7 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
         improved = search.cost < before - 1e-9
         stall = 0 if improved else stall + 1
         pi = PI_START if improved or pi * PI_GROWTH >= PI_MAX else pi * PI_GROWTH
-    return search.best, bound - 1e-9 * max(1.0, abs(bound))  # floating-point slack
+    return search.best, bound - 1e-9 * max(1.0, abs(bound)), steps  # floating-point slack
 
 
 def _refine_fix(sc: SetCover, best: np.ndarray, u: np.ndarray, pi: float) -> np.ndarray:
@@ -464,12 +466,12 @@ def full_cover(model: Model, has_budget: bool) -> bool:
     return len(positive) > 0 and need > float(w.sum()) - float(positive.min())
 
 
-def cover_all(model: Model, plan: np.ndarray | None, opt: dict, integral: bool) -> tuple[np.ndarray, float]:
+def cover_all(model: Model, plan: np.ndarray | None, opt: dict, integral: bool) -> tuple[np.ndarray, float, int]:
     """:func:`solve` on a :func:`full_cover` model: (plan mask over its free sites, proven
-    lower bound on the free sites' cost)."""
+    lower bound on the free sites' cost, subgradient steps the bound took)."""
     sc = SetCover.of(model.matrix, model.costs)
     start = None if plan is None else np.flatnonzero(plan)
-    best, bound = solve(sc, start, opt, integral)
+    best, bound, steps = solve(sc, start, opt, integral)
     mask = np.zeros(sc.n, dtype=bool)
     mask[best] = True
-    return mask, bound
+    return mask, bound, steps
