@@ -306,13 +306,18 @@ def is_feasible(model: Model, G: np.ndarray, chosen: np.ndarray, budget: tuple) 
 def core_columns(model: Model, rc: np.ndarray, chosen: np.ndarray, per_row: int) -> np.ndarray:
     """The core: the ``per_row`` sites of least reduced cost covering each row, every site
     with negative reduced cost, and the best plan's sites (a mask)."""
-    by_row = model.matrix.T.tocsr()
+    return least_per_row(model.matrix.T.tocsr(), rc, per_row) | (rc < 0) | chosen
+
+
+def least_per_row(by_row: sp.csr_matrix, rc: np.ndarray, per_row: int) -> np.ndarray:
+    """Mask of the columns that are among the ``per_row`` of least ``rc`` (ties: lower
+    column) of some row of ``by_row`` (rows × columns, CSR)."""
     row_of = np.repeat(np.arange(by_row.shape[0]), np.diff(by_row.indptr))
     order = np.lexsort((by_row.indices, rc[by_row.indices], row_of))
     rank = np.arange(len(order)) - by_row.indptr[row_of[order]]
-    core = np.zeros(model.matrix.shape[0], dtype=bool)
-    core[by_row.indices[order[rank < per_row]]] = True
-    return core | (rc < 0) | chosen
+    mask = np.zeros(len(rc), dtype=bool)
+    mask[by_row.indices[order[rank < per_row]]] = True
+    return mask
 
 
 def milp(model: Model, columns: np.ndarray, budget: tuple, node_limit: int, time_limit_s: float):

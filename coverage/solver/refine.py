@@ -44,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .model import Model
-from .primal import FEAS_TOL
+from .primal import FEAS_TOL, least_per_row
 
 PERIOD = 20            # steps between step-factor updates (CFT)
 SLOW, FAST = 0.01, 0.001   # relative fluctuation of L over a period: halve above, grow ×1.5 below
@@ -370,13 +370,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
 def core(sc: SetCover, rc: np.ndarray, per_row: int = CORE_PER_ROW) -> np.ndarray:
     """CFT's core: the ``per_row`` columns of least reduced cost ``rc`` of every row, and
     every column with ``rc`` below ``CORE_RC`` (sorted column indices)."""
-    by_row = sc.rows
-    row_of = np.repeat(np.arange(sc.m), np.diff(by_row.indptr))
-    order = np.lexsort((by_row.indices, rc[by_row.indices], row_of))
-    rank = np.arange(len(order)) - by_row.indptr[row_of[order]]
-    mask = rc < CORE_RC
-    mask[by_row.indices[order[rank < per_row]]] = True
-    return np.flatnonzero(mask)
+    return np.flatnonzero(least_per_row(sc.rows, rc, per_row) | (rc < CORE_RC))
 
 
 def _useful_columns(sc: SetCover, rows: np.ndarray, fixed: np.ndarray) -> np.ndarray:
