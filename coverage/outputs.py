@@ -26,7 +26,8 @@ from .gpkgstyles import add_styles
 from .layers import WGS84
 from .planfolder import (
     CANDIDATES_LAYER, CELLS_LAYER, DIFF, DISTRICTS_LAYER, GEOPACKAGE, LAYERS, MAP, OUTPUT_NAMES, PROBLEM_DIR,
-    SCENARIO, SELECTED_LAYER, SITES_CSV, STUDY_AREA_LAYER, SUMMARY, json_text, replacing_folder, write_csv,
+    SCENARIO, SELECTED_LAYER, SITES_CSV, STUDY_AREA_LAYER, SUMMARY, diff_of, json_text, replacing_folder,
+    write_csv,
 )
 from .progress import stage
 from .savedproblem import reusable_base, write_problem
@@ -185,14 +186,10 @@ def map_data(layers: dict, summary: str, diff: bytes | None = None):
     exactly as the map would read them back from the folder."""
     from .maps import PlanData
 
-    loaded = None
-    if diff is not None:
-        with suppress(ValueError):
-            loaded = json.loads(diff.decode("utf-8"))
     return PlanData(summary=json.loads(summary), selected=_wgs84(layers[SELECTED_LAYER]),
                     candidates=_wgs84(layers[CANDIDATES_LAYER]), districts=_wgs84(layers[DISTRICTS_LAYER]),
                     cells=_wgs84(layers[CELLS_LAYER]), study_area=_wgs84(layers[STUDY_AREA_LAYER]),
-                    diff=loaded if isinstance(loaded, dict) else None)
+                    diff=diff_of(diff))
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

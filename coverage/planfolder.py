@@ -209,6 +209,18 @@ def write_text(path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def diff_of(text: str | bytes | None) -> dict | None:
+    """The contents of a plan folder's ``diff.json`` (text or bytes), or None when there is
+    none or it is not a JSON object: what the maps show of a what-if's changes."""
+    if text is None:
+        return None
+    try:
+        diff = json.loads(text)
+    except ValueError:
+        return None
+    return diff if isinstance(diff, dict) else None
+
+
 def json_text(data) -> str:
     """``data`` as indented UTF-8 JSON; numpy numbers become plain numbers, NaN null."""
     return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"

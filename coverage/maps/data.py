@@ -6,7 +6,6 @@ is returned in EPSG:4326 (lon/lat degrees). Missing optional layers are None.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
@@ -34,7 +33,7 @@ def load_plan(plan_dir: str | os.PathLike) -> PlanData:
     Reading goes through :class:`coverage.planfolder.PlanFolder`, the one reader of
     plan folders; this only picks the parts the maps draw.
     """
-    from ..planfolder import PlanFolder
+    from ..planfolder import DIFF, PlanFolder
 
     folder = PlanFolder(plan_dir)
     return PlanData(
@@ -44,14 +43,15 @@ def load_plan(plan_dir: str | os.PathLike) -> PlanData:
         districts=folder.districts,
         cells=folder.cells,
         study_area=folder.study_area,
-        diff=_read_diff(folder.path),
+        diff=_read_diff(folder.path / DIFF),
     )
 
 
-def _read_diff(plan_dir) -> dict | None:
+def _read_diff(path) -> dict | None:
     """``diff.json`` beside a what-if plan (written by ``hotspots whatif``), if any."""
+    from ..planfolder import diff_of
+
     try:
-        diff = json.loads((plan_dir / "diff.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return diff_of(path.read_bytes())
+    except OSError:
         return None
-    return diff if isinstance(diff, dict) else None
