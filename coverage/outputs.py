@@ -30,7 +30,7 @@ from .planfolder import (
     write_csv,
 )
 from .progress import stage
-from .savedproblem import reusable_base, write_problem
+from .savedproblem import record_geopackage, reusable_base, write_problem
 from .scenario import save_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,31 +73,100 @@ def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None =
         content if isinstance(content, str) else json_text(content)).encode("utf-8")
         for name, content in (extra or {}).items()}
     with replacing_folder(out_dir, plan_inputs(plan)) as tmp:
-        with stage(f"Writing {out_dir}") as st:
-            summary = json_text(plan.summary())
-            (tmp / SUMMARY).write_text(summary, encoding="utf-8")
-            base = reusable_base(getattr(plan, "base_folder", None), plan.problem)
+        write_into(plan, tmp, out_dir, map, options, bom=bom, files=files)
+    return Path(out_dir)
+
+
+def solve_and_write(problem, solve, out_dir, map: bool = True, map_options: dict | None = None, *,
+                    bom: bool = True):
+    """``solve(problem)`` (e.g. :func:`coverage.planning.solve`) and write its plan as the
+    folder ``out_dir``, as :func:`write_plan` does; return the plan.
+
+    The files that do not depend on the chosen sites (:func:`write_static`: scenario.toml,
+    problem/, plan.gpkg's demand cells, districts and study area) are written by a forked
+    child while ``solve`` runs on this core; the plan's figures are then set in them.
+    Atomic as :func:`write_plan`: whatever fails or is interrupted, in the child or here,
+    ``out_dir`` is left as it was (the child is stopped first).
+    """
+    with replacing_folder(out_dir, scenario_inputs(problem.scenario)) as tmp:
+        static = in_background(lambda: write_static(problem, tmp, out_dir), "writing the plan folder's fixed files")
+        try:
+            plan = solve(problem)
+        except BaseException:
+            static.cancel()
+            raise
+        write_into(plan, tmp, out_dir, map, dict(map_options or {}), bom=bom, static=static)
+    return plan
+
+
+def write_static(problem, tmp: Path, out_dir) -> None:
+    """Write into the temporary folder ``tmp`` what a plan folder of ``problem`` holds
+    whatever sites are chosen: scenario.toml, problem/ (its plan.gpkg hash recorded later,
+    :func:`coverage.savedproblem.record_geopackage`) and plan.gpkg's demand_cells, districts
+    and study_area layers with their plan figures zero (:func:`static_layers`; set by
+    :func:`patch_geopackage`). Runs in a child process: prints nothing."""
+    save_scenario(problem.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
+    write_problem(problem, tmp, tmp / SCENARIO)
+    for name, layer in static_layers(problem).items():
+        _write_layer(layer, tmp / GEOPACKAGE, name, spatial_index=name != CELLS_LAYER)
+
+
+def static_layers(problem) -> dict[str, gpd.GeoDataFrame]:
+    """plan.gpkg's demand_cells, districts and study_area of any plan of ``problem``: the
+    columns and geometry a plan writes, its coverage figures zero (WGS84)."""
+    from types import SimpleNamespace
+
+    nothing = np.zeros(len(problem.cells), dtype=bool)
+    unplanned = SimpleNamespace(problem=problem, cells=problem.cells, covered=nothing, reachable=nothing)
+    districts = district_shapes(problem)
+    for key in DISTRICT_FIGURES:
+        districts[key] = np.zeros(len(districts), dtype=np.int64 if key == "n_sites" else float)
+    return {CELLS_LAYER: _wgs84(cells_layer(unplanned)), DISTRICTS_LAYER: _wgs84(districts),
+            STUDY_AREA_LAYER: _wgs84(problem.study_area[[problem.study_area.geometry.name]])}
+
+
+def write_into(plan: Plan, tmp: Path, out_dir, map: bool, options: dict, *, bom: bool = True,
+               files: dict | None = None, static=None) -> None:
+    """Write the plan folder's files into the temporary folder ``tmp`` (see :func:`write_plan`).
+
+    ``static``: the :func:`in_background` handle of :func:`write_static` into ``tmp``;
+    waited for before plan.gpkg is touched, and its files completed here."""
+    files = files or {}
+    with stage(f"Writing {out_dir}") as st:
+        summary = json_text(plan.summary())
+        (tmp / SUMMARY).write_text(summary, encoding="utf-8")
+        base = reusable_base(getattr(plan, "base_folder", None), plan.problem)
+        try:
+            if static is not None:
+                static.result()
+                base = {"gpkg": tmp / GEOPACKAGE}
             layers, reused = geopackage_layers(plan, tmp / GEOPACKAGE, base=base, summary=plan.summary())
-            # the map needs only the layers: drawn on the other core while this one writes the files
-            drawing = in_background(lambda: _draw_map(layers, summary, files.get(DIFF), tmp / MAP, options)) \
-                if map else None
-            try:
-                finish_geopackage(plan, tmp / GEOPACKAGE, layers, reused)
-                write_sites_csv(plan, tmp / SITES_CSV, bom=bom, selected=layers[SELECTED_LAYER])
+        except BaseException:
+            if static is not None:
+                static.cancel()
+            raise
+        # the map needs only the layers: drawn on the other core while this one writes the files
+        drawing = in_background(lambda: _draw_map(layers, summary, files.get(DIFF), tmp / MAP, options)) \
+            if map else None
+        try:
+            finish_geopackage(plan, tmp / GEOPACKAGE, layers, reused)
+            write_sites_csv(plan, tmp / SITES_CSV, bom=bom, selected=layers[SELECTED_LAYER])
+            if static is None:
                 save_scenario(plan.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
                 write_problem(plan.problem, tmp, tmp / SCENARIO, base=base, gpkg=tmp / GEOPACKAGE)
-                for name, data in files.items():
-                    (tmp / name).write_bytes(data)
-            except BaseException:
-                if drawing is not None:
-                    drawing.cancel()
-                raise
-            st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}, {PROBLEM_DIR}/"
-        if drawing is not None:
-            with stage("Drawing the map") as st:
-                drawing.result()
-                st.result = MAP
-    return Path(out_dir)
+            else:
+                record_geopackage(tmp, tmp / GEOPACKAGE)
+            for name, data in files.items():
+                (tmp / name).write_bytes(data)
+        except BaseException:
+            if drawing is not None:
+                drawing.cancel()
+            raise
+        st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}, {PROBLEM_DIR}/"
+    if drawing is not None:
+        with stage("Drawing the map") as st:
+            drawing.result()
+            st.result = MAP
 
 
 def _draw_map(layers: dict, summary: str, diff: bytes | None, out: Path, options: dict) -> None:
@@ -109,9 +178,10 @@ def _draw_map(layers: dict, summary: str, diff: bytes | None, out: Path, options
 class _Background:
     """A function running in a forked child process (:func:`in_background`)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, what: str = "drawing the map"):
         import multiprocessing
 
+        self._what = what
         self._done, child_end = multiprocessing.Pipe(duplex=False)
 
         def run():
@@ -138,7 +208,7 @@ class _Background:
             outcome = self._done.recv()
         except EOFError:  # killed (out of memory?), or ended before sending anything
             self._process.join()
-            outcome = OSError(f"the process drawing the map ended unfinished (exit code {self._process.exitcode})")
+            outcome = OSError(f"the process {self._what} ended unfinished (exit code {self._process.exitcode})")
         except BaseException:
             self.cancel()
             raise
@@ -156,7 +226,7 @@ class _Background:
 class _Inline:
     """:func:`in_background` where processes cannot be forked: run when the result is asked for."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, what: str = ""):
         self._fn = fn
 
     def result(self) -> None:
@@ -166,18 +236,19 @@ class _Inline:
         self._fn = None
 
 
-def in_background(fn):
+def in_background(fn, what: str = "drawing the map"):
     """Start ``fn()`` (no arguments, no result) in a forked child process, so it runs on the
     other core while this one goes on; call ``.result()`` to wait for it and raise whatever it
-    raised, or ``.cancel()`` to stop it. The child sees this process's memory as it was at the
-    fork: ``fn`` must only write its own files. Without ``fork`` (Windows, or
-    ``COVERAGE_NO_FORK`` set), ``fn`` runs inline when ``.result()`` is called."""
+    raised, or ``.cancel()`` to stop it (``what`` names the child's work if it dies). The
+    child sees this process's memory as it was at the fork: ``fn`` must only write its own
+    files. Without ``fork`` (Windows, or ``COVERAGE_NO_FORK`` set), ``fn`` runs inline when
+    ``.result()`` is called."""
     import multiprocessing
     import os
 
     if "fork" not in multiprocessing.get_all_start_methods() or os.environ.get("COVERAGE_NO_FORK"):
         return _Inline(fn)
-    return _Background(fn)
+    return _Background(fn, what)
 
 
 def map_data(layers: dict, summary: str, diff: bytes | None = None):
@@ -266,7 +337,8 @@ def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoData
     removed, when the copy does not fit the plan."""
     import shutil
 
-    shutil.copyfile(base_gpkg, path)
+    if Path(base_gpkg) != Path(path):
+        shutil.copyfile(base_gpkg, path)
     table = pd.DataFrame(cells.drop(columns=cells.geometry.name))
     districts = study_area = None
     if gpkgpatch.update_rows(path, CELLS_LAYER, table, ["cell_id", "district", "population", "area_m2"]):
@@ -369,13 +441,19 @@ DISTRICT_FIGURES = ("population", "area_m2", "coverage", "coverage_population", 
 def districts_layer(plan: Plan, summary: dict | None = None) -> gpd.GeoDataFrame:
     """District polygons with population, area, coverage and number of selected sites
     (``summary``: see :func:`district_stats`)."""
-    column = plan.scenario.district_name_column
-    districts = plan.districts.dissolve(by=column, sort=True).reset_index().rename(columns={column: "name"})
-    districts = districts[["name", *(["name_zh"] if "name_zh" in districts.columns else []), "geometry"]]
+    districts = district_shapes(plan)
     stats = district_stats(plan, districts["name"], summary)
     for key in DISTRICT_FIGURES:
         districts[key] = stats[key].to_numpy()
     return districts
+
+
+def district_shapes(plan) -> gpd.GeoDataFrame:
+    """The districts layer's names and polygons (``plan``: a Plan or a Problem), dissolved by
+    name and sorted, in the metric CRS."""
+    column = plan.scenario.district_name_column
+    districts = plan.districts.dissolve(by=column, sort=True).reset_index().rename(columns={column: "name"})
+    return districts[["name", *(["name_zh"] if "name_zh" in districts.columns else []), "geometry"]]
 
 
 def district_stats(plan: Plan, names, summary: dict | None = None) -> pd.DataFrame:
