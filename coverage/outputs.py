@@ -133,18 +133,14 @@ def write_into(plan: Plan, tmp: Path, out_dir, map: bool, options: dict, *, bom:
     waited for before plan.gpkg is touched, and its files completed here."""
     files = files or {}
     with stage(f"Writing {out_dir}") as st:
+        cells, patched, base = None, False, reusable_base(getattr(plan, "base_folder", None), plan.problem)
+        if static is not None:
+            cells, patched = _cells_while_checking_network(plan, static, tmp / GEOPACKAGE)
+            base = {"gpkg": tmp / GEOPACKAGE}
         summary = json_text(plan.summary())
         (tmp / SUMMARY).write_text(summary, encoding="utf-8")
-        base = reusable_base(getattr(plan, "base_folder", None), plan.problem)
-        try:
-            if static is not None:
-                static.result()
-                base = {"gpkg": tmp / GEOPACKAGE}
-            layers, reused = geopackage_layers(plan, tmp / GEOPACKAGE, base=base, summary=plan.summary())
-        except BaseException:
-            if static is not None:
-                static.cancel()
-            raise
+        layers, reused = geopackage_layers(plan, tmp / GEOPACKAGE, base=base, summary=plan.summary(), cells=cells,
+                                           cells_patched=patched)
         # the map needs only the layers: drawn on the other core while this one writes the files
         drawing = in_background(lambda: _draw_map(layers, summary, files.get(DIFF), tmp / MAP, options)) \
             if map else None
@@ -169,6 +165,24 @@ def write_into(plan: Plan, tmp: Path, out_dir, map: bool, options: dict, *, bom:
             st.result = MAP
 
 
+def _cells_while_checking_network(plan: Plan, static, gpkg: Path) -> tuple[gpd.GeoDataFrame, bool]:
+    """Wait for :func:`write_static` (``static``), then set the demand cells' figures in its
+    plan.gpkg (:func:`patch_cells`) while a forked child checks the plan's channels,
+    backhaul and capacity (``Plan.network``, handed back to ``plan``). Returns the cells
+    layer and whether the file took its figures."""
+    network = in_background(plan.network, "checking channels, backhaul and capacity")
+    try:
+        static.result()
+        cells = cells_layer(plan)
+        patched = patch_cells(gpkg, cells)
+        plan.keep_network(network.result())
+    except BaseException:
+        static.cancel()
+        network.cancel()
+        raise
+    return cells, patched
+
+
 def _draw_map(layers: dict, summary: str, diff: bytes | None, out: Path, options: dict) -> None:
     from .maps import render_map
 
@@ -186,14 +200,13 @@ class _Background:
 
         def run():
             try:
-                fn()
-                outcome = None
+                outcome = (True, fn())
             except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-                outcome = exc
+                outcome = (False, exc)
             try:
                 child_end.send(outcome)
-            except Exception:  # noqa: BLE001 - an exception that does not pickle
-                child_end.send(RuntimeError(f"{type(outcome).__name__}: {outcome}"))
+            except Exception:  # noqa: BLE001 - a result or an exception that does not pickle
+                child_end.send((False, RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}")))
 
         for stream in (sys.stdout, sys.stderr):  # else the child would print what is buffered again
             with suppress(Exception):
@@ -202,19 +215,22 @@ class _Background:
         self._process.start()
         child_end.close()
 
-    def result(self) -> None:
-        """Wait for the child; raise what it raised (or why it ended without saying)."""
+    def result(self):
+        """Wait for the child; return what ``fn`` returned, or raise what it raised (or why it
+        ended without saying)."""
         try:
-            outcome = self._done.recv()
+            ok, outcome = self._done.recv()
         except EOFError:  # killed (out of memory?), or ended before sending anything
             self._process.join()
-            outcome = OSError(f"the process {self._what} ended unfinished (exit code {self._process.exitcode})")
+            ok, outcome = False, OSError(f"the process {self._what} ended unfinished "
+                                         f"(exit code {self._process.exitcode})")
         except BaseException:
             self.cancel()
             raise
         self._process.join()
-        if outcome is not None:
+        if not ok:
             raise outcome
+        return outcome
 
     def cancel(self) -> None:
         """Stop the child and wait for it to be gone (so it writes nothing afterwards)."""
@@ -229,20 +245,20 @@ class _Inline:
     def __init__(self, fn, what: str = ""):
         self._fn = fn
 
-    def result(self) -> None:
-        self._fn()
+    def result(self):
+        return self._fn()
 
     def cancel(self) -> None:
         self._fn = None
 
 
 def in_background(fn, what: str = "drawing the map"):
-    """Start ``fn()`` (no arguments, no result) in a forked child process, so it runs on the
-    other core while this one goes on; call ``.result()`` to wait for it and raise whatever it
-    raised, or ``.cancel()`` to stop it (``what`` names the child's work if it dies). The
-    child sees this process's memory as it was at the fork: ``fn`` must only write its own
-    files. Without ``fork`` (Windows, or ``COVERAGE_NO_FORK`` set), ``fn`` runs inline when
-    ``.result()`` is called."""
+    """Start ``fn()`` (no arguments) in a forked child process, so it runs on the other core
+    while this one goes on; call ``.result()`` to wait for it and get what it returned (it
+    must pickle) or raise whatever it raised, or ``.cancel()`` to stop it (``what`` names the
+    child's work if it dies). The child sees this process's memory as it was at the fork:
+    ``fn`` must only write its own files. Without ``fork`` (Windows, or ``COVERAGE_NO_FORK``
+    set), ``fn`` runs inline when ``.result()`` is called."""
     import multiprocessing
     import os
 
@@ -297,15 +313,18 @@ def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
     return layers
 
 
-def geopackage_layers(plan: Plan, path: Path, base: dict | None = None,
-                      summary: dict | None = None) -> tuple[dict[str, gpd.GeoDataFrame], bool]:
+def geopackage_layers(plan: Plan, path: Path, base: dict | None = None, summary: dict | None = None,
+                      cells: gpd.GeoDataFrame | None = None,
+                      cells_patched: bool = False) -> tuple[dict[str, gpd.GeoDataFrame], bool]:
     """The first half of :func:`write_geopackage`: the layers' tables, and whether the base's
     plan.gpkg was copied to ``path`` with its cells and districts brought up to date
-    (``reused``). The layers are final here; :func:`finish_geopackage` writes the rest."""
+    (``reused``). The layers are final here; :func:`finish_geopackage` writes the rest.
+    ``cells``: :func:`cells_layer` if already made; ``cells_patched``: ``path`` has them."""
     layers = {SELECTED_LAYER: _wgs84(plan.table(network=True))[SELECTED_COLUMNS + ["geometry"]],
               CANDIDATES_LAYER: _wgs84(candidates_table(plan))}
-    cells = cells_layer(plan)
-    reused = base is not None and patch_geopackage(base["gpkg"], path, plan, cells, summary)
+    cells = cells_layer(plan) if cells is None else cells
+    reused = base is not None and patch_geopackage(base["gpkg"], path, plan, cells, summary,
+                                                   cells_patched=cells_patched)
     if reused:
         layers.update(reused)
     else:
@@ -330,8 +349,9 @@ def finish_geopackage(plan: Plan, path: Path, layers: dict[str, gpd.GeoDataFrame
 
 
 def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoDataFrame,
-                     summary: dict | None = None) -> dict | None:
-    """Copy ``base_gpkg`` to ``path`` and bring its demand_cells and districts figures up
+                     summary: dict | None = None, cells_patched: bool = False) -> dict | None:
+    """Copy ``base_gpkg`` to ``path`` (unless it is ``path``: a plan.gpkg pre-written by
+    :func:`write_static`) and bring its demand_cells (unless ``cells_patched``) and districts figures up
     to ``plan`` (their geometry stays: same grid, same districts); return those layers
     and the study area (cells as given, the others as read), or None, with ``path``
     removed, when the copy does not fit the plan."""
@@ -339,9 +359,8 @@ def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoData
 
     if Path(base_gpkg) != Path(path):
         shutil.copyfile(base_gpkg, path)
-    table = pd.DataFrame(cells.drop(columns=cells.geometry.name))
     districts = study_area = None
-    if gpkgpatch.update_rows(path, CELLS_LAYER, table, ["cell_id", "district", "population", "area_m2"]):
+    if cells_patched or patch_cells(path, cells):
         districts = _patched_districts(path, plan, summary)
     if districts is not None:
         study_area = gpkgpatch.read_layer(path, STUDY_AREA_LAYER)
@@ -349,6 +368,13 @@ def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoData
         path.unlink(missing_ok=True)
         return None
     return {CELLS_LAYER: cells, DISTRICTS_LAYER: districts, STUDY_AREA_LAYER: study_area}
+
+
+def patch_cells(path: Path, cells: gpd.GeoDataFrame) -> bool:
+    """Set the demand_cells figures of the plan.gpkg ``path`` to ``cells`` (:func:`cells_layer`)
+    in place; False when its cells are not these (same ids, districts, demand)."""
+    table = pd.DataFrame(cells.drop(columns=cells.geometry.name))
+    return gpkgpatch.update_rows(path, CELLS_LAYER, table, ["cell_id", "district", "population", "area_m2"])
 
 
 def _patched_candidates(path: Path, candidates: gpd.GeoDataFrame) -> bool:
