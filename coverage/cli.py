@@ -155,8 +155,11 @@ def _add_plan(commands, p) -> None:
     s.add_argument("--max-sites", type=int, help="budget: at most this many new sites")
     s.add_argument("--max-cost", type=float, help="budget: at most this total cost of new sites")
     s.add_argument("--effort", choices=("fast", "thorough"), help="how hard the solver works")
-    s.add_argument("--no-local-search", action="store_true", help="keep greedy's plan as it is")
-    s.add_argument("--no-bound", action="store_true", help="skip the lower bound on the optimal cost")
+    s.add_argument("--no-local-search", action="store_true",
+                   help="skip the 1-out/1-in swap search (with --no-bound: greedy's plan as it is)")
+    s.add_argument("--no-bound", action="store_true",
+                   help="skip the lower bound on the optimal cost (with --no-local-search the "
+                        "Lagrangian solver does not run: greedy's plan)")
     s.add_argument("--exact", action="store_true", help="also solve the integer programme (HiGHS, time-limited)")
     s.set_defaults(run=run_plan)
 
