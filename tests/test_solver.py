@@ -154,6 +154,52 @@ def test_lagrangian_bound_close_to_lp(seed, target):
     assert value >= 0.99 * lp
 
 
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("target", [0.9, 0.99])
+def test_target_floor_ascent_close_to_lp(seed, target):
+    """The step rule of big models (aim at least 30 % above the bound, quick halving, the
+    ascent stopped within 1 % of the plan) stays a proof and still gets near the LP: with
+    the optimum as the step target the bound ends within 1 % of the LP value."""
+    from coverage.solver.cover import BIG_TARGET_FLOOR
+    rng = np.random.default_rng(100 + seed)
+    n, m = 40, 120
+    matrix = rng.random((n, m)) < 0.08
+    matrix[rng.integers(0, n, m), np.arange(m)] = True
+    costs = rng.integers(1, 20, n).astype(float)
+    weights = rng.integers(1, 5, m).astype(float)
+    lp, _ = exact_optimum(matrix, costs, weights, target, relax=True)
+    optimum, _ = exact_optimum(matrix, costs, weights, target)
+    model = build_model(Instance.build(matrix, costs, weights, target))
+    value = ascend(model, lambda: optimum, 3000, integral=False, floor=BIG_TARGET_FLOOR).value
+    assert value <= lp * (1 + 1e-6) + 1e-6
+    assert value >= 0.99 * lp
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_big_model_route_bound_below_optimum(case):
+    """Every model taken down the big-model route (batch Lagrangian plans, the target floor,
+    the early stop within ``BIG_STOP_GAP``, no greedy plans in the loop): the plan meets
+    every need and the bound never exceeds HiGHS's optimum, with and without district
+    constraints. HiGHS is kept out so that the bound is the ascent's own."""
+    import coverage.solver.cover as cover
+    matrix, costs, weights, target, groups, pre, forbidden, max_sites = case
+    optimum, _ = exact_optimum(matrix, costs, weights, target, groups, pre, forbidden, max_sites)
+    assume(optimum is not None)
+    allowed = np.ones(len(costs), bool)
+    allowed[forbidden] = False
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cover, "BIG_NNZ", -1)
+        mp.setitem(cover.EFFORT, "fast", {**cover.EFFORT["fast"], "milp_first_nnz": -1, "milp_nnz": -1})
+        mp.setattr(cover, "CORE_ROWS", -1)
+        result = solve_cover(sp.csr_matrix(matrix), costs, weights, target, preselected=pre, allowed=allowed,
+                             max_sites=max_sites, constraints=groups)
+    assert result.feasible
+    _assert_meets_every_need(case, result.sites, optimum)
+    assert result.lower_bound is not None and result.lower_bound <= optimum + 1e-6
+    assert result.bound_method in ("lagrangian", "trivial")
+
+
 def _constrained_model(case):
     """The exact optimum of a generated case (skipping infeasible ones) and its reduced model."""
     matrix, costs, weights, target, groups, pre, forbidden, _ = case

@@ -61,10 +61,11 @@ CORE_ROWS = 20_000  # larger models get no core MILP (building and solving it ta
 BIG_NNZ = 1_000_000  # larger models: no Python-loop greedy plans when a feasible plan is given
 STEP_NNZ = 300_000_000  # subgradient steps × site-row pairs on big models (≈ seconds of sparse products)
 MIN_STEPS = 60
-BIG_STOP_GAP = 0.005  # big models stop the ascent once the gap is within this
+BIG_STOP_GAP = 0.01  # big models stop the ascent once the gap is within this
 BATCH_SHARE = 0.01  # big models: share of the live sites a round of the batch greedy takes
 BIG_PLANS_AT = (1 / 3, 2 / 3)  # big models: Lagrangian plans at these shares of the steps (and at the end)
 BIG_PATIENCE = 20  # and halve the step after steps / 20 (at least 4) without a better bound
+BIG_TARGET_FLOOR = 0.3  # big models step towards at least 30 % above the current bound (lagrangian.ascend)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,8 @@ def _lagrangian(model: Model, G, budget, state: dict, opt: dict, integral: bool,
         _offer(state, model, G, budget, greedy(model, G, model.costs, budget, u=u))
 
     mult = ascend(model, lambda: _upper(model, state), steps, integral, heuristic,
-                  stop_gap=BIG_STOP_GAP if big else 0.0, patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE)
+                  stop_gap=BIG_STOP_GAP if big else 0.0, patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE,
+                  floor=BIG_TARGET_FLOOR if big else 0.0)
     if big:  # and one from the best multipliers
         _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
     return mult

@@ -32,6 +32,16 @@ runs out. (Measured on OR-Library scp41 / scpnrg1, the plain subgradient reached
 fluctuation rule, starting at λ = 0.1, stalled at 409 / 129. Deflection adds a
 little there, and much on big partial-cover models where plain subgradients zigzag:
 400 steps on a 10 k × 159 k model reach 1,942 instead of 1,892; its LP optimum is 1,984.)
+
+**Target floor** (big models, ``floor``): when the best plan is already close to the
+bound (the Shenzhen default: 1.2 %), Polyak's target 1.05·UB makes steps so short
+that the ascent creeps; aiming at least ``(1 + floor)`` × the bound instead lets the
+step factor (halved when the bound stalls) find the right length. Measured on the
+default's model (356 k sites × 796 k rows, 10 constraints): 70,433 after 137 steps
+with the plain target, 70,567 after 60 and 70,894 after 137 with a floor of 0.3; on
+the 381 k × 586 k street lattice 116,857 instead of 114,778 after 137 steps. On the
+1 M × 10 k headline (UB 10 % above the LP) it changes nothing: the target is already
+that far.
 """
 
 from __future__ import annotations
@@ -185,13 +195,15 @@ def initial_multipliers(model: Model) -> np.ndarray:
 
 def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: bool,
            on_step: Callable[[int, np.ndarray], None] | None = None, u0: np.ndarray | None = None,
-           stop_gap: float = 0.0, patience: int = PATIENCE) -> Multipliers:
+           stop_gap: float = 0.0, patience: int = PATIENCE, floor: float = 0.0) -> Multipliers:
     """Subgradient ascent (see the module docstring). ``upper()`` is the current best
     plan's free cost (it may fall as ``on_step(step, u)`` finds plans). ``stop_gap``:
     stop once (upper − bound) / bound is at most this (0: only when proven optimal);
     ``patience``: steps without a better bound before λ is halved (short ascents on big
     models halve sooner: measured on a 381 k × 587 k street lattice, 80 steps reach
-    a bound 12 % higher with 4 than with 30)."""
+    a bound 12 % higher with 4 than with 30). ``floor``: step towards at least
+    (1 + floor) × the current bound even when the best plan is closer (see
+    ``BIG_TARGET_FLOOR`` in :mod:`.cover`)."""
     ops = Operators.of(model)
     u = initial_multipliers(model) if u0 is None else u0.copy()
     mu = np.zeros(len(model.needs) - 1)
@@ -221,7 +233,8 @@ def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: b
         norm = dot(g_u, g_u) + float(g_mu @ g_mu)
         if norm <= 0:
             break
-        t = lam * max(OVERSHOOT * ub - value, 1e-9 * max(1.0, abs(ub))) / norm
+        aim = max(OVERSHOOT * ub, (1 + floor) * max(value, best.value)) if floor > 0 else OVERSHOOT * ub
+        t = lam * max(aim - value, 1e-9 * max(1.0, abs(ub))) / norm
         u = np.maximum(u + t * g_u, 0.0)
         mu = np.maximum(mu + t * g_mu, 0.0)
     return Multipliers(best.u, best.mu, best.value, best.reduced_costs, step)
