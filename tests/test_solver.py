@@ -200,6 +200,35 @@ def test_big_model_route_bound_below_optimum(case):
     assert result.bound_method in ("lagrangian", "trivial")
 
 
+def test_swap_polish_of_the_best_plan():
+    """The swap search on the merged model after the ascent (one-need models): the plan
+    still meets the target (recounted on the raw matrix), never costs more than without
+    it, and on these instances (big-model route forced, HiGHS kept out) is cheaper on
+    at least two of six (measured: two; on the 1 M × 10 k headline 2,176 → 2,105)."""
+    import coverage.solver.cover as cover
+    cheaper = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        matrix = sp.csr_matrix(rng.random((80, 600)) < 0.04)
+        costs = rng.choice([1.0, 2.0, 4.0], 80)
+        weights = rng.integers(1, 100, 600).astype(float)
+        costs_of = {}
+        for swaps in (0, 20_000):
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(cover, "BIG_NNZ", -1)
+                mp.setattr(cover, "CORE_ROWS", -1)
+                mp.setitem(cover.EFFORT, "fast", {**cover.EFFORT["fast"], "milp_first_nnz": -1, "milp_nnz": -1,
+                                                  "swaps": swaps})
+                result = solve_cover(matrix, costs, weights, 0.95)
+            reach = covered_share(matrix, result.sites, weights)
+            assert reach >= min(0.95, covered_share(matrix, np.arange(80), weights)) - 1e-9
+            assert result.cost == pytest.approx(costs[result.sites].sum())
+            costs_of[swaps] = result.cost
+        assert costs_of[20_000] <= costs_of[0] + 1e-9
+        cheaper += costs_of[20_000] < costs_of[0] - 1e-9
+    assert cheaper >= 2
+
+
 def _constrained_model(case):
     """The exact optimum of a generated case (skipping infeasible ones) and its reduced model."""
     matrix, costs, weights, target, groups, pre, forbidden, _ = case
