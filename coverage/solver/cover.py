@@ -69,6 +69,7 @@ BATCH_SHARE = 0.01  # big models: share of the live sites a round of the batch g
 BIG_PLANS_AT = (1 / 3, 2 / 3)  # big models: Lagrangian plans at these shares of the steps (and at the end)
 BIG_PATIENCE = 20  # and halve the step after steps / 20 (at least 4) without a better bound
 BIG_TARGET_FLOOR = 0.3  # big models step towards at least 30 % above the current bound (lagrangian.ascend)
+BIG_LIFTS = 6  # and lift the best multipliers this many times along the ascent (and at its end)
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def _lagrangian(model: Model, G, budget, state: dict, opt: dict, integral: bool,
 
     mult = ascend(model, lambda: _upper(model, state), steps, integral, heuristic,
                   stop_gap=BIG_STOP_GAP if big else 0.0, patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE,
-                  floor=BIG_TARGET_FLOOR if big else 0.0)
+                  floor=BIG_TARGET_FLOOR if big else 0.0, lift_every=max(1, steps // BIG_LIFTS) if big else 0)
     if big:  # and one from the best multipliers
         _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
     return mult
