@@ -5,7 +5,10 @@
 1. starts from the best of a given plan and the plain cost-per-gain greedy;
 2. runs the subgradient ascent (:mod:`.lagrangian`): its best value is the proven lower
    bound; every few steps a greedy on the current reduced costs, followed by redundancy
-   removal, proposes a plan and the cheapest feasible one is kept;
+   removal, proposes a plan and the cheapest feasible one is kept (big models: batch
+   greedy rounds, the target floor and lifted multipliers, see the constants below);
+   when the target is the only need, the 1-out/1-in swap search then polishes the best
+   plan on the merged model;
 3. solves HiGHS's MILP on the whole reduced model when it is small enough (a proven
    optimum closes the gap: ``bound_method = "milp-optimal"``; otherwise HiGHS's dual
    bound is kept if it is stronger), else on a *core* of the sites with the least
