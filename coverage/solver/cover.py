@@ -54,7 +54,7 @@ EFFORT = {
     # and the swap search on the best plan (one-need models up to polish_sites sites): evaluations × sites
     "fast": dict(milp_first_nnz=20_000, steps=400, every=10, milp_nnz=150_000, nodes=500, milp_s=5.0,
                  core_per_row=4, core_nodes=200, refine=0, refine_effort="inner", cft=CFT["fast"],
-                 swap_work=200_000_000, polish_sites=50_000),
+                 swap_work=100_000_000, polish_sites=50_000),
     "thorough": dict(milp_first_nnz=100_000, steps=2000, every=5, milp_nnz=2_000_000, nodes=20_000,
                      milp_s=60.0, core_per_row=8, core_nodes=5_000, refine=6, refine_effort="inner",
                      cft=CFT["thorough"], swap_work=1_000_000_000,
