@@ -68,6 +68,7 @@ WARMUP = 20  # no Lagrangian plans from the first, poor multipliers
 HEURISTIC_NNZ = 4_000_000  # Lagrangian plans per solve ≈ this / site-row pairs (at least 3): bounds their time
 CORE_ROWS = 20_000  # larger models get no core MILP (building and solving it takes seconds)
 BIG_NNZ = 1_000_000  # larger models: no Python-loop greedy plans when a feasible plan is given
+BIG_SITES = 50_000  # nor on models with more free sites (each such plan picks thousands of them one by one)
 STEP_NNZ = 300_000_000  # subgradient steps × site-row pairs on big models (≈ seconds of sparse products)
 MIN_STEPS = 60
 BIG_STOP_GAP = 0.01  # big models stop the ascent once the gap is within this
@@ -117,14 +118,15 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
     if model.n_rows == 0 or np.all(model.needs <= 0):
         return _result(instance, model, np.zeros(len(model.free), bool), 0.0, "trivial", True, 0, t0, "")
     big = model.matrix.nnz > BIG_NNZ
-    best = _starting_plan(model, G, budget, instance, start, skip_greedy=big)
+    lean = big or model.matrix.shape[0] > BIG_SITES  # the big models' ascent and plans (full cover aside)
+    best = _starting_plan(model, G, budget, instance, start, skip_greedy=lean)
     state = {"plan": best, "cost": _cost(model, best)}
     if not big and full_cover(model, instance.has_budget):
         return _full_cover(instance, model, G, budget, state, opt, integral, t0)
     tried_full = model.matrix.nnz <= opt["milp_first_nnz"]
     if tried_full and _milp_first(instance, model, G, budget, state, opt):  # small: HiGHS alone usually
         return _result(instance, model, state["plan"], state["cost"], "milp-optimal", True, 0, t0, "")  # proves it
-    mult = _lagrangian(model, G, budget, state, opt, integral, big)
+    mult = _lagrangian(model, G, budget, state, opt, integral, lean)
     lower, method = mult.value, "lagrangian"
     if not _proven(lower, _upper(model, state), integral) and model.matrix.shape[0] <= opt["polish_sites"]:
         _polish(model, G, budget, state, opt["swap_work"] // max(1, model.matrix.shape[0]))
