@@ -162,3 +162,17 @@ def test_ranked_solution_keeps_preselected_first_and_every_site():
     solution = ranked_solution(matrix, np.ones(3), np.ones(4), [0, 1, 2, 3], preselected=[3])
     assert solution.order.tolist() == [3, 1, 0, 2]  # 0 and 2 add nothing after 1: by index
     assert solution.n_preselected == 1
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_unranked_result_is_the_same_plan(seed):
+    """``rank=False`` (the solver's polish) returns the same sites, preselected first, as
+    the ranked result, only in index order."""
+    matrix, weights, costs, pre, _, allowed = setup(seed, 0.9, n_pre=2, n_forbidden=1)
+    start = greedy_cover(matrix, weights, costs, 0.9, preselected=pre, allowed=allowed)
+    ranked = improve(matrix, weights, costs, 0.9, start, allowed)
+    plain = improve(matrix, weights, costs, 0.9, start, allowed, rank=False)
+    assert plain.cost_after == ranked.cost_after
+    assert plain.solution.order[:len(pre)].tolist() == ranked.solution.order[:len(pre)].tolist()
+    assert sorted(plain.solution.order.tolist()) == sorted(ranked.solution.order.tolist())
+    assert plain.solution.order[len(pre):].tolist() == sorted(plain.solution.order[len(pre):].tolist())

@@ -92,6 +92,7 @@ def improve(
     max_rounds: int = 10,
     max_swap_evaluations: int = 20_000,
     time_limit_s: float | None = 60.0,
+    rank: bool = True,
 ) -> Improvement:
     """Improve a greedy ``solution`` by drops, adds and 1-out/1-in swaps.
 
@@ -102,7 +103,9 @@ def improve(
     by the caller; all sites when None). The first ``solution.n_preselected`` sites of
     ``solution.order`` are kept. ``max_swap_evaluations`` caps the number of selected
     sites tried for a swap (each try scores every candidate at once); ``time_limit_s``
-    (seconds, None for none) is a safety net only.
+    (seconds, None for none) is a safety net only. ``rank=False`` returns the plan's sites
+    in index order instead of ranking them as greedy would (a greedy over the plan: seconds
+    on a city-sized model, for callers that only need the set).
     """
     start = time.perf_counter()
     matrix = sp.csr_matrix(matrix)
@@ -130,7 +133,11 @@ def improve(
         if not changed:
             break
 
-    new_solution = _ranked_solution(matrix, weights, costs, state.selected, preselected, solution.stop_reason)
+    if rank:
+        new_solution = _ranked_solution(matrix, weights, costs, state.selected, preselected, solution.stop_reason)
+    else:
+        chosen = np.concatenate([preselected, np.flatnonzero(state.selected & ~state.fixed)])
+        new_solution = evaluate_order(matrix, chosen, n_preselected=len(preselected))
     total = state.total or 1.0
     return Improvement(
         solution=new_solution, n_dropped=search.n_dropped, n_swaps=search.n_swaps, n_added=search.n_added,
