@@ -37,7 +37,8 @@ CFT = {  # full cover (refine.py): the first ascent's steps and greedy every k o
     # steps of its first ascent (greedy every k) and of those after each fixing (greedy every k, 0: never),
     # share of the greedy's columns fixed each time; refinement rounds, the stop after so many without
     # a better cover or once they have cost `work` times the first ascent (refine._work); HiGHS on
-    # models up to this many site-row pairs (node limit; the seconds are a safety net)
+    # models up to this many site-row pairs (node limit; the seconds are a safety net); the row-weighting
+    # local search's runs and their elementary steps in all per site-row pair (refine._weighting)
     "fast": dict(first_steps=600, first_every=100, steps=100, heur_every=10, inner_steps=50, inner_every=0,
                  fix_share=0.3, rounds=20, stall=10, work=1.0, milp_nnz=20_000, milp_s=30.0, ls_runs=4, ls_work=40),
     "thorough": dict(first_steps=1000, first_every=100, steps=200, heur_every=10, inner_steps=100, inner_every=10,

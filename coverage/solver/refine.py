@@ -23,8 +23,10 @@ module finds good covers from it, in the way of CFT:
    many of its columns cover row i) until a share π of the rows is covered, run 1–3 on
    the rest, keep the better cover; π grows 10 % a round, back to 0.3 after a better
    cover (or past 0.95). The rounds stop after ``stall`` rounds without a better cover,
-   or once they have cost ``work`` times the first ascent (:func:`_work`; "fast" allows
-   one first ascent's worth, so small dense instances stop after a few rounds);
+   or once they have cost ``work`` times the first ascent (:func:`_work`, each step of
+   a round charged ``ROUND_STEP_FIXED`` pairs more for the array calls' fixed cost,
+   which dominates on small residual problems; "fast" allows one first ascent's worth,
+   so small dense instances stop after a few rounds);
 5. **Row-weighting local search** (:mod:`.weighting`) from the best cover, on the core
    of least reduced costs, while the gap is open: a few seeded runs sharing
    ``ls_work`` elementary steps per column-row pair. It escapes the local optima of
@@ -55,6 +57,7 @@ PI_START, PI_GROWTH, PI_MAX = 0.3, 1.1, 0.95
 CORE_PER_ROW = 5
 CORE_RC = 0.1
 GREEDY_STEPS = 20  # a Lagrangian greedy costs about as much as this many subgradient steps
+ROUND_STEP_FIXED = 20_000  # pairs a step of a refinement round is charged on top of its own (array-call overheads)
 LS_RUN_MIN = 2_000_000  # elementary steps: a shorter local search run seldom gets anywhere
 LS_CORE_PER_ROW = 5  # the local search's core: the columns of least reduced cost, this many per row
 
@@ -304,7 +307,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
 
         res_upper = search.cost - fixed_cost
         bu, lb, _ = subgradient(res, u[rows], res_upper, steps, every=every, on_u=heuristic)
-        work += _work(res.cols.nnz, steps, every)
+        work += _work(res.cols.nnz + ROUND_STEP_FIXED, steps, every)
         if fixed_cost + lb > search.cost - (1 - 1e-6 if integral else 1e-9):
             break  # nothing cheaper down this path
         u[rows] = bu
