@@ -393,6 +393,8 @@ def _weighting(search: Search, rc: np.ndarray, slack: float, opt: dict) -> None:
     elementary steps of the search per column-row pair of ``search.sc``, each at least
     ``LS_RUN_MIN`` (fewer runs when they would be shorter)."""
     sc = search.sc
+    if opt["ls_runs"] <= 0 or opt["ls_work"] <= 0:
+        return
     mask = np.zeros(sc.n, dtype=bool)
     mask[core(sc, rc, LS_CORE_PER_ROW)] = True
     mask &= rc <= max(slack, 0.0)
