@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from coverage.solver import Instance, solve_cover
+from coverage.solver import weighting
 from coverage.solver.cover import CFT
 from coverage.solver.model import build_model
 from coverage.solver.refine import SetCover, full_cover, greedy, improve, remove_redundant, solve
@@ -125,3 +126,38 @@ def test_improve_keeps_a_cover_and_ends_where_no_added_column_saves(seed):
     assert costs[better].sum() <= costs[start].sum()
     for k in np.setdiff1d(np.arange(sc.n), better):  # a local optimum of "add k, drop what it makes redundant"
         assert costs[remove_redundant(sc, np.append(better, k))].sum() >= costs[better].sum() - 1e-9
+
+
+def _lp(matrix, costs) -> float:
+    res = linprog(costs, A_ub=-sp.csr_matrix(matrix.T, dtype=float), b_ub=-np.ones(matrix.shape[1]), bounds=(0, 1),
+                  method="highs")
+    assert res.status == 0
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lagrangian_bound_between_lp_and_optimum(seed):
+    """#15: the full-cover bound (the first ascent's, before any rounding or HiGHS) is never
+    above the MILP optimum and within 1 % of the LP relaxation, both computed here by HiGHS."""
+    matrix, costs = _instance(seed, n=120, m=200, unit=seed % 3 == 2)
+    lp, optimum = _lp(matrix, costs), _optimum(matrix, costs)
+    _, bound, _ = solve(SetCover.of(matrix, costs), None, CFT["fast"], integral=True)
+    assert bound <= optimum + 1e-9
+    assert bound <= lp + 1e-6  # a Lagrangian bound of set covering can't pass the LP's
+    assert bound >= 0.99 * lp
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_weighting_search_returns_a_cheaper_cover_or_nothing(seed):
+    """The row-weighting search: from a poor cover, a real cover no dearer, its cost
+    recounted; nothing when asked for a cover below the optimum; repeatable."""
+    matrix, costs = _instance(seed, unit=seed % 2 == 1)
+    sc = SetCover.of(matrix, costs)
+    start = list(range(sc.n))  # every column: a cover, and a poor one
+    found, cost = weighting.search(sc.lists, sc.row_lists, sc.cost_list, start, 200_000, seed)
+    assert np.all(np.asarray(matrix[found].sum(axis=0)).ravel() >= 1)
+    assert cost == pytest.approx(costs[found].sum()) and cost <= costs.sum()
+    assert cost <= 1.1 * _optimum(matrix, costs)
+    assert weighting.search(sc.lists, sc.row_lists, sc.cost_list, start, 200_000, seed) == (found, cost)
+    assert weighting.search(sc.lists, sc.row_lists, sc.cost_list, [], 50_000, seed,
+                            below=_optimum(matrix, costs) - 0.5) == ([], float("inf"))

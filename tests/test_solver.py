@@ -26,7 +26,6 @@ SETCOVER = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "set
 OPTIMA = {"scp41": 429, "scp42": 512, "scp43": 516, "scp44": 494, "scp45": 512, "scpa1": 253, "scpa2": 252,
           "scpnrg1": 176, "scpnrh1": 63}
 PROVEN = {"scp41", "scp42", "scp43", "scp44", "scp45", "scpa1", "scpa2"}
-NOT_YET = {"scpnrh1"}  # 1,000 × 10,000, nearly unit costs: 64 against the best known 63 (+1.6 %)
 
 
 # -- an independent exact model --------------------------------------------------------
@@ -76,9 +75,7 @@ def covered_share(matrix, sites, weights, cols=None):
 
 
 # -- OR-Library instances -------------------------------------------------------------
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    strict=True, reason="#15 target not met yet on the 1,000 × 10,000 sets")) if n in NOT_YET else n
-    for n in sorted(OPTIMA)])
+@pytest.mark.parametrize("name", sorted(OPTIMA))
 def test_orlib_within_one_percent(name):
     path = SETCOVER / f"{name}.txt"
     if not path.exists():

@@ -42,11 +42,13 @@ CFT = {  # full cover (refine.py): the first ascent's steps and greedy every k o
     # steps of its first ascent (greedy every k) and of those after each fixing (greedy every k, 0: never),
     # share of the greedy's columns fixed each time; refinement rounds, the stop after so many without
     # a better cover or once they have cost `work` times the first ascent (refine._work); HiGHS on
-    # models up to this many site-row pairs (node limit; the seconds are a safety net)
+    # models up to this many site-row pairs (node limit; the seconds are a safety net); the row-weighting
+    # local search's runs and their elementary steps in all per site-row pair (refine._weighting)
     "fast": dict(first_steps=600, first_every=100, steps=100, heur_every=10, inner_steps=50, inner_every=0,
-                 fix_share=0.3, rounds=20, stall=10, work=1.0, milp_nnz=20_000, milp_s=30.0),
+                 fix_share=0.3, rounds=20, stall=10, work=1.0, milp_nnz=20_000, milp_s=30.0, ls_runs=4, ls_work=40),
     "thorough": dict(first_steps=1000, first_every=100, steps=200, heur_every=10, inner_steps=100, inner_every=10,
-                     fix_share=0.1, rounds=150, stall=40, work=math.inf, milp_nnz=2_000_000, milp_s=60.0),
+                     fix_share=0.1, rounds=150, stall=40, work=math.inf, milp_nnz=2_000_000, milp_s=60.0,
+                     ls_runs=16, ls_work=400),
 }
 EFFORT = {
     # subgradient steps, heuristic every k steps, full-MILP size (site-row pairs), MILP nodes, seconds,
@@ -119,9 +121,10 @@ def solve_instance(instance: Instance, effort: str = "fast", start=None) -> Cove
         return _result(instance, model, np.zeros(len(model.free), bool), 0.0, "trivial", True, 0, t0, "")
     big = model.matrix.nnz > BIG_NNZ
     lean = big or model.matrix.shape[0] > BIG_SITES  # the big models' ascent and plans (full cover aside)
-    best = _starting_plan(model, G, budget, instance, start, skip_greedy=lean)
+    full = not big and full_cover(model, instance.has_budget)  # refine.solve makes its own first greedy
+    best = None if full and start is None else _starting_plan(model, G, budget, instance, start, skip_greedy=lean)
     state = {"plan": best, "cost": _cost(model, best)}
-    if not big and full_cover(model, instance.has_budget):
+    if full:
         return _full_cover(instance, model, G, budget, state, opt, integral, t0)
     tried_full = model.matrix.nnz <= opt["milp_first_nnz"]
     if tried_full and _milp_first(instance, model, G, budget, state, opt):  # small: HiGHS alone usually

@@ -7,11 +7,9 @@ its rows, ``L(u) = Σ_i u_i + Σ_j min(0, c_j − Σ_{i ∈ j} u_i)``, is a lowe
 every cover for any ``u ≥ 0`` (drop the rows' terms, each ≤ 0 for a cover). This
 module finds good covers from it, in the way of CFT:
 
-1. **Subgradient** on L: Polyak's step towards 5 % above the best cover's cost, the
-   subgradient zeroed where a multiplier sits at 0; the first ascent halves its step
-   factor (from 2) after 30 steps without a better L (Beasley), the warm-started ones
-   inside column fixing halve or grow it (from 0.1) by how much L fluctuates over 20
-   steps (CFT). The first ascent's best L is the proven bound;
+1. **Ascent** on L (:mod:`.ascent`): the first one by the Volume algorithm (its best L
+   is the proven bound, close to the LP relaxation's optimum), the warm-started ones
+   inside column fixing by CFT's subgradient;
 2. **Lagrangian greedy** at many multipliers of the ascent: the column of least
    ``γ_j / μ_j`` (``γ_j``: cost less the multipliers of the rows it would newly cover,
    ``μ_j``: how many) — ``γ_j · μ_j`` when γ_j ≤ 0 — then redundant columns dropped,
@@ -25,13 +23,20 @@ module finds good covers from it, in the way of CFT:
    many of its columns cover row i) until a share π of the rows is covered, run 1–3 on
    the rest, keep the better cover; π grows 10 % a round, back to 0.3 after a better
    cover (or past 0.95). The rounds stop after ``stall`` rounds without a better cover,
-   or once they have cost ``work`` times the first ascent (:func:`_work`; "fast" allows
-   one first ascent's worth, so small dense instances stop after a few rounds).
+   or once they have cost ``work`` times the first ascent (:func:`_work`, each step of
+   a round charged ``ROUND_STEP_FIXED`` pairs more for the array calls' fixed cost,
+   which dominates on small residual problems; "fast" allows one first ascent's worth,
+   so small dense instances stop after a few rounds);
+5. **Row-weighting local search** (:mod:`.weighting`) from the best cover, on the core
+   of least reduced costs, while the gap is open: a few seeded runs sharing
+   ``ls_work`` elementary steps per column-row pair. It escapes the local optima of
+   1–4 (OR-Library scpnrh1: 64 → the best known 63).
 
 Columns whose reduced cost exceeds the gap (``L + c̃_j > best − 1`` for integer
 costs) cannot be in a cheaper cover and are left out of the residual problems.
-Everything is deterministic: step and round counts are fixed by ``effort``, ties go
-to the lower column index.
+Everything is deterministic: step, round and local-search step counts are fixed by
+``effort`` and the instance's size, never by the clock; ties go to the lower column
+index; the local search's random choices are seeded.
 """
 
 from __future__ import annotations
@@ -43,17 +48,18 @@ from functools import cached_property, partial
 import numpy as np
 import scipy.sparse as sp
 
+from . import weighting
+from .ascent import initial_u, lagrangian, subgradient, volume
 from .model import Model
 from .primal import FEAS_TOL, least_per_row
 
-PERIOD = 20            # steps between step-factor updates (CFT)
-SLOW, FAST = 0.01, 0.001   # relative fluctuation of L over a period: halve above, grow ×1.5 below
 PI_START, PI_GROWTH, PI_MAX = 0.3, 1.1, 0.95
-OVERSHOOT = 1.05   # step towards 5 % above the best cover's cost (Beasley)
 CORE_PER_ROW = 5
 CORE_RC = 0.1
 GREEDY_STEPS = 20  # a Lagrangian greedy costs about as much as this many subgradient steps
-_INF = float("inf")
+ROUND_STEP_FIXED = 20_000  # pairs a step of a refinement round is charged on top of its own (array-call overheads)
+LS_RUN_MIN = 2_000_000  # elementary steps: a shorter local search run seldom gets anywhere
+LS_CORE_PER_ROW = 5  # the local search's core: the columns of least reduced cost, this many per row
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +92,12 @@ class SetCover:
         return [ind[a:b] for a, b in zip(ptr[:-1], ptr[1:])]
 
     @cached_property
+    def row_lists(self) -> list[list[int]]:
+        """Each row's columns as a Python list."""
+        ptr, ind = self.rows.indptr.tolist(), self.rows.indices.tolist()
+        return [ind[a:b] for a, b in zip(ptr[:-1], ptr[1:])]
+
+    @cached_property
     def cost_list(self) -> list[float]:
         return self.costs.tolist()
 
@@ -111,64 +123,6 @@ def _gather(csr: sp.csr_matrix, which: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     offs = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
     return csr.indices[offs + np.arange(lens.sum())]
-
-
-def lagrangian(sc: SetCover, u: np.ndarray) -> tuple[float, np.ndarray]:
-    """L(u) and the reduced costs."""
-    rc = sc.costs - sc.cols @ u
-    return float(u.sum() + np.minimum(rc, 0.0).sum()), rc
-
-
-def initial_u(sc: SetCover) -> np.ndarray:
-    """Each row priced at the least cost per row of the columns covering it (CFT)."""
-    size = np.maximum(np.diff(sc.cols.indptr), 1)
-    ratio = sc.costs / size
-    by_row = sc.rows
-    vals = ratio[by_row.indices]
-    row_of = np.repeat(np.arange(sc.m), np.diff(by_row.indptr))
-    u = np.full(sc.m, np.inf)
-    np.minimum.at(u, row_of, vals)
-    return np.where(np.isfinite(u), u, 0.0)
-
-
-def subgradient(sc: SetCover, u: np.ndarray, upper: float, steps: int, lam: float = 0.1,
-                every: int = 0, on_u=None, patience: int = 0) -> tuple[np.ndarray, float, int]:
-    """CFT's subgradient ascent from ``u`` for ``steps`` steps towards ``upper``; every
-    ``every`` steps (0: never) calls ``on_u(u)``. Returns (best u, best L, steps taken)."""
-    u = u.copy()
-    best_u, best = u.copy(), -np.inf
-    hist = []
-    best_seen, stale = -np.inf, 0
-    step = 0
-    for step in range(1, steps + 1):
-        value, rc = lagrangian(sc, u)
-        if value > best:
-            best, best_u = value, u.copy()
-        hist.append(value)
-        if patience:
-            if value > best_seen + 1e-9:
-                best_seen, stale = value, 0
-            else:
-                stale += 1
-                if stale >= patience:
-                    lam, stale = lam / 2, 0
-            hist = []
-        if len(hist) == PERIOD:
-            hi, lo = max(hist), min(hist)
-            spread = (hi - lo) / max(abs(hi), 1e-9)
-            lam = lam / 2 if spread > SLOW else lam * 1.5 if spread < FAST else lam
-            hist = []
-        if every and step % every == 0 and on_u is not None:
-            on_u(u)
-        if upper - best < 1e-6 * max(1.0, abs(upper)):
-            break
-        s = 1.0 - sc.rows @ (rc < 0).astype(float)  # 1 − how many columns of L's solution cover each row
-        s[(u <= 0) & (s < 0)] = 0.0
-        norm = float(s @ s)
-        if norm <= 0:
-            break
-        u = np.maximum(u + lam * max(OVERSHOOT * upper - value, 1e-9) / norm * s, 0.0)
-    return best_u, best, step
 
 
 def greedy(sc: SetCover, u: np.ndarray) -> np.ndarray:
@@ -353,7 +307,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
 
         res_upper = search.cost - fixed_cost
         bu, lb, _ = subgradient(res, u[rows], res_upper, steps, every=every, on_u=heuristic)
-        work += _work(res.cols.nnz, steps, every)
+        work += _work(res.cols.nnz + ROUND_STEP_FIXED, steps, every)
         if fixed_cost + lb > search.cost - (1 - 1e-6 if integral else 1e-9):
             break  # nothing cheaper down this path
         u[rows] = bu
@@ -391,11 +345,12 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
     search.offer(first)
     if start is not None:
         search.offer(np.asarray(start, dtype=np.int64))
-    u, bound, steps = subgradient(sc, u, search.cost, opt["first_steps"], lam=2.0, every=opt["first_every"],
-                              on_u=lambda uu: search.offer(greedy(sc, uu)), patience=30)
+    u, bound, steps = volume(sc, u, search.cost, opt["first_steps"], every=opt["first_every"],
+                             on_u=lambda uu: search.offer(greedy(sc, uu)))
     lb, rc = lagrangian(sc, u)  # u stays the first ascent's best: rc fixes which columns may help
     pi, steer, stall = PI_START, u.copy(), 0
-    budget = opt["work"] * _work(sc.cols.nnz, opt["first_steps"], opt["first_every"])
+    first_work = _work(sc.cols.nnz, opt["first_steps"], opt["first_every"])
+    budget = opt["work"] * first_work
     for _ in range(opt["rounds"]):
         if stall >= opt["stall"] or budget <= 0:
             break
@@ -425,7 +380,38 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
         improved = search.cost < before - 1e-9
         stall = 0 if improved else stall + 1
         pi = PI_START if improved or pi * PI_GROWTH >= PI_MAX else pi * PI_GROWTH
+    if search.cost - bound >= (1 - 1e-6 if integral else 1e-9 * max(1.0, search.cost)):
+        _weighting(search, rc, search.cost - lb - (1 - 1e-6 if integral else 0.0), opt)
     return search.best, bound - 1e-9 * max(1.0, abs(bound)), steps  # floating-point slack
+
+
+def _weighting(search: Search, rc: np.ndarray, slack: float, opt: dict) -> None:
+    """Row-weighting local search (:mod:`.weighting`): ``opt["ls_runs"]`` runs (seeds 0, 1, …),
+    each from the best cover so far, on the core (:func:`core`, ``LS_CORE_PER_ROW`` columns
+    per row) plus the best cover, less the columns whose reduced cost ``rc`` exceeds
+    ``slack`` (they cannot be in a cheaper cover). The runs share ``opt["ls_work"]``
+    elementary steps of the search per column-row pair of ``search.sc``, each at least
+    ``LS_RUN_MIN`` (fewer runs when they would be shorter)."""
+    sc = search.sc
+    if opt["ls_runs"] <= 0 or opt["ls_work"] <= 0:
+        return
+    mask = np.zeros(sc.n, dtype=bool)
+    mask[core(sc, rc, LS_CORE_PER_ROW)] = True
+    mask &= rc <= max(slack, 0.0)
+    mask[search.best] = True
+    keep = np.flatnonzero(mask)
+    sub = sc.sub(keep, np.arange(sc.m))
+    if np.any(sub.costs <= 0):
+        return
+    pos = np.full(sc.n, -1)
+    pos[keep] = np.arange(len(keep))
+    total = opt["ls_work"] * sc.cols.nnz
+    runs = max(1, min(opt["ls_runs"], int(total // LS_RUN_MIN)))  # runs too short to get anywhere: fewer
+    for run in range(runs):
+        found, cost = weighting.search(sub.lists, sub.row_lists, sub.cost_list, pos[search.best].tolist(), total / runs,
+                                       run, below=search.cost)
+        if cost < search.cost - 1e-9:
+            search.offer(keep[np.asarray(found, dtype=np.int64)])
 
 
 def _refine_fix(sc: SetCover, best: np.ndarray, u: np.ndarray, pi: float) -> np.ndarray:
