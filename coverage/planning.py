@@ -61,6 +61,8 @@ class Plan:
     # the plan folder this plan's problem was read back from exactly (kept by a what-if, which only
     # appends sites): writing copies what did not change from it (coverage.savedproblem.reusable_base)
     base_folder: Path | None = field(default=None, repr=False)
+    # a what-if's base plan: the network check keeps its channels where nothing changed (coverage.whatif)
+    base: Plan | None = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # the problem's data, for convenience

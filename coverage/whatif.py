@@ -3,7 +3,9 @@
 Sites can be added by id, as ``(lon, lat, category)`` tuples or dicts (WGS84 degrees),
 or as a layer (a GeoDataFrame or a file path) of points with a ``category`` column.
 New sites get a coverage-matrix row of their own; nothing else is rebuilt, so an
-evaluation takes milliseconds once the base plan exists.
+evaluation takes milliseconds once the base plan exists. The what-if keeps a reference
+to its base (``Plan.base``): its channel plan keeps the base's channels except around
+the sites added or removed (:func:`base_channels`, :func:`coverage.engineering.network_report`).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = N
     return dataclasses.replace(plan, problem=problem, solution=solution, allowed=allowed, kind="what-if",
                                inputs=tuple(getattr(plan, "inputs", ())) + layers, runtime_s=0.0,
                                quality=type(plan.quality)(), phases=None, rollout=None, saved_summary=None,
-                               _cache={})
+                               base=plan, _cache={})
 
 
 def _as_list(value) -> list:
@@ -185,3 +187,37 @@ def _from_layer(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
         "name": gdf["name"] if "name" in gdf.columns else None,
         "category": gdf["category"].astype(str),
     }, geometry=gdf.geometry.to_numpy(), crs=WGS84)
+
+
+def base_channels(plan: Plan) -> dict[str, tuple[str, int]]:
+    """Band and channel of each selected site of ``plan`` (site_id → (band, channel)).
+
+    A plan read back exactly from its folder (``Plan.base_folder``) gives the channels
+    saved there (selected_sites of its plan.gpkg: those of its own channel plan, which
+    for a what-if folder were kept from its base in turn); any other plan, or a folder
+    whose layer cannot be read, its :meth:`~coverage.planning.Plan.network` check.
+    """
+    table = _saved_channels(getattr(plan, "base_folder", None))
+    if table is None:
+        report = plan.network().sites
+        table = pd.DataFrame({"site_id": plan.sites["site_id"].to_numpy()[plan.solution.order],
+                              "band": report["band"].to_numpy(), "channel": report["channel"].to_numpy()})
+    ids = table["site_id"].astype(str).tolist()
+    band = table["band"].astype(str).tolist()
+    channel = pd.to_numeric(table["channel"], errors="coerce").to_numpy(dtype=float)
+    return {site: (b, int(c)) for site, b, c in zip(ids, band, channel.tolist()) if math.isfinite(c)}
+
+
+def _saved_channels(folder) -> pd.DataFrame | None:
+    """site_id, band and channel of the selected_sites layer in ``folder``'s plan.gpkg (None: not readable)."""
+    if folder is None:
+        return None
+    import pyogrio
+
+    from .planfolder import GEOPACKAGE, SELECTED_LAYER
+
+    try:
+        return pyogrio.read_dataframe(Path(folder) / GEOPACKAGE, layer=SELECTED_LAYER, read_geometry=False,
+                                      columns=["site_id", "band", "channel"], use_arrow=True)
+    except Exception:  # noqa: BLE001 - pyogrio raises several types for a damaged or foreign file
+        return None
