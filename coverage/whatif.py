@@ -44,8 +44,10 @@ def evaluate(plan: Plan, add=(), remove: Iterable[str] = (), crs: str | None = N
     ids = [a for a in add if isinstance(a, str)]
     new = new_sites_table(plan.problem, [a for a in add if not isinstance(a, str)], crs=crs)
     problem = plan.problem.with_new_sites(new) if len(new) else plan.problem
-    add_rows = problem.site_index(ids + new["site_id"].tolist())
-    remove_rows = problem.site_index(remove)
+    # the base's rows come first in the new problem: look ids up in the base's (cached) index
+    n_base = len(plan.problem.sites)
+    add_rows = np.concatenate([plan.problem.site_index(ids), n_base + np.arange(len(new))]).astype(np.intp)
+    remove_rows = plan.problem.site_index(remove)
 
     chosen = set(plan.solution.order.tolist())
     not_in_plan = [s for s, r in zip(remove, remove_rows) if r not in chosen]
