@@ -12,6 +12,7 @@ values are bound as parameters, never formatted into SQL.
 from __future__ import annotations
 
 import sqlite3
+import struct
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
@@ -131,3 +132,103 @@ def order_layers(path: Path, first: Iterable[str]) -> None:
             db.execute(f"DELETE FROM {quote(table)}")
             db.executemany(f"INSERT INTO {quote(table)} VALUES ({', '.join('?' * len(columns))})", ordered)
         db.commit()
+
+
+#: Header of a GeoPackage geometry blob as GDAL writes points: magic, version 0, flags
+#: (little-endian, no envelope, not empty), then the SRS id and the WKB (little-endian).
+_BLOB_FLAGS = 0x01
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def point_blobs(gdf, srs_id: int) -> list[bytes] | None:
+    """GeoPackage geometry blobs of ``gdf``'s geometry, as GDAL writes them; None unless
+    every geometry is a non-empty 2D point."""
+    import shapely
+
+    geoms = gdf.geometry.array
+    if len(gdf) and (not bool(np.all(shapely.get_type_id(geoms) == 0)) or bool(shapely.is_empty(geoms).any())
+                     or bool(shapely.has_z(geoms).any())):
+        return None
+    header = b"GP\x00" + bytes([_BLOB_FLAGS]) + struct.pack("<i", srs_id)
+    return [header + wkb for wkb in shapely.to_wkb(geoms, byte_order=1, output_dimension=2).tolist()]
+
+
+def _point_of(blob: bytes) -> tuple[float, float] | None:
+    """x, y of a GeoPackage point blob; None when empty; ValueError for any other geometry."""
+    flags = blob[3]
+    start = 8 + _ENVELOPE_BYTES[(flags >> 1) & 7]
+    order = "<" if blob[start] == 1 else ">"
+    (kind,) = struct.unpack(order + "I", blob[start + 1:start + 5])
+    if kind != 1:
+        raise ValueError("plan.gpkg: only point geometry is written in place")
+    x, y = struct.unpack(order + "dd", blob[start + 5:start + 21])
+    return None if (flags >> 4) & 1 or (x != x and y != y) else (x, y)
+
+
+def _register_point_functions(db: sqlite3.Connection) -> None:
+    """The geometry functions GDAL's R-tree triggers call, for point blobs (the only
+    geometry :func:`update_points` writes)."""
+    db.create_function("ST_IsEmpty", 1, lambda blob: int(_point_of(blob) is None))
+    for name, k in (("ST_MinX", 0), ("ST_MaxX", 0), ("ST_MinY", 1), ("ST_MaxY", 1)):
+        db.create_function(name, 1, lambda blob, k=k: _point_of(blob)[k])
+
+
+def update_points(path: Path, layer: str, gdf, most: float = 0.25) -> bool:
+    """Bring the point layer ``layer`` of the copied GeoPackage ``path`` to ``gdf`` (WGS84,
+    the layer's columns in its order, one row per feature in feature order), in place.
+
+    Row ``k`` of ``gdf`` is feature ``fid = k + 1``, as in a fresh write: rows that differ
+    (in any attribute or in their point) are updated, features past the end deleted and
+    rows past the layer's end inserted; the R-tree follows through GDAL's own triggers,
+    and the layer's extent and fid sequence are set as a fresh write sets them. Returns
+    False, writing nothing, when the layer does not fit (other columns, fids not 1..n,
+    geometry other than points) or when more than ``most`` of the rows would change (a
+    bulk write is faster then); the caller writes the layer whole.
+    """
+    import pyogrio
+    import shapely
+
+    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    try:
+        old = pyogrio.read_dataframe(path, layer=layer, read_geometry=False, use_arrow=True, fid_as_index=True)
+        with closing(sqlite3.connect(path)) as db:
+            (srs_id,) = db.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)).fetchone()
+            old_blobs = [row[0] for row in db.execute(f"SELECT geom FROM {quote(layer)} ORDER BY fid")]
+    except Exception:  # noqa: BLE001 - a damaged or foreign file: the caller writes afresh
+        return False
+    blobs = point_blobs(gdf, srs_id)
+    n_old, n_new = len(old), len(table)
+    if (blobs is None or list(old.columns) != list(table.columns) or len(old_blobs) != n_old
+            or not np.array_equal(old.index.to_numpy(), np.arange(1, n_old + 1))):
+        return False
+    common = min(n_old, n_new)
+    changed = np.array([a != b for a, b in zip(old_blobs[:common], blobs[:common])], dtype=bool)
+    for column in table.columns:
+        changed |= ~same_values(old[column].iloc[:common], table[column].iloc[:common])
+    if changed.sum() + abs(n_new - n_old) > most * max(n_new, 1):
+        return False
+    rows = np.r_[np.flatnonzero(changed), np.arange(n_old, n_new)].astype(np.intp)
+    values = [sql_values(table[c].iloc[rows]) for c in table.columns]
+    records = list(zip([blobs[r] for r in rows.tolist()], *values, (rows + 1).tolist()))
+    names = ", ".join(quote(c) for c in table.columns)
+    setters = ", ".join(f"{quote(c)} = ?" for c in ["geom", *table.columns])
+    xy = shapely.get_coordinates(gdf.geometry.array)
+    # the extent as GDAL records it on a fresh write (16 significant digits)
+    low, high = ([float(f"{v:.16g}") for v in xy.min(axis=0)], [float(f"{v:.16g}") for v in xy.max(axis=0)]) \
+        if len(xy) else ([None] * 2, [None] * 2)
+    updates, inserts = records[:int(changed.sum())], records[int(changed.sum()):]
+    with closing(sqlite3.connect(path)) as db:
+        _register_point_functions(db)
+        try:
+            db.executemany(f"UPDATE {quote(layer)} SET {setters} WHERE fid = ?", updates)
+            db.execute(f"DELETE FROM {quote(layer)} WHERE fid > ?", (n_new,))
+            db.executemany(f"INSERT INTO {quote(layer)} (geom, {names}, fid) VALUES "
+                           f"({', '.join('?' * (len(table.columns) + 2))})", inserts)
+            db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (n_new, layer))
+            db.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+                       "min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
+                       (low[0], low[1], high[0], high[1], layer))
+        except (sqlite3.Error, ValueError):
+            return False  # not committed: the caller writes the layer afresh
+        db.commit()
+    return True
