@@ -179,8 +179,9 @@ def update_points(path: Path, layer: str, gdf, most: float = 0.25) -> bool:
 
     Row ``k`` of ``gdf`` is feature ``fid = k + 1``, as in a fresh write: rows that differ
     (in any attribute or in their point) are updated, features past the end deleted and
-    rows past the layer's end inserted; the R-tree follows through GDAL's own triggers,
-    and the layer's extent and fid sequence are set as a fresh write sets them. Returns
+    rows past the layer's end inserted (a column that takes one value on every row, such
+    as a what-if's empty roll-out year, in one statement); the R-tree follows through
+    GDAL's own triggers, and the layer's extent and fid sequence are set as a fresh write sets them. Returns
     False, writing nothing, when the layer does not fit (other columns, fids not 1..n,
     geometry other than points) or when more than ``most`` of the rows would change (a
     bulk write is faster then); the caller writes the layer whole.
@@ -203,8 +204,14 @@ def update_points(path: Path, layer: str, gdf, most: float = 0.25) -> bool:
         return False
     common = min(n_old, n_new)
     changed = np.array([a != b for a, b in zip(old_blobs[:common], blobs[:common])], dtype=bool)
+    whole = {}  # columns whose new value is one for every row (e.g. no roll-out year): one UPDATE each
     for column in table.columns:
-        changed |= ~same_values(old[column].iloc[:common], table[column].iloc[:common])
+        values = table[column].iloc[:common]
+        differ = ~same_values(old[column].iloc[:common], values)
+        if differ.sum() > most * common and same_values(values, values.iloc[np.zeros(common, dtype=np.intp)]).all():
+            whole[column] = sql_values(values.iloc[:1])[0]
+        else:
+            changed |= differ
     if changed.sum() + abs(n_new - n_old) > most * max(n_new, 1):
         return False
     rows = np.r_[np.flatnonzero(changed), np.arange(n_old, n_new)].astype(np.intp)
@@ -220,6 +227,8 @@ def update_points(path: Path, layer: str, gdf, most: float = 0.25) -> bool:
     with closing(sqlite3.connect(path)) as db:
         _register_point_functions(db)
         try:
+            for column, value in whole.items():
+                db.execute(f"UPDATE {quote(layer)} SET {quote(column)} = ? WHERE fid <= ?", (value, common))
             db.executemany(f"UPDATE {quote(layer)} SET {setters} WHERE fid = ?", updates)
             db.execute(f"DELETE FROM {quote(layer)} WHERE fid > ?", (n_new,))
             db.executemany(f"INSERT INTO {quote(layer)} (geom, {names}, fid) VALUES "

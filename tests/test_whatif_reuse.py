@@ -201,3 +201,12 @@ def test_update_points_refuses_what_it_cannot_write_in_place(base, tmp_path):
     assert not gpkgpatch.update_points(path, "selected_sites", polygons)
     after = pyogrio.read_dataframe(path, layer="selected_sites")
     assert after.to_wkb().equals(layer.to_wkb())
+    # one value for a whole column (a what-if has no roll-out years) and one site moved: in place
+    dated = layer.assign(year=pd.array([2031] * len(layer), dtype="Int64"))
+    dated.loc[3, "geometry"] = shapely.Point(dated.geometry.x[3] + 0.001, dated.geometry.y[3])
+    assert gpkgpatch.update_points(path, "selected_sites", dated)
+    after = pyogrio.read_dataframe(path, layer="selected_sites")
+    assert after["year"].tolist() == [2031] * len(layer)
+    assert after.geometry.to_wkb().tolist() == dated.geometry.to_wkb().tolist()
+    box = (dated.geometry.x[3] - 1e-5, dated.geometry.y[3] - 1e-5, dated.geometry.x[3] + 1e-5, dated.geometry.y[3] + 1e-5)
+    assert pyogrio.read_dataframe(path, layer="selected_sites", bbox=box)["site_id"].tolist() == [layer["site_id"][3]]
