@@ -5,7 +5,9 @@ plan's metric CRS, metres) with the scenario's ``[network]`` settings:
 
 - **radio**: each category's radius and where it comes from (a fixed number, or the
   link budget of its radio profile, :mod:`coverage.radio`);
-- **channels**: one interference graph per band, channels by DSATUR + tabu search;
+- **channels**: one interference graph per band, channels by DSATUR + tabu search (a
+  what-if keeps its base plan's channels and recolours only around the sites it adds
+  or removes, :func:`~coverage.networks.rechannel_plan`);
 - **backhaul**: hop counts from wireless sites to the nearest wired one, orphans, and
   the fewest fibre drops that leave none orphaned (:func:`~coverage.fibre.propose_fibre_drops`);
 - **capacity**: expected concurrent users per site against its access points.
