@@ -1,5 +1,5 @@
-"""A what-if's new matrix rows come from the demand points near the new sites only: the
-same rows as from the k-d tree of every demand point."""
+"""A what-if's new matrix rows come from the demand points near the new sites only (the
+same rows as from the k-d tree of every demand point); the collector pause of `hotspots whatif`."""
 
 from __future__ import annotations
 
@@ -33,3 +33,20 @@ def test_rows_of_a_few_new_sites_equal_the_rows_from_the_full_tree(toy_plan):
         assert got.shape == expected.shape
         assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
         assert got.nnz > 0
+
+
+def test_the_collector_is_paused_for_the_block_only():
+    import gc
+
+    from coverage.whatif import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    try:
+        with collector_paused():
+            raise KeyError("x")
+    except KeyError:
+        pass
+    assert gc.isenabled()
