@@ -99,7 +99,9 @@ class Plan:
         """
         key = ("table", network)
         if key not in self._cache:
-            self._cache[key] = analyse.selected_table(self, network=network)
+            plain = self._cache.get(("table", False))  # the network columns go last: add them to it
+            self._cache[key] = analyse.selected_table(self, network=network) if plain is None or not network \
+                else analyse.with_network_columns(plain.copy(), self)
         return self._cache[key].copy()
 
     @property
