@@ -238,8 +238,10 @@ def _saved_channels(folder) -> pd.DataFrame | None:
 
     from .planfolder import GEOPACKAGE, SELECTED_LAYER
 
+    columns = ["site_id", "band", "channel"]
     try:
-        return pyogrio.read_dataframe(Path(folder) / GEOPACKAGE, layer=SELECTED_LAYER, read_geometry=False,
-                                      columns=["site_id", "band", "channel"], use_arrow=True)
+        table = pyogrio.read_dataframe(Path(folder) / GEOPACKAGE, layer=SELECTED_LAYER, read_geometry=False,
+                                       columns=columns, use_arrow=True)
     except Exception:  # noqa: BLE001 - pyogrio raises several types for a damaged or foreign file
         return None
+    return table if all(c in table.columns for c in columns) else None

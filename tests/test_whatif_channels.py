@@ -173,3 +173,24 @@ def test_hotspots_whatif_keeps_the_channels_saved_in_the_base_folder(toy, tmp_pa
     again = pd.read_csv(tmp_path / "w2" / "selected_sites.csv", encoding="utf-8-sig").set_index("site_id")["channel"]
     far2 = _far_from(loaded, base, loaded.problem.site_index([chosen[5], chosen[6]]))
     assert all(again[s] == now[s] for s in far2)
+
+
+def test_base_channels_come_from_the_folder_or_else_from_the_network_check(toy, tmp_path):
+    import shutil
+    import sqlite3
+
+    from coverage.whatif import base_channels
+
+    base, folder = toy
+    copy = tmp_path / "base"
+    shutil.copytree(folder, copy)
+    loaded = load_plan(copy)
+    assert loaded.base_folder == copy
+    saved = pd.read_csv(copy / "selected_sites.csv", encoding="utf-8-sig")
+    expected = {s: (str(b), int(c)) for s, b, c in zip(saved["site_id"], saved["band"], saved["channel"])}
+    assert base_channels(loaded) == expected
+    with sqlite3.connect(copy / "plan.gpkg") as db:  # a folder without the channel column: checked again
+        db.execute('ALTER TABLE "selected_sites" DROP COLUMN "channel"')
+    report = loaded.network().sites
+    assert base_channels(loaded) == {s: (b, int(c)) for s, b, c in
+                                     zip(loaded.site_ids, report["band"], report["channel"])}
