@@ -155,8 +155,11 @@ def _add_plan(commands, p) -> None:
     s.add_argument("--max-sites", type=int, help="budget: at most this many new sites")
     s.add_argument("--max-cost", type=float, help="budget: at most this total cost of new sites")
     s.add_argument("--effort", choices=("fast", "thorough"), help="how hard the solver works")
-    s.add_argument("--no-local-search", action="store_true", help="keep greedy's plan as it is")
-    s.add_argument("--no-bound", action="store_true", help="skip the lower bound on the optimal cost")
+    s.add_argument("--no-local-search", action="store_true",
+                   help="skip the 1-out/1-in swap search (with --no-bound: greedy's plan as it is)")
+    s.add_argument("--no-bound", action="store_true",
+                   help="skip the lower bound on the optimal cost (with --no-local-search the "
+                        "Lagrangian solver does not run: greedy's plan)")
     s.add_argument("--exact", action="store_true", help="also solve the integer programme (HiGHS, time-limited)")
     s.set_defaults(run=run_plan)
 
@@ -241,14 +244,23 @@ def run_plan(args: argparse.Namespace) -> int:
         local_search=False if args.no_local_search else None, bound=False if args.no_bound else None,
         exact=True if args.exact else None,
     )
-    from .planning import plan  # heavy (geopandas): only once the arguments are known to be good
+    import time
+
+    from . import planning  # heavy (geopandas): only once the arguments are known to be good
+    from .outputs import scenario_inputs, solve_and_write
     from .report import format_summary
 
-    from .outputs import scenario_inputs
-
     out = _folder_out(args.out or Path("out") / _slug(scenario.name), scenario_inputs(scenario))
-    result = plan(scenario)
-    _write_plan(result, out, args)
+    start = time.perf_counter()
+
+    def solve(problem):  # runtime_s: prepare and solve, as planning.plan reports it
+        result = planning.solve(problem)
+        result.runtime_s = time.perf_counter() - start
+        return result
+
+    # what does not depend on the chosen sites is written on the other core while solving
+    result = solve_and_write(planning.prepare(scenario), solve, out, map=not args.no_map,
+                             map_options=map_options(args), bom=not args.no_bom)
     print(format_summary(result.summary()))
     print(f"\nOutputs in {out}/")
     return 0

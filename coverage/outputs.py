@@ -30,7 +30,7 @@ from .planfolder import (
     write_csv,
 )
 from .progress import stage
-from .savedproblem import reusable_base, write_problem
+from .savedproblem import record_geopackage, reusable_base, write_problem
 from .scenario import save_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,31 +73,114 @@ def write_plan(plan: Plan, out_dir, map: bool = True, map_options: dict | None =
         content if isinstance(content, str) else json_text(content)).encode("utf-8")
         for name, content in (extra or {}).items()}
     with replacing_folder(out_dir, plan_inputs(plan)) as tmp:
-        with stage(f"Writing {out_dir}") as st:
-            summary = json_text(plan.summary())
-            (tmp / SUMMARY).write_text(summary, encoding="utf-8")
-            base = reusable_base(getattr(plan, "base_folder", None), plan.problem)
-            layers, reused = geopackage_layers(plan, tmp / GEOPACKAGE, base=base, summary=plan.summary())
-            # the map needs only the layers: drawn on the other core while this one writes the files
-            drawing = in_background(lambda: _draw_map(layers, summary, files.get(DIFF), tmp / MAP, options)) \
-                if map else None
-            try:
-                finish_geopackage(plan, tmp / GEOPACKAGE, layers, reused)
-                write_sites_csv(plan, tmp / SITES_CSV, bom=bom, selected=layers[SELECTED_LAYER])
+        write_into(plan, tmp, out_dir, map, options, bom=bom, files=files)
+    return Path(out_dir)
+
+
+def solve_and_write(problem, solve, out_dir, map: bool = True, map_options: dict | None = None, *,
+                    bom: bool = True):
+    """``solve(problem)`` (e.g. :func:`coverage.planning.solve`) and write its plan as the
+    folder ``out_dir``, as :func:`write_plan` does; return the plan.
+
+    The files that do not depend on the chosen sites (:func:`write_static`: scenario.toml,
+    problem/, plan.gpkg's demand cells, districts and study area) are written by a forked
+    child while ``solve`` runs on this core; the plan's figures are then set in them.
+    Atomic as :func:`write_plan`: whatever fails or is interrupted, in the child or here,
+    ``out_dir`` is left as it was (the child is stopped first).
+    """
+    with replacing_folder(out_dir, scenario_inputs(problem.scenario)) as tmp:
+        static = in_background(lambda: write_static(problem, tmp, out_dir), "writing the plan folder's fixed files")
+        try:
+            plan = solve(problem)
+        except BaseException:
+            static.cancel()
+            raise
+        write_into(plan, tmp, out_dir, map, dict(map_options or {}), bom=bom, static=static)
+    return plan
+
+
+def write_static(problem, tmp: Path, out_dir) -> None:
+    """Write into the temporary folder ``tmp`` what a plan folder of ``problem`` holds
+    whatever sites are chosen: scenario.toml, problem/ (its plan.gpkg hash recorded later,
+    :func:`coverage.savedproblem.record_geopackage`) and plan.gpkg's demand_cells, districts
+    and study_area layers with their plan figures zero (:func:`static_layers`; set by
+    :func:`patch_geopackage`). Runs in a child process: prints nothing."""
+    save_scenario(problem.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
+    write_problem(problem, tmp, tmp / SCENARIO)
+    for name, layer in static_layers(problem).items():
+        _write_layer(layer, tmp / GEOPACKAGE, name, spatial_index=name != CELLS_LAYER)
+
+
+def static_layers(problem) -> dict[str, gpd.GeoDataFrame]:
+    """plan.gpkg's demand_cells, districts and study_area of any plan of ``problem``: the
+    columns and geometry a plan writes, its coverage figures zero (WGS84)."""
+    from types import SimpleNamespace
+
+    nothing = np.zeros(len(problem.cells), dtype=bool)
+    unplanned = SimpleNamespace(problem=problem, cells=problem.cells, covered=nothing, reachable=nothing)
+    districts = district_shapes(problem)
+    for key in DISTRICT_FIGURES:
+        districts[key] = np.zeros(len(districts), dtype=np.int64 if key == "n_sites" else float)
+    return {CELLS_LAYER: _wgs84(cells_layer(unplanned)), DISTRICTS_LAYER: _wgs84(districts),
+            STUDY_AREA_LAYER: _wgs84(problem.study_area[[problem.study_area.geometry.name]])}
+
+
+def write_into(plan: Plan, tmp: Path, out_dir, map: bool, options: dict, *, bom: bool = True,
+               files: dict | None = None, static=None) -> None:
+    """Write the plan folder's files into the temporary folder ``tmp`` (see :func:`write_plan`).
+
+    ``static``: the :func:`in_background` handle of :func:`write_static` into ``tmp``;
+    waited for before plan.gpkg is touched, and its files completed here."""
+    files = files or {}
+    with stage(f"Writing {out_dir}") as st:
+        cells, patched, base = None, False, reusable_base(getattr(plan, "base_folder", None), plan.problem)
+        if static is not None:
+            cells, patched = _cells_while_checking_network(plan, static, tmp / GEOPACKAGE)
+            base = {"gpkg": tmp / GEOPACKAGE}
+        summary = json_text(plan.summary())
+        (tmp / SUMMARY).write_text(summary, encoding="utf-8")
+        layers, reused = geopackage_layers(plan, tmp / GEOPACKAGE, base=base, summary=plan.summary(), cells=cells,
+                                           cells_patched=patched)
+        # the map needs only the layers: drawn on the other core while this one writes the files
+        drawing = in_background(lambda: _draw_map(layers, summary, files.get(DIFF), tmp / MAP, options)) \
+            if map else None
+        try:
+            finish_geopackage(plan, tmp / GEOPACKAGE, layers, reused)
+            write_sites_csv(plan, tmp / SITES_CSV, bom=bom, selected=layers[SELECTED_LAYER])
+            if static is None:
                 save_scenario(plan.scenario, tmp / SCENARIO, relative_to=Path(out_dir).absolute())
                 write_problem(plan.problem, tmp, tmp / SCENARIO, base=base, gpkg=tmp / GEOPACKAGE)
-                for name, data in files.items():
-                    (tmp / name).write_bytes(data)
-            except BaseException:
-                if drawing is not None:
-                    drawing.cancel()
-                raise
-            st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}, {PROBLEM_DIR}/"
-        if drawing is not None:
-            with stage("Drawing the map") as st:
-                drawing.result()
-                st.result = MAP
-    return Path(out_dir)
+            else:
+                record_geopackage(tmp, tmp / GEOPACKAGE)
+            for name, data in files.items():
+                (tmp / name).write_bytes(data)
+        except BaseException:
+            if drawing is not None:
+                drawing.cancel()
+            raise
+        st.result = f"{SUMMARY}, {GEOPACKAGE}, {SITES_CSV}, {SCENARIO}, {PROBLEM_DIR}/"
+    if drawing is not None:
+        with stage("Drawing the map") as st:
+            drawing.result()
+            st.result = MAP
+
+
+def _cells_while_checking_network(plan: Plan, static, gpkg: Path) -> tuple[gpd.GeoDataFrame, bool]:
+    """Wait for :func:`write_static` (``static``), then set the demand cells' figures in its
+    plan.gpkg (:func:`patch_cells`) while a forked child checks the plan's channels,
+    backhaul and capacity (``Plan.network``, handed back to ``plan``). Returns the cells
+    layer and whether the file took its figures."""
+    network = in_background(plan.network, "checking channels, backhaul and capacity")
+    try:
+        static.result()
+        cells = cells_layer(plan)
+        patched = patch_cells(gpkg, cells)
+        plan.keep_network(network.result())
+    except BaseException:
+        static.cancel()
+        network.cancel()
+        raise
+    return cells, patched
 
 
 def _draw_map(layers: dict, summary: str, diff: bytes | None, out: Path, options: dict) -> None:
@@ -109,21 +192,21 @@ def _draw_map(layers: dict, summary: str, diff: bytes | None, out: Path, options
 class _Background:
     """A function running in a forked child process (:func:`in_background`)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, what: str = "drawing the map"):
         import multiprocessing
 
+        self._what = what
         self._done, child_end = multiprocessing.Pipe(duplex=False)
 
         def run():
             try:
-                fn()
-                outcome = None
+                outcome = (True, fn())
             except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-                outcome = exc
+                outcome = (False, exc)
             try:
                 child_end.send(outcome)
-            except Exception:  # noqa: BLE001 - an exception that does not pickle
-                child_end.send(RuntimeError(f"{type(outcome).__name__}: {outcome}"))
+            except Exception:  # noqa: BLE001 - a result or an exception that does not pickle
+                child_end.send((False, RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}")))
 
         for stream in (sys.stdout, sys.stderr):  # else the child would print what is buffered again
             with suppress(Exception):
@@ -132,19 +215,22 @@ class _Background:
         self._process.start()
         child_end.close()
 
-    def result(self) -> None:
-        """Wait for the child; raise what it raised (or why it ended without saying)."""
+    def result(self):
+        """Wait for the child; return what ``fn`` returned, or raise what it raised (or why it
+        ended without saying)."""
         try:
-            outcome = self._done.recv()
+            ok, outcome = self._done.recv()
         except EOFError:  # killed (out of memory?), or ended before sending anything
             self._process.join()
-            outcome = OSError(f"the process drawing the map ended unfinished (exit code {self._process.exitcode})")
+            ok, outcome = False, OSError(f"the process {self._what} ended unfinished "
+                                         f"(exit code {self._process.exitcode})")
         except BaseException:
             self.cancel()
             raise
         self._process.join()
-        if outcome is not None:
+        if not ok:
             raise outcome
+        return outcome
 
     def cancel(self) -> None:
         """Stop the child and wait for it to be gone (so it writes nothing afterwards)."""
@@ -156,28 +242,29 @@ class _Background:
 class _Inline:
     """:func:`in_background` where processes cannot be forked: run when the result is asked for."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, what: str = ""):
         self._fn = fn
 
-    def result(self) -> None:
-        self._fn()
+    def result(self):
+        return self._fn()
 
     def cancel(self) -> None:
         self._fn = None
 
 
-def in_background(fn):
-    """Start ``fn()`` (no arguments, no result) in a forked child process, so it runs on the
-    other core while this one goes on; call ``.result()`` to wait for it and raise whatever it
-    raised, or ``.cancel()`` to stop it. The child sees this process's memory as it was at the
-    fork: ``fn`` must only write its own files. Without ``fork`` (Windows, or
-    ``COVERAGE_NO_FORK`` set), ``fn`` runs inline when ``.result()`` is called."""
+def in_background(fn, what: str = "drawing the map"):
+    """Start ``fn()`` (no arguments) in a forked child process, so it runs on the other core
+    while this one goes on; call ``.result()`` to wait for it and get what it returned (it
+    must pickle) or raise whatever it raised, or ``.cancel()`` to stop it (``what`` names the
+    child's work if it dies). The child sees this process's memory as it was at the fork:
+    ``fn`` must only write its own files. Without ``fork`` (Windows, or ``COVERAGE_NO_FORK``
+    set), ``fn`` runs inline when ``.result()`` is called."""
     import multiprocessing
     import os
 
     if "fork" not in multiprocessing.get_all_start_methods() or os.environ.get("COVERAGE_NO_FORK"):
         return _Inline(fn)
-    return _Background(fn)
+    return _Background(fn, what)
 
 
 def map_data(layers: dict, summary: str, diff: bytes | None = None):
@@ -226,15 +313,18 @@ def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
     return layers
 
 
-def geopackage_layers(plan: Plan, path: Path, base: dict | None = None,
-                      summary: dict | None = None) -> tuple[dict[str, gpd.GeoDataFrame], bool]:
+def geopackage_layers(plan: Plan, path: Path, base: dict | None = None, summary: dict | None = None,
+                      cells: gpd.GeoDataFrame | None = None,
+                      cells_patched: bool = False) -> tuple[dict[str, gpd.GeoDataFrame], bool]:
     """The first half of :func:`write_geopackage`: the layers' tables, and whether the base's
     plan.gpkg was copied to ``path`` with its cells and districts brought up to date
-    (``reused``). The layers are final here; :func:`finish_geopackage` writes the rest."""
+    (``reused``). The layers are final here; :func:`finish_geopackage` writes the rest.
+    ``cells``: :func:`cells_layer` if already made; ``cells_patched``: ``path`` has them."""
     layers = {SELECTED_LAYER: _wgs84(plan.table(network=True))[SELECTED_COLUMNS + ["geometry"]],
               CANDIDATES_LAYER: _wgs84(candidates_table(plan))}
-    cells = cells_layer(plan)
-    reused = base is not None and patch_geopackage(base["gpkg"], path, plan, cells, summary)
+    cells = cells_layer(plan) if cells is None else cells
+    reused = base is not None and patch_geopackage(base["gpkg"], path, plan, cells, summary,
+                                                   cells_patched=cells_patched)
     if reused:
         layers.update(reused)
     else:
@@ -261,17 +351,18 @@ def finish_geopackage(plan: Plan, path: Path, layers: dict[str, gpd.GeoDataFrame
 
 
 def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoDataFrame,
-                     summary: dict | None = None) -> dict | None:
-    """Copy ``base_gpkg`` to ``path`` and bring its demand_cells and districts figures up
+                     summary: dict | None = None, cells_patched: bool = False) -> dict | None:
+    """Copy ``base_gpkg`` to ``path`` (unless it is ``path``: a plan.gpkg pre-written by
+    :func:`write_static`) and bring its demand_cells (unless ``cells_patched``) and districts figures up
     to ``plan`` (their geometry stays: same grid, same districts); return those layers
     and the study area (cells as given, the others as read), or None, with ``path``
     removed, when the copy does not fit the plan."""
     import shutil
 
-    shutil.copyfile(base_gpkg, path)
-    table = pd.DataFrame(cells.drop(columns=cells.geometry.name))
+    if Path(base_gpkg) != Path(path):
+        shutil.copyfile(base_gpkg, path)
     districts = study_area = None
-    if gpkgpatch.update_rows(path, CELLS_LAYER, table, ["cell_id", "district", "population", "area_m2"]):
+    if cells_patched or patch_cells(path, cells):
         districts = _patched_districts(path, plan, summary)
     if districts is not None:
         study_area = gpkgpatch.read_layer(path, STUDY_AREA_LAYER)
@@ -279,6 +370,13 @@ def patch_geopackage(base_gpkg: Path, path: Path, plan: Plan, cells: gpd.GeoData
         path.unlink(missing_ok=True)
         return None
     return {CELLS_LAYER: cells, DISTRICTS_LAYER: districts, STUDY_AREA_LAYER: study_area}
+
+
+def patch_cells(path: Path, cells: gpd.GeoDataFrame) -> bool:
+    """Set the demand_cells figures of the plan.gpkg ``path`` to ``cells`` (:func:`cells_layer`)
+    in place; False when its cells are not these (same ids, districts, demand)."""
+    table = pd.DataFrame(cells.drop(columns=cells.geometry.name))
+    return gpkgpatch.update_rows(path, CELLS_LAYER, table, ["cell_id", "district", "population", "area_m2"])
 
 
 def _patched_candidates(path: Path, candidates: gpd.GeoDataFrame) -> bool:
@@ -371,13 +469,19 @@ DISTRICT_FIGURES = ("population", "area_m2", "coverage", "coverage_population", 
 def districts_layer(plan: Plan, summary: dict | None = None) -> gpd.GeoDataFrame:
     """District polygons with population, area, coverage and number of selected sites
     (``summary``: see :func:`district_stats`)."""
-    column = plan.scenario.district_name_column
-    districts = plan.districts.dissolve(by=column, sort=True).reset_index().rename(columns={column: "name"})
-    districts = districts[["name", *(["name_zh"] if "name_zh" in districts.columns else []), "geometry"]]
+    districts = district_shapes(plan)
     stats = district_stats(plan, districts["name"], summary)
     for key in DISTRICT_FIGURES:
         districts[key] = stats[key].to_numpy()
     return districts
+
+
+def district_shapes(plan) -> gpd.GeoDataFrame:
+    """The districts layer's names and polygons (``plan``: a Plan or a Problem), dissolved by
+    name and sorted, in the metric CRS."""
+    column = plan.scenario.district_name_column
+    districts = plan.districts.dissolve(by=column, sort=True).reset_index().rename(columns={column: "name"})
+    return districts[["name", *(["name_zh"] if "name_zh" in districts.columns else []), "geometry"]]
 
 
 def district_stats(plan: Plan, names, summary: dict | None = None) -> pd.DataFrame:

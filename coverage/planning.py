@@ -147,6 +147,10 @@ class Plan:
                                       for b, c in report.sections["channels"].items())
         return self._cache["network"]
 
+    def keep_network(self, report) -> None:
+        """Use ``report`` as :meth:`network` (e.g. computed by a child process from this plan)."""
+        self._cache["network"] = report
+
     def write(self, out_dir, map: bool = True, map_options: dict | None = None, *, bom: bool = True,
               extra: dict | None = None, offline: bool | None = None):
         """Write summary.json, plan.gpkg, selected_sites.csv, scenario.toml (and map.html) as ``out_dir``.

@@ -106,6 +106,15 @@ def write_problem(problem, folder: Path, scenario_file: Path, *, base: dict | No
     (out / PROBLEM_MANIFEST).write_text(json_text(manifest), encoding="utf-8")
 
 
+def record_geopackage(folder: Path, gpkg: Path) -> None:
+    """Record ``gpkg`` in ``folder/problem/problem.json`` by sha256, as ``write_problem(...,
+    gpkg=gpkg)`` would have: for a problem/ written before its plan.gpkg was finished."""
+    path = Path(folder) / PROBLEM_DIR / PROBLEM_MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest[GPKG_KEY] = {"sha256": sha256(Path(gpkg)), "format": GEOPACKAGE_FORMAT}
+    path.write_text(json_text(manifest), encoding="utf-8")
+
+
 def reusable_base(folder, problem) -> dict | None:
     """The manifest of ``folder``'s saved problem (with ``dir``: its problem/ folder) when
     ``problem`` was read from it (or from it plus what-if sites) and its plan.gpkg is

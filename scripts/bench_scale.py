@@ -17,8 +17,9 @@ Cases (each in its own subprocess, so its peak memory is its own):
   it (3 sites removed, 1 added): load + evaluate in process, and the CLI end to end with
   and without the map (target ≤ 5 s).
 - ``default``: ``hotspots plan`` on a scenario (the bundled default when it reaches
-  99 %), map included, under ``/usr/bin/time -v``: wall time (≤ 20 s) and peak memory
-  (≤ 2 GB); then ``hotspots whatif`` on its folder (3 sites removed, 1 added; best of 3).
+  99 %), map included, under ``/usr/bin/time -v``, the best of :data:`PLAN_RUNS` runs:
+  wall time (≤ 20 s) and peak memory (≤ 2 GB); then ``hotspots whatif`` on its folder
+  (3 sites removed, 1 added; best of 3).
 
 Times are wall-clock seconds on whatever else the machine is doing (load averages are
 printed). The section "Reach 99 % at city scale" of docs/benchmarks.md is rewritten
@@ -321,10 +322,21 @@ def timed(args: list[str]) -> dict:
 # --------------------------------------------------------------------------- default
 
 
+#: ``hotspots plan`` runs on the default; the fastest counts (the machine is shared: the
+#: others show what else was running). The folder of the last run is used for the what-if.
+PLAN_RUNS = 2
+
+
 def case_default(scenario: str) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-default-"))
     out = work / "plan"
-    result = {"scenario": scenario, "plan": timed([*CLI, "-q", "plan", scenario, "--out", str(out)])}
+    runs = []
+    for _ in range(PLAN_RUNS):  # the same folder replaced each time; a failed run ends it
+        runs.append(timed([*CLI, "-q", "plan", scenario, "--out", str(out)]))
+        if runs[-1]["status"]:
+            break
+    best = runs[-1] if runs[-1]["status"] else min(runs, key=lambda r: r["seconds"])
+    result = {"scenario": scenario, "plan": {**best, "runs_s": [r["seconds"] for r in runs]}}
     if result["plan"]["status"] == 0:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         result.update(coverage=summary.get("coverage"), n_selected=summary.get("n_selected"),
@@ -421,7 +433,8 @@ def section(results: dict) -> str:
         else:
             p = default["plan"]
             lines += [f"### Default plan end to end ({default['scenario']})", "",
-                      f"`hotspots plan`, map included: **{p['seconds']:.1f} s** wall (target ≤ 20 s), "
+                      f"`hotspots plan`, map included: **{p['seconds']:.1f} s** wall (target ≤ 20 s; best of "
+                      f"{', '.join(f'{s:.1f}' for s in p.get('runs_s') or [p['seconds']])} s), "
                       f"{p.get('cpu_s') or 0:.1f} s CPU (user + system), peak "
                       f"**{p['peak_mb']:,.0f} MB** (≤ 2 GB); coverage {100 * (default['coverage'] or 0):.2f} %, "
                       f"{default['n_selected']:,} sites of {default['n_candidates']:,} candidates; plan.gpkg "

@@ -353,3 +353,39 @@ def test_in_background_without_fork_runs_inline_when_asked(tmp_path, monkeypatch
     assert calls == []
     job.result()
     assert calls == [1]
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_in_background_hands_back_what_the_function_returned(monkeypatch, fork):
+    import os
+
+    from coverage.outputs import in_background
+
+    if not fork:
+        monkeypatch.setenv("COVERAGE_NO_FORK", "1")
+    assert in_background(lambda: {"pid": os.getpid(), "rows": list(range(5))}).result()["rows"] == [0, 1, 2, 3, 4]
+    assert (in_background(os.getpid).result() != os.getpid()) == fork
+
+
+def test_a_plan_written_while_solving_is_the_same_as_one_written_after(toy_plan, tmp_path, monkeypatch):
+    """outputs.solve_and_write (the CLI's path: fixed files written by a child while solving,
+    the network checked by another) gives the folder Plan.write gives, file by file."""
+    import hashlib
+
+    from coverage.outputs import solve_and_write
+    from coverage.planfolder import PlanFolder
+
+    after = toy_plan.write(tmp_path / "after", map=False)
+    during = solve_and_write(toy_plan.problem, lambda problem: toy_plan, tmp_path / "during", map=False)
+    assert during is toy_plan
+    for name in ("summary.json", "selected_sites.csv", "problem/matrix.npz", "problem/sites.parquet"):
+        same = hashlib.sha256((after / name).read_bytes()).digest() == hashlib.sha256(
+            (tmp_path / "during" / name).read_bytes()).digest()
+        assert same, name
+    a, b = PlanFolder(after), PlanFolder(tmp_path / "during")
+    for layer in ("selected", "candidates", "cells", "districts", "study_area"):
+        left, right = getattr(a, layer), getattr(b, layer)
+        assert list(left.columns) == list(right.columns), layer
+        assert left.drop(columns="geometry").equals(right.drop(columns="geometry")), layer
+        assert left.geometry.to_wkb().equals(right.geometry.to_wkb()), layer
+    assert a.gpkg_layers == b.gpkg_layers

@@ -118,6 +118,11 @@ def _quality_lines(summary: dict) -> list[str]:
     if greedy and improved:
         lines.append(f"  local search      greedy {greedy['n_sites']:,} sites / cost {greedy['cost']:,.1f} → "
                      f"{improved['n_sites']:,} / {improved['cost']:,.1f}")
+    before = improved or greedy
+    if before and (summary.get("bound") or {}).get("plan") == "solver":
+        lines.append(f"  solver            {'improved' if improved else 'greedy'} {before['n_sites']:,} sites / cost "
+                     f"{before['cost']:,.1f} → {summary['n_selected']:,} / {summary['total_cost']:,.1f} "
+                     "(the Lagrangian solver's plan)")
     if summary.get("lower_bound") is not None:
         how = {"lagrangian": "Lagrangian bound", "milp": "MILP dual bound", "milp-optimal": "proven optimal by MILP",
                "lp": "LP bound", "trivial": "nothing to add"}.get(summary.get("bound_method"), "proven bound")

@@ -40,6 +40,10 @@ def format_summary_zh(summary: dict) -> str:
     lines.append(f"  站点          {summary['n_selected']:,} 个（新建 {summary['n_new']:,}，"
                  f"已有 {summary['n_existing']:,}），"
                  f"总费用 {summary['total_cost']:,.1f}")
+    greedy = summary.get("greedy")
+    if greedy and not summary.get("improved") and (summary.get("bound") or {}).get("plan") == "solver":
+        lines.append(f"  求解器        贪心 {greedy['n_sites']:,} 个 / 费用 {greedy['cost']:,.1f} → "
+                     f"{summary['n_selected']:,} 个 / {summary['total_cost']:,.1f}（拉格朗日求解器的方案）")
     if summary.get("lower_bound") is not None:
         lines.append(f"  最优性        最优费用 ≥ {summary['lower_bound']:,.1f}，差距 {summary['gap']:.2%}")
     lines += _phase_year_tables(summary)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from ..progress import every, stage
 from .bounds import coverage_upper_bound, exact
 from .cover import CoverResult, solve_instance
 from .greedy import Solution, greedy_cover
-from .instance import Instance
+from .instance import Instance, cells_reached
 from .local import improve, ranked_solution
 from .quality import Quality
 
@@ -61,8 +63,9 @@ def improve_and_bound(instance: Instance, solution: Solution, settings) -> tuple
 
 
 def _bound(inst: Instance, solution: Solution, settings) -> tuple[Solution, dict]:
-    """The Lagrangian solver from the current plan: a cheaper plan if it finds one (kept
-    only when ``settings.local_search``: without it the plan stays greedy's), and the bound.
+    """The Lagrangian solver from the current plan: its plan replaces the current one when it
+    is cheaper and meets every requirement the current plan meets (:func:`adoptable`), and
+    the bound on the optimal cost.
 
     Under a budget that stopped greedy short of the target, the question is how much
     any plan can cover: the LP's upper bound on coverage answers it instead.
@@ -80,17 +83,47 @@ def _bound(inst: Instance, solution: Solution, settings) -> tuple[Solution, dict
     effort = getattr(settings, "effort", "fast")
     with stage(f"Lagrangian solver ({effort}): cheaper plans and a proven lower bound") as st:
         result = solve_instance(inst, effort=effort, start=solution.order)
-        better = result.cost < cost - 1e-9 * max(1.0, cost) or bool(inst.constraints)  # greedy ignores them
-        if settings.local_search and result.feasible and better:
-            n_pre = len(inst.preselected)
-            solution = ranked_solution(inst.matrix, inst.weights, inst.costs, result.sites[n_pre:],
-                                       inst.preselected, solution.stop_reason)
+        adopted = result.feasible and adoptable(inst, solution, result.sites)
+        if adopted:
+            new = np.setdiff1d(result.sites, inst.preselected)
+            solution = ranked_solution(inst.matrix, inst.weights, inst.costs, new, inst.preselected,
+                                       solution.stop_reason)
             cost = float(inst.costs[solution.order].sum())
         gap = _gap(cost, result.lower_bound)
-        st.result = (f"cost {cost:,.1f}, optimum ≥ {result.lower_bound:,.1f} ({result.bound_method}), gap {gap:.2%}"
+        st.result = (f"cost {cost:,.1f}{' (the solver’s plan)' if adopted else ''}, optimum ≥ "
+                     f"{result.lower_bound:,.1f} ({result.bound_method}), gap {gap:.2%}"
                      if gap is not None else "no bound proven")
     return solution, dict(lower_bound=result.lower_bound, gap=gap, bound_status=_status(result, gap),
-                          bound_method=result.bound_method, bound=_bound_dict(inst, result))
+                          bound_method=result.bound_method,
+                          bound={**_bound_dict(inst, result), "plan": "solver" if adopted else "greedy"})
+
+
+def adoptable(inst: Instance, current: Solution, sites) -> bool:
+    """Whether the plan ``sites`` (instance site indices) may replace ``current``: it holds
+    every preselected site (existing, forced, earlier phases), keeps within the budgets,
+    and covers, checked here on the matrix, at least what ``current`` covers of the target
+    and of each coverage constraint, up to what is asked (the target, each floor); and it
+    is cheaper, or it meets a constraint ``current`` misses."""
+    sites = np.unique(np.asarray(sites, dtype=np.int64))
+    new = np.setdiff1d(sites, inst.preselected)
+    if len(np.setdiff1d(inst.preselected, sites)) or not inst.allowed[new].all():
+        return False
+    cost = float(inst.costs[sites].sum())
+    if (inst.max_sites is not None and len(new) > inst.max_sites) or (
+            inst.max_cost is not None and float(inst.costs[new].sum()) > inst.max_cost + 1e-9):
+        return False
+    mine, theirs = cells_reached(inst.matrix, sites), current.covered
+    needs = [(np.arange(len(inst.weights)), inst.target)] + [(c.columns, c.target) for c in inst.constraints]
+    shares = [(_share(inst.weights, cols, mine), _share(inst.weights, cols, theirs), need) for cols, need in needs]
+    if any(share < min(need, before) - 1e-12 for share, before, need in shares):
+        return False
+    fixes = any(before < need - 1e-12 <= share for share, before, need in shares)
+    return cost < float(inst.costs[current.order].sum()) - 1e-9 * max(1.0, cost) or fixes
+
+
+def _share(weights: np.ndarray, columns: np.ndarray, covered: np.ndarray) -> float:
+    total = float(weights[columns].sum())
+    return float(weights[columns][covered[columns]].sum() / total) if total > 0 else 1.0
 
 
 def _gap(cost: float, lower: float | None) -> float | None:
