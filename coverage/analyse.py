@@ -58,11 +58,17 @@ def selected_table(plan: Plan, network: bool = False) -> gpd.GeoDataFrame:
     table["cumulative_coverage"] = np.cumsum(gains) / total if total > 0 else 1.0
     table["phase"] = site_phases(plan, table)
     table["year"] = site_years(plan)
-    if network:
-        extra = plan.network().sites
-        for column in extra.columns:
-            table[column] = extra[column].to_numpy()
-    return table.drop(columns=["layer_file", "layer_row"], errors="ignore")
+    table = table.drop(columns=["layer_file", "layer_row"], errors="ignore")
+    return with_network_columns(table, plan) if network else table
+
+
+def with_network_columns(table: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
+    """``table`` (:func:`selected_table` without them) with the columns of
+    :data:`coverage.engineering.SITE_COLUMNS` added last, in place."""
+    extra = plan.network().sites
+    for column in extra.columns:
+        table[column] = extra[column].to_numpy()
+    return table
 
 
 def site_phases(plan: Plan, table: pd.DataFrame) -> np.ndarray:

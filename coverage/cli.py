@@ -277,16 +277,18 @@ def run_map(args: argparse.Namespace) -> int:
 def run_whatif(args: argparse.Namespace) -> int:
     from .compare import diff_plans, view_of_plan
     from .planning import load_plan
+    from .whatif import collector_paused
 
     from .planfolder import DIFF
 
     out = _required_out(args, "whatif", [args.base, *args.add_layer])
     add = [_parse_site(text) for text in args.add]
-    base = load_plan(args.base)
-    result = base.evaluate(add=add + list(args.add_layer), remove=args.remove)
-    # the what-if's full summary is needed for summary.json anyway: compute it once
-    diff = diff_plans(base, view_of_plan(result, summary=result.summary()))
-    _write_plan(result, out, args, extra={DIFF: diff.to_dict()})
+    with collector_paused():
+        base = load_plan(args.base)
+        result = base.evaluate(add=add + list(args.add_layer), remove=args.remove)
+        # the what-if's full summary is needed for summary.json anyway: compute it once
+        diff = diff_plans(base, view_of_plan(result, summary=result.summary()))
+        _write_plan(result, out, args, extra={DIFF: diff.to_dict()})
     print(diff.format())
     print(f"\nWhat-if plan in {out}/ (diff.json: the changes against {args.base})")
     return 0

@@ -5,7 +5,9 @@ plan's metric CRS, metres) with the scenario's ``[network]`` settings:
 
 - **radio**: each category's radius and where it comes from (a fixed number, or the
   link budget of its radio profile, :mod:`coverage.radio`);
-- **channels**: one interference graph per band, channels by DSATUR + tabu search;
+- **channels**: one interference graph per band, channels by DSATUR + tabu search (a
+  what-if keeps its base plan's channels and recolours only around the sites it adds
+  or removes, :func:`~coverage.networks.rechannel_plan`);
 - **backhaul**: hop counts from wireless sites to the nearest wired one, orphans, and
   the fewest fibre drops that leave none orphaned (:func:`~coverage.fibre.propose_fibre_drops`);
 - **capacity**: expected concurrent users per site against its access points.
@@ -18,10 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from .fibre import propose_fibre_drops
 from .networks import (
-    backhaul, capacity, channel_plan, channels_for_band, split_shared_population,
+    backhaul, capacity, channel_plan, channels_for_band, rechannel_plan, split_shared_population,
 )
 from .radio import BAND_RANGE, radius_m
 
@@ -80,10 +83,10 @@ def network_report(plan: Plan) -> NetworkReport:
     channel = pd.Series(np.nan, index=range(len(sites)))
     conflicts = pd.Series(0, index=range(len(sites)))
     channel_sections = {}
+    previous = _previous_plan(plan)
     for b in sorted(band.unique()):
         rows = np.flatnonzero(band.to_numpy() == b)
-        chosen = channel_plan(xy[rows], sites["radius_m"].to_numpy()[rows], [ids[r] for r in rows],
-                              channels_for_band(b), net.co_channel_distance_m or None)
+        chosen = _band_plan(plan, b, xy[rows], sites["radius_m"].to_numpy()[rows], [ids[r] for r in rows], previous)
         channel.iloc[rows] = [chosen.channel[ids[r]] for r in rows]
         conflicts.iloc[rows] = [chosen.conflicts[ids[r]] for r in rows]
         channel_sections[b] = {
@@ -91,6 +94,8 @@ def network_report(plan: Plan) -> NetworkReport:
             "conflicts": chosen.total_conflicts, "conflicts_before_search": chosen.initial_conflicts,
             "sites_with_conflicts": int(sum(1 for r in rows if chosen.conflicts[ids[r]] > 0)),
         }
+        if chosen.recoloured is not None:
+            channel_sections[b]["sites_recoloured"] = chosen.recoloured
 
     mesh = backhaul(xy, ids, wired, net.mesh_range_m)
     fibre = propose_fibre_drops(mesh)
@@ -126,6 +131,34 @@ def network_report(plan: Plan) -> NetworkReport:
         },
     }
     return NetworkReport(sites=table, sections=sections)
+
+
+def _previous_plan(plan: Plan):
+    """For a what-if (``plan.base`` set): its base's channels (site_id → (band, channel)) and
+    the sites it removed from the base (a frame of them: geometry, radius_m, category); else None."""
+    base = getattr(plan, "base", None)
+    if base is None:
+        return None
+    from .whatif import base_channels
+
+    dropped = np.setdiff1d(base.solution.order, plan.solution.order)  # base rows are the what-if's first rows
+    return base_channels(base), plan.sites.iloc[dropped]
+
+
+def _band_plan(plan: Plan, band: str, xy: np.ndarray, radii: np.ndarray, ids: list, previous):
+    """The channel plan of one band's sites: from scratch, or for a what-if (``previous``)
+    keeping its base's channels except around added and removed sites (:func:`rechannel_plan`)."""
+    net = plan.scenario.network
+    if previous is None:
+        return channel_plan(xy, radii, ids, channels_for_band(band), net.co_channel_distance_m or None)
+    channels, removed = previous
+    kept = {site: c for site, (b, c) in channels.items() if b == band}
+    categories = plan.scenario.categories
+    in_band = [(categories[c].radio.band if categories[c].radio else net.band) == band for c in removed["category"]]
+    gone = removed.iloc[np.flatnonzero(np.array(in_band, dtype=bool))]
+    return rechannel_plan(xy, radii, ids, kept, channels_for_band(band), net.co_channel_distance_m or None,
+                          removed_xy=shapely.get_coordinates(gone.geometry.array).reshape(-1, 2),
+                          removed_radii_m=gone["radius_m"].to_numpy())
 
 
 def _population_served(plan: Plan) -> np.ndarray:

@@ -12,6 +12,7 @@ values are bound as parameters, never formatted into SQL.
 from __future__ import annotations
 
 import sqlite3
+import struct
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
@@ -89,12 +90,11 @@ def _geometry_unchanged(blob):
 def same_values(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Element-wise equality, a missing value (None, NaN, NA) equal only to a missing one."""
     missing_a, missing_b = a.isna().to_numpy(), b.isna().to_numpy()
-    left = a.to_numpy(dtype=object, na_value=None)
-    right = b.to_numpy(dtype=object, na_value=None)
-    if _numeric(a) and _numeric(b):
+    if _numeric(a) and _numeric(b):  # no Python object per value (a city's layers: millions of them)
         equal = a.to_numpy(dtype=float, na_value=np.nan) == b.to_numpy(dtype=float, na_value=np.nan)
     else:
-        equal = np.asarray(left == right, dtype=bool)
+        equal = np.asarray(a.to_numpy(dtype=object, na_value=None) == b.to_numpy(dtype=object, na_value=None),
+                           dtype=bool)
     return (equal & ~missing_a & ~missing_b) | (missing_a & missing_b)
 
 
@@ -131,3 +131,128 @@ def order_layers(path: Path, first: Iterable[str]) -> None:
             db.execute(f"DELETE FROM {quote(table)}")
             db.executemany(f"INSERT INTO {quote(table)} VALUES ({', '.join('?' * len(columns))})", ordered)
         db.commit()
+
+
+#: Header of a GeoPackage geometry blob as GDAL writes points: magic, version 0, flags
+#: (little-endian, no envelope, not empty), then the SRS id and the WKB (little-endian).
+_BLOB_FLAGS = 0x01
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def point_blobs(gdf, srs_id: int) -> list[bytes] | None:
+    """GeoPackage geometry blobs of ``gdf``'s geometry, as GDAL writes them; None unless
+    every geometry is a non-empty 2D point."""
+    import shapely
+
+    geoms = gdf.geometry.array
+    if len(gdf) and (not bool(np.all(shapely.get_type_id(geoms) == 0)) or bool(shapely.is_empty(geoms).any())
+                     or bool(shapely.has_z(geoms).any())):
+        return None
+    header = b"GP\x00" + bytes([_BLOB_FLAGS]) + struct.pack("<i", srs_id)
+    return [header + wkb for wkb in shapely.to_wkb(geoms, byte_order=1, output_dimension=2).tolist()]
+
+
+def _point_of(blob: bytes) -> tuple[float, float] | None:
+    """x, y of a GeoPackage point blob; None when empty; ValueError for any other geometry."""
+    flags = blob[3]
+    start = 8 + _ENVELOPE_BYTES[(flags >> 1) & 7]
+    order = "<" if blob[start] == 1 else ">"
+    (kind,) = struct.unpack(order + "I", blob[start + 1:start + 5])
+    if kind != 1:
+        raise ValueError("plan.gpkg: only point geometry is written in place")
+    x, y = struct.unpack(order + "dd", blob[start + 5:start + 21])
+    return None if (flags >> 4) & 1 or (x != x and y != y) else (x, y)
+
+
+def _register_point_functions(db: sqlite3.Connection) -> None:
+    """The geometry functions GDAL's R-tree triggers call, for point blobs (the only
+    geometry :func:`update_points` writes)."""
+    db.create_function("ST_IsEmpty", 1, lambda blob: int(_point_of(blob) is None))
+    for name, k in (("ST_MinX", 0), ("ST_MaxX", 0), ("ST_MinY", 1), ("ST_MaxY", 1)):
+        db.create_function(name, 1, lambda blob, k=k: _point_of(blob)[k])
+
+
+def update_points(path: Path, layer: str, gdf, most: float = 0.25) -> bool:
+    """Bring the point layer ``layer`` of the copied GeoPackage ``path`` to ``gdf`` (WGS84,
+    the layer's columns in its order, one row per feature in feature order), in place.
+
+    Row ``k`` of ``gdf`` is feature ``fid = k + 1``, as in a fresh write: the rows that
+    differ (in any attribute or in their point; after a site removed from the middle,
+    every later row) are updated, features past the end deleted and rows past the
+    layer's end inserted. A column that takes
+    one value on every row (a what-if's empty roll-out year) is set in one statement. The
+    R-tree follows through GDAL's own triggers, and the layer's extent and fid sequence
+    are set as a fresh write sets them. Returns False, writing nothing, when the layer
+    does not fit (other columns, fids not 1..n, geometry other than points) or when more
+    than ``most`` of the rows would be written (a bulk write is faster then); the caller
+    then writes the layer whole.
+    """
+    import pyogrio
+
+    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    try:
+        old = pyogrio.read_dataframe(path, layer=layer, read_geometry=False, use_arrow=True, fid_as_index=True)
+        with closing(sqlite3.connect(path)) as db:
+            (srs_id,) = db.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)).fetchone()
+            old_blobs = [row[0] for row in db.execute(f"SELECT geom FROM {quote(layer)} ORDER BY fid")]
+    except Exception:  # noqa: BLE001 - a damaged or foreign file: the caller writes afresh
+        return False
+    blobs = point_blobs(gdf, srs_id)
+    if (blobs is None or list(old.columns) != list(table.columns) or len(old_blobs) != len(old)
+            or not np.array_equal(old.index.to_numpy(), np.arange(1, len(old) + 1))):
+        return False
+    plan = _rows_to_write(old, old_blobs, table, blobs, most)
+    return plan is not None and _write_points(path, layer, gdf, table, blobs, *plan)
+
+
+def _rows_to_write(old: pd.DataFrame, old_blobs: list, table: pd.DataFrame, blobs: list, most: float):
+    """What :func:`update_points` writes: (columns set whole → value, rows updated, features
+    kept (fid ≤ it; the others deleted), rows inserted), or None when too many."""
+    n_old, n_new = len(old), len(table)
+    common = min(n_old, n_new)
+    changed = np.array([a != b for a, b in zip(old_blobs[:common], blobs[:common])], dtype=bool)
+    whole = {}  # columns whose new value is one for every row (e.g. no roll-out year): one UPDATE each
+    for column in table.columns:
+        values = table[column].iloc[:common]
+        differ = ~same_values(old[column].iloc[:common], values)
+        if differ.sum() > most * common and same_values(values, values.iloc[np.zeros(common, dtype=np.intp)]).all():
+            whole[column] = sql_values(values.iloc[:1])[0]
+        else:
+            changed |= differ
+    # (never more statements than deleting from the first difference on and inserting the rest)
+    if int(changed.sum()) + abs(n_new - n_old) > most * max(n_new, 1):
+        return None
+    return whole, np.flatnonzero(changed), n_new, np.arange(n_old, n_new)
+
+
+def _write_points(path: Path, layer: str, gdf, table: pd.DataFrame, blobs: list, whole: dict,
+                  updated: np.ndarray, kept: int, inserted: np.ndarray) -> bool:
+    """The SQL of :func:`update_points`, in one transaction (nothing written on an error)."""
+    import shapely
+
+    rows = np.r_[updated, inserted].astype(np.intp)
+    values = [sql_values(table[c].iloc[rows]) for c in table.columns]
+    records = list(zip([blobs[r] for r in rows.tolist()], *values, (rows + 1).tolist()))
+    names = ", ".join(quote(c) for c in table.columns)
+    setters = ", ".join(f"{quote(c)} = ?" for c in ["geom", *table.columns])
+    xy = shapely.get_coordinates(gdf.geometry.array)
+    # the extent as GDAL records it on a fresh write (16 significant digits)
+    low, high = ([float(f"{v:.16g}") for v in xy.min(axis=0)], [float(f"{v:.16g}") for v in xy.max(axis=0)]) \
+        if len(xy) else ([None] * 2, [None] * 2)
+    with closing(sqlite3.connect(path)) as db:
+        _register_point_functions(db)
+        try:
+            for column, value in whole.items():
+                db.execute(f"UPDATE {quote(layer)} SET {quote(column)} = ? WHERE fid <= ?", (value, kept))
+            db.executemany(f"UPDATE {quote(layer)} SET {setters} WHERE fid = ?", records[:len(updated)])
+            db.execute(f"DELETE FROM {quote(layer)} WHERE fid > ?", (kept,))
+            db.executemany(f"INSERT INTO {quote(layer)} (geom, {names}, fid) VALUES "
+                           f"({', '.join('?' * (len(table.columns) + 2))})", records[len(updated):])
+            db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (len(table), layer))
+            db.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+                       "min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
+                       (low[0], low[1], high[0], high[1], layer))
+        except (sqlite3.Error, ValueError):
+            return False  # not committed: the caller writes the layer afresh
+        db.commit()
+    return True

@@ -22,14 +22,17 @@ import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from scipy import sparse
 
 from .errors import InputError
 from .graphs import adjacency, bfs, components, overlapping_pairs, pairs_within
-from .tabucol import colour_with_k, dsatur
+from .tabucol import colour_with_k, dsatur, recolour_with_k
+
+if TYPE_CHECKING:  # pragma: no cover - networkx is imported where a graph is built (0.2 s a start-up)
+    import networkx as nx
 
 #: Non-overlapping 20 MHz channels per band (China). 5150–5350 MHz is indoor only.
 CHANNELS_BY_BAND: dict[str, tuple[int, ...]] = {
@@ -113,6 +116,8 @@ def interference_graph(
     ids = _ids(site_ids, len(points))
     i, j, distance = interference_pairs(points, radii_m, co_channel_distance_m)
     radii = np.asarray(radii_m, dtype=float).reshape(-1)
+    import networkx as nx
+
     graph = nx.Graph()
     for site, (x, y), r in zip(ids, points, radii):
         graph.add_node(site, x=float(x), y=float(y), radius_m=float(r))
@@ -130,7 +135,9 @@ class ChannelPlan:
     repaired to the available channels, before the local search; ``dsatur_colours`` is
     how many channels DSATUR alone needed (if no more than are available, a plan without
     conflicts exists); ``iterations`` the tabu moves made; ``interference_edges`` the
-    graph's edges.
+    graph's edges. ``recoloured`` is None for a plan made from scratch, and for one
+    that kept a previous plan's channels (:func:`rechannel_plan`) the number of sites
+    whose channel was chosen again (``dsatur_colours`` is then 0: no DSATUR ran).
     """
 
     channels: tuple[int, ...]
@@ -142,6 +149,7 @@ class ChannelPlan:
     dsatur_colours: int
     iterations: int
     interference_edges: int = 0
+    recoloured: int | None = None
 
 
 def count_conflicts(graph: nx.Graph, channel: Mapping[Hashable, int]) -> int:
@@ -205,15 +213,75 @@ def channel_plan(
     return _plan_on_pairs(nodes, rank[i], rank[j], channels, max_iterations, patience, seed)
 
 
+def rechannel_plan(
+    points_xy: object,
+    radii_m: object,
+    site_ids: Iterable[Hashable],
+    previous: Mapping[Hashable, int],
+    channels: Sequence[int] = CHANNELS_BY_BAND["2.4"],
+    co_channel_distance_m: float | None = None,
+    *,
+    removed_xy: object = (),
+    removed_radii_m: object = (),
+    max_iterations: int = 10_000,
+    patience: int = 2_000,
+    seed: int = 0,
+) -> ChannelPlan:
+    """The channel plan of a changed site set that keeps a previous plan where it can.
+
+    A what-if adds and removes a few sites; a planner does not want the whole city
+    retuned for them. Sites with a channel in ``previous`` (site → channel number, e.g.
+    the base plan's) keep it, unless they interfere (as in :func:`interference_pairs`)
+    with a changed site: an added site (one without a previous channel, or whose
+    channel is not one of ``channels``) or a removed one (``removed_xy``, ``removed_radii_m``:
+    where the removed sites were, metres, and their radii). Those neighbours and the
+    added sites are recoloured: added sites first take, in site order, the channel
+    fewest of their neighbours use (lowest on a tie), then the tabu search of
+    :func:`assign_channels` moves only them (:func:`coverage.tabucol.recolour_with_k`).
+    Every other site keeps its channel. Deterministic; ``recoloured`` in the result
+    counts the sites whose channel was chosen again.
+    """
+    points = _points(points_xy)
+    ids = _ids(site_ids, len(points))
+    gone = _points(np.asarray(removed_xy, dtype=float).reshape(-1, 2))
+    n = len(points)
+    radii = np.concatenate([np.asarray(radii_m, dtype=float).reshape(-1),
+                            np.asarray(removed_radii_m, dtype=float).reshape(-1)])
+    i, j, _ = interference_pairs(np.vstack([points, gone]), radii, co_channel_distance_m)
+    to_removed = (i >= n) | (j >= n)
+    near_removed = np.minimum(i[to_removed], j[to_removed])  # i < j: the kept end of the pair
+    i, j = i[~to_removed], j[~to_removed]
+    nodes = _sorted_nodes_of(ids)
+    rank = np.empty(n, dtype=np.intp)
+    position = _position(ids)
+    rank[[position[node] for node in nodes]] = np.arange(n)
+    palette = {c: k for k, c in enumerate(channels)}
+    start = np.array([palette.get(previous.get(node), -1) for node in nodes], dtype=np.intp).reshape(-1)
+    changed = start < 0
+    movable = changed.copy()
+    a, b = rank[i], rank[j]
+    movable[a[changed[b]]] = True
+    movable[b[changed[a]]] = True
+    movable[rank[near_removed[near_removed < n]]] = True
+    return _plan_on_pairs(nodes, a, b, channels, max_iterations, patience, seed, start=start, movable=movable)
+
+
 def _plan_on_pairs(nodes: list[Hashable], i: np.ndarray, j: np.ndarray, channels: Sequence[int],
-                   max_iterations: int, patience: int, seed: int) -> ChannelPlan:
-    """The channel plan of the graph on ``nodes`` (canonical order) with edges ``(i[k], j[k])``."""
+                   max_iterations: int, patience: int, seed: int, *, start: np.ndarray | None = None,
+                   movable: np.ndarray | None = None) -> ChannelPlan:
+    """The channel plan of the graph on ``nodes`` (canonical order) with edges ``(i[k], j[k])``;
+    with ``start`` and ``movable``, recoloured from ``start`` (palette indices, -1: none)
+    moving only the ``movable`` nodes (:func:`coverage.tabucol.recolour_with_k`)."""
     channel_list = tuple(channels)
     if not channel_list or len(set(channel_list)) != len(channel_list):
         raise InputError("channels must be a non-empty list of distinct channel numbers")
     matrix = adjacency(len(nodes), i, j)
-    result = colour_with_k(matrix, len(channel_list), max_iterations=max_iterations,
-                           patience=patience, seed=seed)
+    if start is None:
+        result = colour_with_k(matrix, len(channel_list), max_iterations=max_iterations,
+                               patience=patience, seed=seed)
+    else:
+        result = recolour_with_k(matrix, start, movable, len(channel_list), max_iterations=max_iterations,
+                                 patience=patience, seed=seed)
     colour = result["colour"]
     upper = sparse.triu(matrix, k=1, format="coo")
     a, b = upper.row.astype(np.intp), upper.col.astype(np.intp)
@@ -232,6 +300,7 @@ def _plan_on_pairs(nodes: list[Hashable], i: np.ndarray, j: np.ndarray, channels
         dsatur_colours=result["dsatur_colours"],
         iterations=result["iterations"],
         interference_edges=len(a),
+        recoloured=None if movable is None else int(np.count_nonzero(movable)),
     )
 
 
@@ -312,6 +381,8 @@ class BackhaulReport:
     @cached_property
     def graph(self) -> nx.Graph:
         """The mesh as a networkx graph (nodes in input order, edges in sorted pair order)."""
+        import networkx as nx
+
         graph = nx.Graph()
         graph.add_nodes_from((site, {"wired": bool(flag)}) for site, flag in zip(self.site_ids, self.wired))
         i, j, distance = self.links
@@ -419,24 +490,28 @@ def capacity(
     if not (isinstance(aps_per_site, int) and not isinstance(aps_per_site, bool) and aps_per_site >= 1):
         raise InputError(f"aps_per_site must be a whole number of at least 1, not {aps_per_site!r}")
 
-    users, needed, extra = {}, {}, {}
-    for site, population in population_covered.items():
-        if not (_is_number(population) and population >= 0):
-            raise ValueError(f"site {site!r}: population covered must be a non-negative number, not {population!r}")
-        users[site] = float(population) * take_up_rate * concurrency
-        # a hair of tolerance so that 100.00000000001 users on 50-user APs need 2, not 3
-        needed[site] = max(1, math.ceil(users[site] / users_per_ap - 1e-9))
-        extra[site] = max(0, needed[site] - aps_per_site)
-    position = {site: k for k, site in enumerate(users)}
-    overloaded = tuple(sorted((s for s in users if extra[s] > 0), key=lambda s: (-extra[s], position[s])))
+    sites, values = list(population_covered), list(population_covered.values())
+    population = np.asarray(values) if values else np.zeros(0)
+    if (population.dtype.kind not in "fiu" or not np.all(np.isfinite(population) & (population >= 0))
+            or any(isinstance(value, (bool, np.bool_)) for value in values)):
+        for site, value in zip(sites, values):  # name the first bad one
+            if not (_is_number(value) and value >= 0):
+                raise ValueError(f"site {site!r}: population covered must be a non-negative number, not {value!r}")
+    # vectorised, the same arithmetic as float(population) * take_up_rate * concurrency per site
+    users = population.astype(float) * take_up_rate * concurrency
+    # a hair of tolerance so that 100.00000000001 users on 50-user APs need 2, not 3
+    needed = np.maximum(1, np.ceil(users / users_per_ap - 1e-9)).astype(np.int64)
+    extra = np.maximum(0, needed - aps_per_site)
+    over = np.flatnonzero(extra > 0)
+    overloaded = tuple(sites[k] for k in over[np.lexsort((over, -extra[over]))].tolist())
     return CapacityReport(
         take_up_rate=float(take_up_rate),
         concurrency=float(concurrency),
         users_per_ap=float(users_per_ap),
         aps_per_site=aps_per_site,
-        concurrent_users=users,
-        aps_needed=needed,
-        extra_aps=extra,
+        concurrent_users=dict(zip(sites, users.tolist())),
+        aps_needed=dict(zip(sites, needed.tolist())),
+        extra_aps=dict(zip(sites, extra.tolist())),
         overloaded=overloaded,
     )
 

@@ -339,6 +339,8 @@ def finish_geopackage(plan: Plan, path: Path, layers: dict[str, gpd.GeoDataFrame
     for name in LAYERS:
         if reused and name == CANDIDATES_LAYER and _patched_candidates(path, layers[name]):
             continue
+        if reused and name == SELECTED_LAYER and gpkgpatch.update_points(path, name, _wgs84(layers[name])):
+            continue  # a what-if changes a few rows of its base's: those are written in place
         if not reused or name in (SELECTED_LAYER, CANDIDATES_LAYER):
             _write_layer(layers[name], path, name, spatial_index=name != CELLS_LAYER)
     if reused:

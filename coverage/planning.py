@@ -61,6 +61,8 @@ class Plan:
     # the plan folder this plan's problem was read back from exactly (kept by a what-if, which only
     # appends sites): writing copies what did not change from it (coverage.savedproblem.reusable_base)
     base_folder: Path | None = field(default=None, repr=False)
+    # a what-if's base plan: the network check keeps its channels where nothing changed (coverage.whatif)
+    base: Plan | None = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # the problem's data, for convenience
@@ -97,7 +99,9 @@ class Plan:
         """
         key = ("table", network)
         if key not in self._cache:
-            self._cache[key] = analyse.selected_table(self, network=network)
+            plain = self._cache.get(("table", False))  # the network columns go last: add them to it
+            self._cache[key] = analyse.selected_table(self, network=network) if plain is None or not network \
+                else analyse.with_network_columns(plain.copy(), self)
         return self._cache[key].copy()
 
     @property

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 #: A districts layer's optional column of Chinese names, carried to the outputs and the map.
 ZH_NAME_COLUMN = "name_zh"
 
+#: Up to this many new sites, :meth:`Problem.matrix_rows` indexes only the demand points near them.
+FEW_SITES = 100
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -85,13 +88,29 @@ class Problem:
         return demand_tree(demand_points(self.cells))
 
     def matrix_rows(self, sites: gpd.GeoDataFrame) -> sp.csr_matrix:
-        """Coverage-matrix rows for ``sites`` (metric CRS, with ``radius_m``)."""
-        return site_rows(sites, demand_points(self.cells), self.cell_tree, self.scenario.coverage_margin_m)
+        """Coverage-matrix rows for ``sites`` (metric CRS, with ``radius_m``).
+
+        A few sites (a what-if's) are matched against the demand points in their
+        bounding box only, through a k-d tree of those: the same pairs by the same
+        distance test, without indexing a city's million points first.
+        """
+        points, margin = demand_points(self.cells), self.scenario.coverage_margin_m
+        if len(sites) > FEW_SITES or "cell_tree" in self.__dict__ or not len(sites):
+            return site_rows(sites, points, self.cell_tree, margin)
+        xy = shapely.get_coordinates(sites.geometry.array)
+        reach = reach_m(sites["radius_m"].to_numpy(), margin)[:, None]
+        low, high = (xy - reach).min(axis=0) - 1.0, (xy + reach).max(axis=0) + 1.0
+        near = np.flatnonzero(((points >= low) & (points <= high)).all(axis=1))
+        rows = site_rows(sites, points[near], demand_tree(points[near]), margin)
+        return sp.csr_matrix((rows.data, near[rows.indices], rows.indptr), shape=(len(sites), len(points)))
+
+    @cached_property
+    def _site_ids(self) -> pd.Index:
+        return pd.Index(self.sites["site_id"])
 
     def site_index(self, site_ids) -> np.ndarray:
         """Row numbers of ``site_ids`` in ``sites``; unknown ids raise InputError."""
-        index = pd.Index(self.sites["site_id"])
-        rows = index.get_indexer(list(site_ids))
+        rows = self._site_ids.get_indexer(list(site_ids))
         unknown = [s for s, r in zip(site_ids, rows) if r < 0]
         if unknown:
             dropped = set(self.dropped_sites["site_id"]) if len(self.dropped_sites) else set()

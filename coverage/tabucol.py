@@ -102,13 +102,14 @@ class _Moves:
     """
 
     def __init__(self, neighbours: list[list[int]], colour: list[int], k: int, rng: random.Random,
-                 same: list[list[int]] | None = None):
+                 same: list[list[int]] | None = None, movable: list[bool] | None = None):
         self.neighbours, self.colour, self.k, self.rng = neighbours, colour, k, rng
         n = len(colour)
+        self.movable = [True] * n if movable is None else movable
         self.same = colour_counts(neighbours, colour, k) if same is None else same
         own = [self.same[v][colour[v]] for v in range(n)]
         self.total = sum(own) // 2
-        self.n_conflicted = sum(1 for count in own if count > 0)
+        self.n_conflicted = sum(1 for v, count in enumerate(own) if count > 0 and self.movable[v])
         self.version = [0] * n
         self.tabu_until: dict[tuple[int, int], int] = {}
         self.expiry: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -122,7 +123,7 @@ class _Moves:
         """Queue every move of ``v`` (if it is in conflict) as of ``iteration``."""
         row, cv = self.same[v], self.colour[v]
         own = row[cv]
-        if own == 0:
+        if own == 0 or not self.movable[v]:
             return
         version, random_key = self.version[v], self.rng.random
         for c in range(self.k):
@@ -151,7 +152,7 @@ class _Moves:
 
     def move(self, v: int, new: int, delta: int, iteration: int) -> int:
         """Give ``v`` colour ``new`` and make the move back tabu; returns the old colour."""
-        colour, same = self.colour, self.same
+        colour, same, movable = self.colour, self.same, self.movable
         old, conflicted_before = colour[v], self.n_conflicted
         colour[v] = new
         self.total += delta
@@ -161,7 +162,8 @@ class _Moves:
             before = row[colour[u]] > 0
             row[old] -= 1
             row[new] += 1
-            change += (row[colour[u]] > 0) - before
+            if movable[u]:
+                change += (row[colour[u]] > 0) - before
             self.version[u] += 1
         change += (same[v][new] > 0) - 1  # v was in conflict (only those move)
         self.n_conflicted += change
@@ -176,7 +178,8 @@ class _Moves:
 
 
 def tabu_search(neighbours: list[list[int]], colour: list[int], k: int, max_iterations: int, patience: int,
-                seed: int, same: list[list[int]] | None = None) -> tuple[list[int], int]:
+                seed: int, same: list[list[int]] | None = None,
+                movable: list[bool] | None = None) -> tuple[list[int], int]:
     """TabuCol from ``colour``: the best colouring seen and the number of moves made.
 
     Each move takes a conflicting node to the colour that lowers the number of
@@ -186,11 +189,14 @@ def tabu_search(neighbours: list[list[int]], colour: list[int], k: int, max_iter
     break on a random key drawn from ``random.Random(seed)``. Stops at zero conflicts,
     after ``max_iterations`` moves, or after ``patience`` moves without a new best.
     ``same`` may give the neighbour colour counts of ``colour`` (else they are counted).
+    ``movable``: only the nodes marked True may change colour (all when None); the
+    others keep theirs, and their conflicts among themselves stay counted. The tenure
+    then counts the conflicting movable nodes only.
     """
     n = len(colour)
     if n == 0 or k < 2:
         return list(colour), 0
-    state = _Moves(neighbours, list(colour), k, random.Random(seed), same)
+    state = _Moves(neighbours, list(colour), k, random.Random(seed), same, movable)
     best, since_best, iteration = state.total, 0, 0
     since: list[tuple[int, int]] = []  # moves made since the best colouring, to undo at the end
     while iteration < max_iterations and best > 0 and since_best < patience:
@@ -234,3 +240,28 @@ def colour_with_k(matrix: sparse.csr_array, k: int, *, degree: list[int] | None 
     colour, iterations = tabu_search(neighbours, repaired, k, max_iterations, patience, seed, counts.tolist())
     return {"colour": np.asarray(colour, dtype=np.intp), "dsatur_colours": max(first, default=-1) + 1,
             "initial": initial, "iterations": iterations}
+
+
+def recolour_with_k(matrix: sparse.csr_array, colour: np.ndarray, movable: np.ndarray, k: int, *,
+                    max_iterations: int = 10_000, patience: int = 2_000, seed: int = 0) -> dict:
+    """A colouring that keeps ``colour`` wherever ``movable`` is False (a local recolouring).
+
+    ``colour`` holds each node's colour in 0..k-1, or -1 for a node without one (every
+    such node must be movable). Nodes without a colour take, one by one in index order,
+    the colour fewest of their coloured neighbours use (lowest on a tie,
+    :func:`repair_to_k`); then the tabu search moves the movable nodes only
+    (:func:`tabu_search`). Same keys as :func:`colour_with_k`; ``dsatur_colours`` is 0
+    (no DSATUR run) and ``initial`` the conflicts before the search.
+    """
+    colour = np.asarray(colour, dtype=np.intp)
+    movable = np.asarray(movable, dtype=bool)
+    if np.any(colour >= k) or np.any((colour < 0) & ~movable):
+        raise ValueError("every node without a colour must be movable, and colours must be below k")
+    neighbours = neighbour_lists(matrix)
+    repaired = repair_to_k(neighbours, np.where(colour < 0, k, colour).tolist(), k)
+    counts = sparse_colour_counts(matrix, np.asarray(repaired, dtype=np.intp), k) if len(repaired) else np.zeros((0, k))
+    initial = int(counts[np.arange(len(repaired)), repaired].sum()) // 2 if len(repaired) else 0
+    result, iterations = tabu_search(neighbours, repaired, k, max_iterations, patience, seed, counts.tolist(),
+                                     movable.tolist())
+    return {"colour": np.asarray(result, dtype=np.intp), "dsatur_colours": 0, "initial": initial,
+            "iterations": iterations}

@@ -155,3 +155,58 @@ def test_only_an_exact_reload_keeps_the_saved_summary_and_the_base_folder(base, 
         f.write("\n# edited by hand\n")  # problem/ no longer belongs to it: prepared again
     again = load_plan(copy)
     assert again.saved_summary is None and again.base_folder is None
+
+
+def test_selected_sites_are_written_in_place_when_few_rows_change(base, tmp_path, monkeypatch):
+    loaded = load_plan(base)
+    new = gpd.GeoSeries([shapely.Point(X0 + 1234, Y0 + 567)], crs=UTM).to_crs("EPSG:4326")
+    # the last two sites removed and one added: the ranks before them stay, a few rows change
+    result = loaded.evaluate(add=[(new.x[0], new.y[0], "library", "Pop-up")], remove=loaded.site_ids[-2:])
+    calls = []
+    real = gpkgpatch.update_points
+    # on the toy city's 28 sites a third of the rows change (neighbours' load, conflicts): allow that here
+    monkeypatch.setattr(gpkgpatch, "update_points",
+                        lambda *a, **k: calls.append(real(*a, **{**k, "most": 1.0})) or calls[-1])
+    reused = result.write(tmp_path / "reused", map_options={"offline": True})
+    assert calls == [True]  # written in place
+    fresh = dataclasses.replace(result, base_folder=None, _cache={}).write(
+        tmp_path / "fresh", map_options={"offline": True})
+    _same_folders(reused, fresh)
+    path = reused / GEOPACKAGE
+    with sqlite3.connect(path) as db:  # what a fresh write sets: fid sequence, extent, a working R-tree
+        for query in ("SELECT seq FROM sqlite_sequence WHERE name = 'selected_sites'",
+                      "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'selected_sites'",
+                      "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'selected_sites'",
+                      "SELECT COUNT(*) FROM rtree_selected_sites_geom"):
+            with sqlite3.connect(fresh / GEOPACKAGE) as other:
+                assert db.execute(query).fetchall() == other.execute(query).fetchall(), query
+    box = (new.x[0] - 1e-4, new.y[0] - 1e-4, new.x[0] + 1e-4, new.y[0] + 1e-4)
+    found = pyogrio.read_dataframe(path, layer="selected_sites", bbox=box)  # through the R-tree
+    assert found["name"].tolist() == ["Pop-up"]
+
+
+def test_update_points_refuses_what_it_cannot_write_in_place(base, tmp_path):
+    import shutil
+
+    path = tmp_path / GEOPACKAGE
+    shutil.copyfile(base / GEOPACKAGE, path)
+    layer = pyogrio.read_dataframe(path, layer="selected_sites")
+    assert gpkgpatch.update_points(path, "selected_sites", layer)  # nothing changes: nothing to write
+    moved = layer.copy()
+    moved["geometry"] = layer.geometry.translate(0.001, 0)  # every row changes: a bulk write is faster
+    assert not gpkgpatch.update_points(path, "selected_sites", moved)
+    assert not gpkgpatch.update_points(path, "selected_sites", layer.drop(columns=["rank"]))
+    polygons = layer.copy()
+    polygons["geometry"] = shapely.buffer(layer.geometry.to_numpy(), 0.001)
+    assert not gpkgpatch.update_points(path, "selected_sites", polygons)
+    after = pyogrio.read_dataframe(path, layer="selected_sites")
+    assert after.to_wkb().equals(layer.to_wkb())
+    # one value for a whole column (a what-if has no roll-out years) and one site moved: in place
+    dated = layer.assign(year=pd.array([2031] * len(layer), dtype="Int64"))
+    dated.loc[3, "geometry"] = shapely.Point(dated.geometry.x[3] + 0.001, dated.geometry.y[3])
+    assert gpkgpatch.update_points(path, "selected_sites", dated)
+    after = pyogrio.read_dataframe(path, layer="selected_sites")
+    assert after["year"].tolist() == [2031] * len(layer)
+    assert after.geometry.to_wkb().tolist() == dated.geometry.to_wkb().tolist()
+    box = (dated.geometry.x[3] - 1e-5, dated.geometry.y[3] - 1e-5, dated.geometry.x[3] + 1e-5, dated.geometry.y[3] + 1e-5)
+    assert pyogrio.read_dataframe(path, layer="selected_sites", bbox=box)["site_id"].tolist() == [layer["site_id"][3]]
