@@ -7,6 +7,7 @@ figures independently with shapely.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -15,6 +16,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import settings
+
+# Property tests draw the same examples on every run ("repeatable", the default: CI and
+# the README's test command cannot fail by luck); HYPOTHESIS_PROFILE=explore draws new
+# ones each run to hunt for counter-examples.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 UTM = "EPSG:32649"
 X0, Y0 = 800_000.0, 2_490_000.0  # south-west corner, metres (near Futian, Shenzhen)

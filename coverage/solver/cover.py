@@ -295,7 +295,9 @@ def solve_cover(coverage, costs, weights=None, target: float = 1.0, **options) -
 def _starting_plan(model: Model, G, budget, instance: Instance, start, skip_greedy: bool = False
                    ) -> np.ndarray | None:
     """The cheaper feasible of ``start`` (instance site indices) and the plain greedy
-    (``skip_greedy``: only when ``start`` is not a feasible plan)."""
+    (``skip_greedy``: only when ``start`` is not a feasible plan); under a site budget that
+    neither meets, also the greedy on demand per site (cheap sites that reach little can
+    use up a tight budget before the target is met)."""
     candidates = []
     if start is not None:
         pos = np.full(instance.matrix.shape[0], -1)
@@ -306,6 +308,8 @@ def _starting_plan(model: Model, G, budget, instance: Instance, start, skip_gree
         candidates.append(mask)
     if not (skip_greedy and candidates and is_feasible(model, G, candidates[0], budget)):
         candidates.append(greedy(model, G, model.costs, budget))
+    if budget[0] is not None and not any(p is not None and is_feasible(model, G, p, budget) for p in candidates):
+        candidates.append(greedy(model, G, np.ones_like(model.costs), budget))  # demand per site
     state = {"plan": None, "cost": math.inf}
     for plan in candidates:
         _offer(state, model, G, budget, plan)
