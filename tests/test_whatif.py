@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from scipy.spatial.distance import cdist
 
 from conftest import UTM, X0, Y0, write_toy_city
 from coverage import InputError, load_scenario, plan
+from coverage import cli
 from coverage.cli import main
 from coverage.sweep import parse_range, sweep_budgets, sweep_radius, sweep_targets
 
@@ -178,6 +180,29 @@ def test_cli_whatif_compare_sweep(toy_scenario, tmp_path, capsys):
     table = pd.read_csv(sweep / "sweep.csv")
     assert table["target"].tolist() == [0.5, 0.6, 0.7]
     assert (sweep / "sweep.svg").read_text().startswith("<svg")
+
+
+def test_console_entry_point_flushes_and_writes_everything_before_it_exits(toy_plan, tmp_path, capsys):
+    """``python -m coverage.cli`` (coverage.cli.run) leaves with os._exit without freeing
+    the plans: its output through a pipe, its exit status and the whole folder (the map
+    drawn by a forked child included) are still there, the same as main() in process."""
+    base = toy_plan.write(tmp_path / "base", map=False)
+    remove = toy_plan.site_ids[-1]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout block-buffered in a pipe
+    argv = ["whatif", str(base), "--remove", remove, "--out"]
+    done = subprocess.run([sys.executable, "-m", "coverage.cli", "-q", *argv, str(tmp_path / "console")],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr
+    code, out, err = run(capsys, *argv, tmp_path / "inproc")
+    assert code == 0, err
+    assert done.stdout.replace(str(tmp_path / "console"), "OUT") == out.replace(str(tmp_path / "inproc"), "OUT")
+    assert "sites removed (1)" in done.stdout and done.stdout.rstrip().endswith(f"against {base})")
+    for name in ("diff.json", "selected_sites.csv", "map.html", "scenario.toml"):
+        assert (tmp_path / "console" / name).read_bytes() == (tmp_path / "inproc" / name).read_bytes(), name
+    assert cli.KEPT is None  # main() called from Python keeps nothing alive
+    bad = subprocess.run([sys.executable, "-m", "coverage.cli", "-q", "whatif", str(base), "--remove", "NOPE-1",
+                          "--out", str(tmp_path / "bad")], capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and not (tmp_path / "bad").exists()
 
 
 @pytest.mark.parametrize("args,message", [

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from .instance import cells_reached
 
@@ -156,6 +155,8 @@ def lower_bound(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray, t
         return _bound_from_free_value(red, value, None, "lagrangian",
                                       f"{red.matrix.nnz:,} site-row pairs: too large for the LP in time; "
                                       f"Lagrangian bound after {iterations} subgradient steps", start)
+    from scipy.optimize import linprog  # here: scipy.optimize takes a while to import
+
     scale = red.weights.sum()
     c = np.concatenate([red.costs, np.zeros(n_rows)])
     a_ub, b_ub = _cover_constraints(red.matrix, red.weights / scale, red.need / scale)
@@ -272,6 +273,8 @@ def coverage_upper_bound(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.n
     if extra:
         a_ub = sp.vstack([a_ub, sp.csr_matrix(np.vstack(extra))], format="csr")
         b_ub = np.concatenate([b_ub, rhs])
+    from scipy.optimize import linprog  # here: scipy.optimize takes a while to import
+
     res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs",
                   options={"time_limit": float(time_limit_s), "disp": False})
     dual = _lagrangian(c, a_ub, b_ub, res)
@@ -309,6 +312,8 @@ def exact(matrix: sp.csr_matrix, weights: np.ndarray, costs: np.ndarray, target:
     c = np.concatenate([red.costs, np.zeros(n_rows)])
     a_ub, b_ub = _cover_constraints(red.matrix, red.weights / scale, red.need / scale)
     integrality = np.concatenate([np.ones(n_free), np.zeros(n_rows)])
+    from scipy.optimize import Bounds, LinearConstraint, milp  # here: scipy.optimize takes a while to import
+
     res = milp(c, constraints=LinearConstraint(a_ub, -np.inf, b_ub), integrality=integrality,
                bounds=Bounds(0, 1), options={"time_limit": float(time_limit_s), "mip_rel_gap": mip_rel_gap,
                                              "disp": False})

@@ -19,7 +19,6 @@ import heapq
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp as scipy_milp
 
 from .model import Model
 
@@ -344,6 +343,8 @@ def milp(model: Model, columns: np.ndarray, budget: tuple, node_limit: int, time
         upper.append([float(max_cost) * (1 + 1e-12)])
     a = sp.vstack(blocks, format="csr")
     c = np.concatenate([model.costs[cols], np.zeros(m)])
+    from scipy.optimize import Bounds, LinearConstraint, milp as scipy_milp  # here: slow to import
+
     res = scipy_milp(c, constraints=LinearConstraint(a, -np.inf, np.concatenate(upper)),
                      integrality=np.concatenate([np.ones(n), np.zeros(m)]), bounds=Bounds(0, 1),
                      options={"time_limit": float(time_limit_s), "node_limit": int(node_limit),
