@@ -41,8 +41,9 @@ class Plan:
     """A planning result and everything needed to inspect or re-evaluate it.
 
     ``solution.order`` indexes ``problem.sites`` in selection order. ``kind`` is
-    "greedy" for an optimised plan and "what-if" for a site set evaluated as given
-    (see :meth:`evaluate`).
+    "optimised" for a plan the planner chose (greedy, then the solver; folders written
+    before the solver's plan was kept say "greedy") and "what-if" for a site set
+    evaluated as given (see :meth:`evaluate`).
     """
 
     problem: Problem
@@ -50,7 +51,7 @@ class Plan:
     solution: Solution
     allowed: np.ndarray  # sites the plan may use: allowed candidates and preselected ones
     runtime_s: float = 0.0
-    kind: str = "greedy"
+    kind: str = "optimised"
     quality: Quality = field(default_factory=Quality)  # greedy / improved / bound figures, see solve()
     inputs: tuple = ()  # files or folders read besides the scenario's layers (a base plan, added layers)
     phases: PhasedPlan | None = None  # the phase of each selected site and what each phase added
@@ -195,7 +196,7 @@ class Plan:
         solution = replace(evaluate_order(problem.matrix, order, n_preselected=n_pre),
                            stop_reason=summary.get("stop_reason", "evaluated"))
         result = cls(problem=problem, scenario=saved.scenario, solution=solution,
-                     allowed=usable_sites(problem), kind=summary.get("kind", "greedy"),
+                     allowed=usable_sites(problem), kind=summary.get("kind", "optimised"),
                      quality=Quality.from_summary(summary), inputs=(saved.path,))
         if exact and summary.get("coverage") == result.coverage and summary.get("n_selected") == len(order):
             result.saved_summary, result.base_folder = summary, saved.path
