@@ -433,8 +433,9 @@ start_year = 2011
 end_year = 2015
 
 # The Lagrangian solver finds a cheaper plan than greedy's, which is kept, and proves a
-# lower bound on the cheapest plan (about 6 s here; the gap is printed). The swap search is off: on ~360,000 gap-fill candidates x ~860,000
-# demand points it takes ~45 s and saved about 0.02 % of the cost when measured.
+# lower bound on the cheapest plan (about 6 s here; the gap is printed). The swap search
+# is off: on ~360,000 gap-fill candidates x ~860,000 demand points it takes ~45 s and
+# saved about 0.02 % of the cost when measured.
 [solver]
 local_search = false
 bound = true
