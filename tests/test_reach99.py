@@ -361,3 +361,21 @@ def test_terminal_names_the_fibre_drops(reach_plan):
     assert "fibre drops: 2 site(s) to connect to fibre so none is orphaned (street-1_2, street-3_4); then at most 5 hops" in text
     summary["backhaul"] = {**backhaul, "fibre_drops": []}
     assert "fibre drops" not in format_summary(summary)
+
+
+def test_solver_line_in_both_languages_after_a_swap_search(reach_plan):
+    """When the solver's plan replaced the swap search's, both reports say so, starting
+    from the swap search's figures (the Chinese one once printed nothing then)."""
+    from coverage.report import format_summary
+
+    plan, _ = reach_plan
+    summary = plan.summary(network=False)
+    improved = {"n_sites": summary["n_selected"] + 7, "cost": summary["total_cost"] + 7.0}
+    solver = {**summary, "greedy": {"n_sites": improved["n_sites"] + 5, "cost": improved["cost"] + 5.0},
+              "improved": improved, "bound": {**(summary.get("bound") or {}), "plan": "solver"}}
+    before = f"{improved['n_sites']:,}"
+    english = [line for line in format_summary(solver).splitlines() if line.strip().startswith("solver")]
+    chinese = [line for line in format_summary(solver, lang="zh").splitlines() if line.strip().startswith("求解器")]
+    assert len(english) == 1 and "improved " + before in english[0]
+    assert len(chinese) == 1 and "改进 " + before in chinese[0]
+    assert f"{summary['n_selected']:,}" in chinese[0]

@@ -40,9 +40,11 @@ def format_summary_zh(summary: dict) -> str:
     lines.append(f"  站点          {summary['n_selected']:,} 个（新建 {summary['n_new']:,}，"
                  f"已有 {summary['n_existing']:,}），"
                  f"总费用 {summary['total_cost']:,.1f}")
-    greedy = summary.get("greedy")
-    if greedy and not summary.get("improved") and (summary.get("bound") or {}).get("plan") == "solver":
-        lines.append(f"  求解器        贪心 {greedy['n_sites']:,} 个 / 费用 {greedy['cost']:,.1f} → "
+    improved = summary.get("improved")
+    before = improved or summary.get("greedy")  # as the English report: after the swap search when it ran
+    if before and (summary.get("bound") or {}).get("plan") == "solver":
+        lines.append(f"  求解器        {'改进' if improved else '贪心'} {before['n_sites']:,} 个 / "
+                     f"费用 {before['cost']:,.1f} → "
                      f"{summary['n_selected']:,} 个 / {summary['total_cost']:,.1f}（拉格朗日求解器的方案）")
     if summary.get("lower_bound") is not None:
         lines.append(f"  最优性        最优费用 ≥ {summary['lower_bound']:,.1f}，差距 {summary['gap']:.2%}")
