@@ -3,8 +3,10 @@
 A what-if keeps its base plan's demand grid, districts and study area, so their
 geometry in plan.gpkg (most of its bytes) does not change; :mod:`coverage.outputs`
 copies the base's file and brings the figures up to date here, through SQLite (a
-GeoPackage is an SQLite database). Only attribute columns are written, never geometry,
-so the spatial indexes stay valid. Table and column names are the tool's own
+GeoPackage is an SQLite database). Polygon layers get attribute columns only, never
+geometry, so their spatial indexes stay valid; the selected_sites point layer may also
+get moved, new or deleted points (:func:`update_points`), its R-tree kept by GDAL's own
+triggers through point-only geometry functions. Table and column names are the tool's own
 (:mod:`coverage.planfolder`, :mod:`coverage.outputs`), quoted as SQL identifiers;
 values are bound as parameters, never formatted into SQL.
 """
@@ -81,9 +83,10 @@ GEOMETRY_FUNCTIONS = ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")
 
 
 def _geometry_unchanged(blob):
-    """Stands in for GDAL's geometry functions, which the triggers call only when a
-    feature's geometry or fid changes; this module never changes either, so reaching
-    here is a bug: fail the update rather than corrupt the spatial index."""
+    """Stands in for GDAL's geometry functions during :func:`update_rows`, which the
+    triggers call only when a feature's geometry or fid changes; that function changes
+    neither, so reaching here is a bug: fail the update rather than corrupt the spatial
+    index (:func:`update_points`, which does move points, installs real ones)."""
     raise ValueError("plan.gpkg: a geometry function was called while only attributes change")
 
 

@@ -302,7 +302,8 @@ def write_geopackage(plan: Plan, path: Path, base: dict | None = None,
 
     ``base``: the saved problem of the folder the plan was read from
     (:func:`coverage.savedproblem.reusable_base`). Its plan.gpkg is then copied and only
-    what changed is written: selected_sites again, the changed candidates', demand cells'
+    what changed is written: selected_sites in place when few of its rows change (else
+    again), the changed candidates', demand cells'
     and districts' figures in place, added candidates appended. The layers hold exactly
     what a fresh write gives (tests/test_whatif_reuse.py checks it); if the base's layers
     do not fit, the file is written fresh.

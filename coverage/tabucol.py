@@ -207,7 +207,7 @@ def tabu_search(neighbours: list[list[int]], colour: list[int], k: int, max_iter
         elif allowed is not None:
             entry, heap = allowed, state.free
         else:
-            break  # no conflicting node left (cannot happen while best > 0)
+            break  # no movable node in conflict (conflicts among fixed nodes can remain)
         heapq.heappop(heap)
         delta, _, v, new, _ = entry
         old = state.move(v, new, delta, iteration)
