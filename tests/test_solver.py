@@ -302,13 +302,13 @@ def test_multi_constraint_greedy_meets_every_constraint(case):
 def test_batch_greedy_meets_every_constraint(case, share):
     """The round-based Lagrangian greedy of big models: every need met (then redundancy
     removal keeps it so), never cheaper than the optimum."""
-    from coverage.solver.lagrangian import ascend as _ascend
+    from coverage.solver.lagrangian import Operators, ascend as _ascend
     from coverage.solver.primal import batch_greedy, remove_redundant
     pre = case[5]
     optimum, model = _constrained_model(case)
     G = dense_groups(model)
     u = _ascend(model, lambda: optimum, 50, integral=False).u
-    plan = batch_greedy(model, G, sp.csr_matrix(model.matrix, dtype=float), u, share)
+    plan = batch_greedy(model, G, Operators.of(model), u, share)
     assert plan is not None and is_feasible(model, G, plan, (None, None))
     plan = remove_redundant(model, G, plan)
     _assert_meets_every_need(case, np.concatenate([pre, model.free[plan]]), optimum)

@@ -28,11 +28,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from .greedy import evaluate_order
 from .instance import Instance
-from .lagrangian import PATIENCE, ascend
+from .lagrangian import Operators, PATIENCE, ascend
 from .local import improve
 from .model import Model, build_model
 from .refine import cover_all, full_cover
@@ -164,13 +163,13 @@ def _lagrangian(model: Model, G, budget, state: dict, opt: dict, integral: bool,
     calls = max(3, min(opt["steps"] // opt["every"], HEURISTIC_NNZ // max(model.matrix.nnz, 1)))
     every = max(opt["every"], opt["steps"] // calls)  # fewer Lagrangian plans on big models
     steps = opt["steps"] if not big else min(opt["steps"], max(MIN_STEPS, STEP_NNZ // model.matrix.nnz))
-    by_site = sp.csr_matrix(model.matrix, dtype=float) if big else None
+    ops = Operators.of(model) if big else None  # one set of float matrices for the ascent, lift and batch plans
     plans_at = {int(f * steps) for f in BIG_PLANS_AT}
 
     def heuristic(step: int, u: np.ndarray) -> None:
         if big and state["plan"] is not None:  # Lagrangian plans built in rounds, a third and two thirds in
             if step in plans_at:  # (a cheaper plan steers the steps better)
-                _offer(state, model, G, budget, batch_greedy(model, G, by_site, u, BATCH_SHARE))
+                _offer(state, model, G, budget, batch_greedy(model, G, ops, u, BATCH_SHARE))
             return
         if step < WARMUP or step % every:
             return
@@ -178,9 +177,10 @@ def _lagrangian(model: Model, G, budget, state: dict, opt: dict, integral: bool,
 
     mult = ascend(model, lambda: _upper(model, state), steps, integral, heuristic,
                   stop_gap=BIG_STOP_GAP if big else 0.0, patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE,
-                  floor=BIG_TARGET_FLOOR if big else 0.0, lift_every=max(1, steps // BIG_LIFTS) if big else 0)
+                  floor=BIG_TARGET_FLOOR if big else 0.0, lift_every=max(1, steps // BIG_LIFTS) if big else 0,
+                  ops=ops)
     if big:  # and one from the best multipliers
-        _offer(state, model, G, budget, batch_greedy(model, G, by_site, mult.u, BATCH_SHARE))
+        _offer(state, model, G, budget, batch_greedy(model, G, ops, mult.u, BATCH_SHARE))
     return mult
 
 

@@ -47,6 +47,7 @@ that far.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from collections.abc import Callable
 
 import numpy as np
@@ -86,7 +87,8 @@ def dual_value(model: Model, u: np.ndarray, mu: np.ndarray, ops: Operators | Non
 
 @dataclass(frozen=True, eq=False)
 class Operators:
-    """The model's matrices in the float forms the ascent multiplies with, made once."""
+    """The model's matrices in the float forms the ascent, :func:`lift` and the batch
+    greedy multiply with, each made once per solve."""
 
     by_site: sp.csr_matrix   # sites × rows, float
     extra: sp.csr_matrix     # rows × constraints after the target, float
@@ -94,6 +96,11 @@ class Operators:
     @classmethod
     def of(cls, model: Model) -> Operators:
         return cls(sp.csr_matrix(model.matrix, dtype=float), sp.csr_matrix(model.groups[:, 1:]))
+
+    @cached_property
+    def by_row(self) -> sp.csr_matrix:
+        """Rows × sites, float (the transpose of ``by_site``), made on first use."""
+        return sp.csr_matrix(self.by_site.T)
 
     def covered_by(self, model: Model, x: np.ndarray) -> np.ndarray:
         """Σ_{i ∋ r} x_i per row for the sites in mask ``x`` (few of them, usually)."""
@@ -183,10 +190,10 @@ def _largest(ratio: np.ndarray, w: np.ndarray, excess: float) -> np.ndarray:
     return np.arange(n)
 
 
-def lift(model: Model, u: np.ndarray, mu: np.ndarray, rounds: int, ops: Operators | None = None,
-         by_row: sp.csr_matrix | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+def lift(model: Model, u: np.ndarray, mu: np.ndarray, rounds: int, ops: Operators | None = None
+         ) -> tuple[np.ndarray, float, np.ndarray]:
     """Coordinate-wise dual ascent from ``(u, μ)``: ``rounds`` rounds that each keep L from
-    falling and usually raise it. Returns the best u found and its L(u, μ).
+    falling and usually raise it.
 
     With π the knapsack's cut price (the largest ratio a_r / w_r among rows it takes),
     a row priced above the cut is left out of the knapsack and its u_r only makes its
@@ -200,7 +207,7 @@ def lift(model: Model, u: np.ndarray, mu: np.ndarray, rounds: int, ops: Operator
     round, 1,907.4 after five (0.16 s), 1,910.9 after 25. Returns (u, L, reduced costs).
     """
     ops = ops or Operators.of(model)
-    by_row = sp.csr_matrix(model.matrix.T, dtype=float) if by_row is None else by_row
+    by_row = ops.by_row
     filled = np.diff(by_row.indptr) > 0
     starts = by_row.indptr[:-1][filled]
     w = model.weights
@@ -236,8 +243,8 @@ def initial_multipliers(model: Model) -> np.ndarray:
 
 def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: bool,
            on_step: Callable[[int, np.ndarray], None] | None = None, u0: np.ndarray | None = None,
-           stop_gap: float = 0.0, patience: int = PATIENCE, floor: float = 0.0, lift_every: int = 0
-           ) -> Multipliers:
+           stop_gap: float = 0.0, patience: int = PATIENCE, floor: float = 0.0, lift_every: int = 0,
+           ops: Operators | None = None) -> Multipliers:
     """Subgradient ascent (see the module docstring). ``upper()`` is the current best
     plan's free cost (it may fall as ``on_step(step, u)`` finds plans). ``stop_gap``:
     stop once (upper − bound) / bound is at most this (0: only when proven optimal);
@@ -248,9 +255,9 @@ def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: b
     ``BIG_TARGET_FLOOR`` in :mod:`.cover`). ``lift_every``: every so many steps, one
     round of :func:`lift` on the best multipliers (the steps go on from their own point:
     restarting from the lifted one stalled the default's ascent), and ``LIFT_ROUNDS``
-    at the end (0: never)."""
-    ops = Operators.of(model)
-    by_row = sp.csr_matrix(model.matrix.T, dtype=float) if lift_every else None
+    at the end (0: never). ``ops``: the model's :class:`Operators`, when the caller
+    multiplies with them too."""
+    ops = ops or Operators.of(model)
     u = initial_multipliers(model) if u0 is None else u0.copy()
     mu = np.zeros(len(model.needs) - 1)
     best = Multipliers(u.copy(), mu.copy(), -np.inf, model.costs.copy(), 0)
@@ -270,7 +277,7 @@ def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: b
         if _done(ub, best.value, integral, stop_gap) or lam < MIN_LAMBDA:
             break
         if lift_every and step % lift_every == 0:  # the best point lifted; the steps go on from theirs
-            best = _lifted(model, best, 1, ops, by_row)
+            best = _lifted(model, best, 1, ops)
         g_u = y - ops.covered_by(model, x)
         g_mu = model.needs[1:] - ops.extra.T @ (model.weights * y) if len(mu) else np.zeros(0)
         if d_u is not None:  # deflect: the average of this and the earlier directions
@@ -286,13 +293,13 @@ def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: b
         u = np.maximum(u + t * g_u, 0.0)
         mu = np.maximum(mu + t * g_mu, 0.0)
     if lift_every:
-        best = _lifted(model, best, LIFT_ROUNDS, ops, by_row)
+        best = _lifted(model, best, LIFT_ROUNDS, ops)
     return Multipliers(best.u, best.mu, best.value, best.reduced_costs, step)
 
 
-def _lifted(model: Model, best: Multipliers, rounds: int, ops: Operators, by_row: sp.csr_matrix) -> Multipliers:
+def _lifted(model: Model, best: Multipliers, rounds: int, ops: Operators) -> Multipliers:
     """``best`` after ``rounds`` rounds of :func:`lift` when they raised its bound."""
-    u, value, rc = lift(model, best.u, best.mu, rounds, ops, by_row)
+    u, value, rc = lift(model, best.u, best.mu, rounds, ops)
     if value > best.value + 1e-9 * max(1.0, abs(value)):
         return Multipliers(u, best.mu.copy(), value, rc, best.iterations)
     return best

@@ -138,8 +138,7 @@ def greedy(model: Model, G: np.ndarray, costs: np.ndarray, budget: tuple, start:
     return chosen
 
 
-def batch_greedy(model: Model, G: np.ndarray, by_site: sp.csr_matrix, u: np.ndarray, share: float = 0.01
-                 ) -> np.ndarray | None:
+def batch_greedy(model: Model, G: np.ndarray, ops, u: np.ndarray, share: float = 0.01) -> np.ndarray | None:
     """:func:`greedy`'s Lagrangian score in rounds, for models too big for one pick at a time.
 
     Each round scores every site at once (the weight of its still uncovered rows,
@@ -147,13 +146,14 @@ def batch_greedy(model: Model, G: np.ndarray, by_site: sp.csr_matrix, u: np.ndar
     those rows), takes the best ``share`` of the live sites, and accepts those that are
     the best-ranked of the round on every uncovered row they cover (so two sites of one
     round never compete for a row); the rest wait for the next round. Until every need
-    is met; None when it cannot be. ``by_site``: the model's matrix as float CSR.
+    is met; None when it cannot be. ``ops``: the model's
+    :class:`~coverage.solver.lagrangian.Operators` (float matrices by site and by row, made once per solve).
     Deterministic (ties by lower site). Gains and γ are kept up to date from the rows
     each round covers (two sparse products in all, again only when a constraint is met);
     the chosen sites' gains are recomputed exactly before they are taken.
     """
+    by_site, by_row = ops.by_site, ops.by_row
     n, m = by_site.shape
-    by_row = sp.csr_matrix(by_site.T)
     chosen, uncovered = np.zeros(n, dtype=bool), np.ones(m, dtype=bool)
     wg = model.weights[:, None] * G
     covw = np.zeros(G.shape[1])
