@@ -172,7 +172,10 @@ def test_unranked_result_is_the_same_plan(seed):
     start = greedy_cover(matrix, weights, costs, 0.9, preselected=pre, allowed=allowed)
     ranked = improve(matrix, weights, costs, 0.9, start, allowed)
     plain = improve(matrix, weights, costs, 0.9, start, allowed, rank=False)
-    assert plain.cost_after == ranked.cost_after
+    assert costs[plain.solution.order].sum() == pytest.approx(plain.cost_after)  # recounted, not echoed
+    covered = np.asarray(matrix[plain.solution.order].sum(axis=0)).ravel() > 0
+    assert np.array_equal(covered, plain.solution.covered)
+    assert weights[covered].sum() >= min(0.9 * weights.sum(), weights[start.covered].sum()) - 1e-9  # reachable share
     assert plain.solution.order[:len(pre)].tolist() == ranked.solution.order[:len(pre)].tolist()
     assert sorted(plain.solution.order.tolist()) == sorted(ranked.solution.order.tolist())
     assert plain.solution.order[len(pre):].tolist() == sorted(plain.solution.order[len(pre):].tolist())
