@@ -46,27 +46,18 @@ def initial_u(sc) -> np.ndarray:
 
 
 def subgradient(sc, u: np.ndarray, upper: float, steps: int, lam: float = 0.1,
-                every: int = 0, on_u=None, patience: int = 0) -> tuple[np.ndarray, float, int]:
+                every: int = 0, on_u=None) -> tuple[np.ndarray, float, int]:
     """CFT's subgradient ascent from ``u`` for ``steps`` steps towards ``upper``; every
     ``every`` steps (0: never) calls ``on_u(u)``. Returns (best u, best L, steps taken)."""
     u = u.copy()
     best_u, best = u.copy(), -np.inf
     hist = []
-    best_seen, stale = -np.inf, 0
     step = 0
     for step in range(1, steps + 1):
         value, rc = lagrangian(sc, u)
         if value > best:
             best, best_u = value, u.copy()
         hist.append(value)
-        if patience:
-            if value > best_seen + 1e-9:
-                best_seen, stale = value, 0
-            else:
-                stale += 1
-                if stale >= patience:
-                    lam, stale = lam / 2, 0
-            hist = []
         if len(hist) == PERIOD:
             hi, lo = max(hist), min(hist)
             spread = (hi - lo) / max(abs(hi), 1e-9)

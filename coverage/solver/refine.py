@@ -258,17 +258,15 @@ def _offer_greedy(search: Search, res: SetCover, fixed: np.ndarray, cols: np.nda
 
 @dataclass
 class Search:
-    """The best cover found of a :class:`SetCover` (column indices) and its cost."""
+    """The best cover found of a :class:`SetCover` (column indices) and its cost; every
+    cover offered is made irredundant and polished by :func:`improve` first."""
 
     sc: SetCover
     best: np.ndarray
     cost: float
-    polish: bool = False
 
     def offer(self, chosen: np.ndarray) -> bool:
-        chosen = remove_redundant(self.sc, chosen)
-        if self.polish:
-            chosen = improve(self.sc, chosen)
+        chosen = improve(self.sc, remove_redundant(self.sc, chosen))
         cost = float(self.sc.costs[chosen].sum())
         if cost < self.cost - 1e-9:
             self.best, self.cost = chosen, cost
@@ -290,7 +288,7 @@ def three_phase(sc: SetCover, u0: np.ndarray, upper: float, opt: dict, integral:
     work = 0.0
     keep = core(sc, lagrangian(sc, u0)[1])
     sc = sc.sub(keep, np.arange(sc.m))
-    search = Search(sc, np.zeros(0, dtype=np.int64), upper, polish=True)
+    search = Search(sc, np.zeros(0, dtype=np.int64), upper)
     fixed = np.zeros(0, dtype=np.int64)
     covered = np.zeros(sc.m, dtype=bool)
     u = u0.copy()
@@ -341,7 +339,7 @@ def solve(sc: SetCover, start: np.ndarray | None, opt: dict, integral: bool) -> 
     first ascent, the one the bound comes from)."""
     u = initial_u(sc)
     first = greedy(sc, u)
-    search = Search(sc, np.arange(sc.n), float(sc.costs.sum()), polish=True)
+    search = Search(sc, np.arange(sc.n), float(sc.costs.sum()))
     search.offer(first)
     if start is not None:
         search.offer(np.asarray(start, dtype=np.int64))
@@ -423,13 +421,15 @@ def _refine_fix(sc: SetCover, best: np.ndarray, u: np.ndarray, pi: float) -> np.
     delta = np.maximum(rc[best], 0.0) + np.asarray(sc.cols[best] @ share).ravel()
     order = best[np.lexsort((best, delta))]
     covered = np.zeros(sc.m, dtype=bool)
-    target = pi * sc.m
+    target, n_covered = pi * sc.m, 0
     taken = []
     for j in order:
-        if covered.sum() >= target:
+        if n_covered >= target:
             break
         taken.append(j)
-        covered[sc.col(int(j))] = True
+        rows = sc.col(int(j))
+        n_covered += int(np.count_nonzero(~covered[rows]))  # a running count, not a scan of every row
+        covered[rows] = True
     return np.asarray(taken, dtype=np.int64)
 
 
