@@ -73,7 +73,7 @@ def network_report(plan: Plan) -> NetworkReport:
     xy = np.column_stack([sites.geometry.x, sites.geometry.y]) if len(sites) else np.empty((0, 2))
     categories = scenario.categories
     codes, names = pd.factorize(sites["category"])  # look each category up once, not once per site
-    band = pd.Series(np.array([categories[c].radio.band if categories[c].radio else net.band for c in names],
+    band = pd.Series(np.array([_band_of(categories[c], net) for c in names],
                               dtype=object)[codes] if len(sites) else np.empty(0, dtype=object))
     if "wired" in sites.columns:  # per site: from the category, or the layer's own wired column
         wired = sites["wired"].to_numpy(dtype=bool)
@@ -133,6 +133,11 @@ def network_report(plan: Plan) -> NetworkReport:
     return NetworkReport(sites=table, sections=sections)
 
 
+def _band_of(category, network) -> str:
+    """The Wi-Fi band of a category's sites: its radio profile's, else the network's default."""
+    return category.radio.band if category.radio else network.band
+
+
 def _previous_plan(plan: Plan):
     """For a what-if (``plan.base`` set): its base's channels (site_id → (band, channel)) and
     the sites it removed from the base (a frame of them: geometry, radius_m, category); else None."""
@@ -154,7 +159,7 @@ def _band_plan(plan: Plan, band: str, xy: np.ndarray, radii: np.ndarray, ids: li
     channels, removed = previous
     kept = {site: c for site, (b, c) in channels.items() if b == band}
     categories = plan.scenario.categories
-    in_band = [(categories[c].radio.band if categories[c].radio else net.band) == band for c in removed["category"]]
+    in_band = [_band_of(categories[c], net) == band for c in removed["category"]]
     gone = removed.iloc[np.flatnonzero(np.array(in_band, dtype=bool))]
     return rechannel_plan(xy, radii, ids, kept, channels_for_band(band), net.co_channel_distance_m or None,
                           removed_xy=shapely.get_coordinates(gone.geometry.array).reshape(-1, 2),

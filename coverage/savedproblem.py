@@ -102,7 +102,7 @@ def write_problem(problem, folder: Path, scenario_file: Path, *, base: dict | No
         "points": {name: spec for name, spec in points.items() if spec is not None},
     }
     if gpkg is not None and Path(gpkg).is_file():
-        manifest[GPKG_KEY] = {"sha256": sha256(Path(gpkg)), "format": GEOPACKAGE_FORMAT}
+        manifest[GPKG_KEY] = _geopackage_entry(gpkg)
     (out / PROBLEM_MANIFEST).write_text(json_text(manifest), encoding="utf-8")
 
 
@@ -111,8 +111,13 @@ def record_geopackage(folder: Path, gpkg: Path) -> None:
     gpkg=gpkg)`` would have: for a problem/ written before its plan.gpkg was finished."""
     path = Path(folder) / PROBLEM_DIR / PROBLEM_MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest[GPKG_KEY] = {"sha256": sha256(Path(gpkg)), "format": GEOPACKAGE_FORMAT}
+    manifest[GPKG_KEY] = _geopackage_entry(gpkg)
     path.write_text(json_text(manifest), encoding="utf-8")
+
+
+def _geopackage_entry(gpkg) -> dict:
+    """How problem.json records its plan.gpkg: the file's sha256 and this version's format."""
+    return {"sha256": sha256(Path(gpkg)), "format": GEOPACKAGE_FORMAT}
 
 
 def reusable_base(folder, problem) -> dict | None:
