@@ -132,8 +132,10 @@ class Plan:
         ``network=False`` leaves out the radio, channel, backhaul and capacity sections,
         which take a second or two on a city (sweeps do without them).
         """
-        key = ("summary", network)
-        if key not in self._cache:
+        key, plain = ("summary", network), self._cache.get(("summary", False))
+        if key not in self._cache and network and plain is not None:
+            self._cache[key] = {**plain, **self.network().sections}  # what summarise adds last
+        elif key not in self._cache:
             self._cache[key] = analyse.summarise(self, network=network)
         return self._cache[key]
 
