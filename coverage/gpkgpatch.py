@@ -5,8 +5,9 @@ geometry in plan.gpkg (most of its bytes) does not change; :mod:`coverage.output
 copies the base's file and brings the figures up to date here, through SQLite (a
 GeoPackage is an SQLite database). Polygon layers get attribute columns only, never
 geometry, so their spatial indexes stay valid; the selected_sites point layer may also
-get moved, new or deleted points (:func:`update_points`), its R-tree kept by GDAL's own
-triggers through point-only geometry functions. Table and column names are the tool's own
+get moved, new or deleted points (:func:`update_points`), and the candidates point layer
+deleted, re-labelled and appended features (:func:`update_keyed_points`), their R-trees kept
+by GDAL's own triggers through point-only geometry functions. Table and column names are the tool's own
 (:mod:`coverage.planfolder`, :mod:`coverage.outputs`), quoted as SQL identifiers;
 values are bound as parameters, never formatted into SQL.
 """
@@ -231,17 +232,12 @@ def _rows_to_write(old: pd.DataFrame, old_blobs: list, table: pd.DataFrame, blob
 def _write_points(path: Path, layer: str, gdf, table: pd.DataFrame, blobs: list, whole: dict,
                   updated: np.ndarray, kept: int, inserted: np.ndarray) -> bool:
     """The SQL of :func:`update_points`, in one transaction (nothing written on an error)."""
-    import shapely
-
     rows = np.r_[updated, inserted].astype(np.intp)
     values = [sql_values(table[c].iloc[rows]) for c in table.columns]
     records = list(zip([blobs[r] for r in rows.tolist()], *values, (rows + 1).tolist()))
     names = ", ".join(quote(c) for c in table.columns)
     setters = ", ".join(f"{quote(c)} = ?" for c in ["geom", *table.columns])
-    xy = shapely.get_coordinates(gdf.geometry.array)
-    # the extent as GDAL records it on a fresh write (16 significant digits)
-    low, high = ([float(f"{v:.16g}") for v in xy.min(axis=0)], [float(f"{v:.16g}") for v in xy.max(axis=0)]) \
-        if len(xy) else ([None] * 2, [None] * 2)
+    low, high = _extent(gdf)
     with closing(sqlite3.connect(path)) as db:
         _register_point_functions(db)
         try:
@@ -252,9 +248,106 @@ def _write_points(path: Path, layer: str, gdf, table: pd.DataFrame, blobs: list,
             db.executemany(f"INSERT INTO {quote(layer)} (geom, {names}, fid) VALUES "
                            f"({', '.join('?' * (len(table.columns) + 2))})", records[len(updated):])
             db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (len(table), layer))
-            db.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
-                       "min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
-                       (low[0], low[1], high[0], high[1], layer))
+            _set_extent(db, layer, low, high)
+        except (sqlite3.Error, ValueError):
+            return False  # not committed: the caller writes the layer afresh
+        db.commit()
+    return True
+
+
+def _extent(gdf) -> tuple[list, list]:
+    """(min x, min y), (max x, max y) of ``gdf`` as GDAL records them on a fresh write (16
+    significant digits; None when empty)."""
+    import shapely
+
+    xy = shapely.get_coordinates(gdf.geometry.array)
+    if not len(xy):
+        return [None] * 2, [None] * 2
+    return [float(f"{v:.16g}") for v in xy.min(axis=0)], [float(f"{v:.16g}") for v in xy.max(axis=0)]
+
+
+def _set_extent(db: sqlite3.Connection, layer: str, low: list, high: list) -> None:
+    db.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+               "min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?", (low[0], low[1], high[0], high[1], layer))
+
+
+def update_keyed_points(path: Path, layer: str, gdf, key: str, changing: Iterable[str], most: float = 0.25) -> bool:
+    """Bring the point layer ``layer`` of the copied GeoPackage ``path`` to ``gdf`` (WGS84, the
+    layer's columns in its order) in place, when ``gdf`` holds the layer's features, told
+    apart by their unique ``key``, in the layer's order with some left out, then new ones
+    (a what-if's candidates: removed gap-fill sites leave, statuses change, added sites
+    come last). The caller vouches that a feature's columns other than ``changing`` and its
+    point are the same in the layer and in ``gdf`` (the same problem's sites); only ``key``
+    and ``changing`` are read back.
+
+    Features left out are deleted, kept ones whose ``changing`` values differ updated, and
+    new rows inserted after the last feature: reading the layer back gives ``gdf`` as a
+    fresh write does (the fids differ: deleted ones leave gaps). The R-tree and feature
+    count follow through GDAL's own triggers; the extent is set as a fresh write sets it.
+    Returns False, writing nothing, when ``gdf`` is not of that form, the layer does not
+    fit (other columns, a repeated key, geometry other than points) or more than ``most``
+    of the rows would be written; the caller then writes the layer whole.
+    """
+    import pyogrio
+
+    changing = list(changing)
+    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    try:
+        names = [row[1] for row in _columns(path, layer)]
+        old = pyogrio.read_dataframe(path, layer=layer, columns=[key, *changing], read_geometry=False,
+                                     use_arrow=True, fid_as_index=True)
+        with closing(sqlite3.connect(path)) as db:
+            (srs_id,) = db.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)).fetchone()
+    except Exception:  # noqa: BLE001 - a damaged or foreign file: the caller writes afresh
+        return False
+    if names[2:] != list(table.columns) or not old[key].is_unique:  # names: fid, geom, then the columns
+        return False
+    rows = _keyed_rows(old, table, key, changing)
+    if rows is None or sum(len(r) for r in rows) > most * max(len(table), 1):
+        return False
+    blobs = point_blobs(gdf.iloc[rows[2]], srs_id)
+    return blobs is not None and _write_keyed(path, layer, table, changing, rows, blobs, _extent(gdf))
+
+
+def _columns(path: Path, layer: str) -> list[tuple]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute(f"PRAGMA table_info({quote(layer)})").fetchall()
+
+
+def _keyed_rows(old: pd.DataFrame, table: pd.DataFrame, key: str, changing: list):
+    """What :func:`update_keyed_points` writes: (fids updated, their rows of ``table``),
+    fids deleted, rows inserted; None when ``table`` is not the layer's features in order
+    with some left out, then new ones."""
+    at = pd.Index(old[key].to_numpy(dtype=object)).get_indexer(table[key].to_numpy(dtype=object))
+    kept = int(np.argmax(at < 0)) if (at < 0).any() else len(at)
+    if (at[kept:] >= 0).any() or (np.diff(at[:kept]) <= 0).any():
+        return None
+    changed = np.zeros(kept, dtype=bool)
+    for column in changing:
+        changed |= ~same_values(old[column].iloc[at[:kept]], table[column].iloc[:kept])
+    fids = old.index.to_numpy()
+    updated = np.flatnonzero(changed)
+    deleted = np.setdiff1d(fids, fids[at[:kept]])
+    return (fids[at[updated]], updated), deleted, np.arange(kept, len(table))
+
+
+def _write_keyed(path: Path, layer: str, table: pd.DataFrame, changing: list, rows, blobs: list,
+                 extent: tuple) -> bool:
+    """The SQL of :func:`update_keyed_points`, in one transaction (nothing written on an error)."""
+    (updated_fids, updated), deleted, inserted = rows
+    setters = ", ".join(f"{quote(c)} = ?" for c in changing)
+    changes = list(zip(*[sql_values(table[c].iloc[updated]) for c in changing], updated_fids.tolist()))
+    new = list(zip(blobs, *[sql_values(table[c].iloc[inserted]) for c in table.columns]))
+    names = ", ".join(quote(c) for c in table.columns)
+    with closing(sqlite3.connect(path)) as db:
+        _register_point_functions(db)
+        try:
+            db.executemany(f"DELETE FROM {quote(layer)} WHERE fid = ?", [(int(f),) for f in deleted])
+            db.executemany(f"UPDATE {quote(layer)} SET {setters} WHERE fid = ?", changes)
+            # no fid given: SQLite numbers them after the last one, so they read back last
+            db.executemany(f"INSERT INTO {quote(layer)} (geom, {names}) VALUES "
+                           f"({', '.join('?' * (len(table.columns) + 1))})", new)
+            _set_extent(db, layer, *extent)
         except (sqlite3.Error, ValueError):
             return False  # not committed: the caller writes the layer afresh
         db.commit()

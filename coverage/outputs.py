@@ -382,27 +382,12 @@ def patch_cells(path: Path, cells: gpd.GeoDataFrame) -> bool:
 
 def _patched_candidates(path: Path, candidates: gpd.GeoDataFrame) -> bool:
     """Bring the candidates layer of the copied plan.gpkg ``path`` up to ``candidates`` in
-    place when it holds the same sites in the same order and ``candidates`` only adds rows
-    at its end (a what-if: statuses change, added sites come last); False when it does not
-    (the layer is then written whole)."""
-    import pyogrio
-
-    try:
-        old = pyogrio.read_dataframe(path, layer=CANDIDATES_LAYER, columns=["site_id"], read_geometry=False,
-                                     use_arrow=True)["site_id"]
-    except Exception:  # noqa: BLE001 - a damaged or foreign file: written whole
-        return False
-    n = len(old)
-    table = pd.DataFrame(candidates.drop(columns=candidates.geometry.name))
-    if len(table) < n or not gpkgpatch.same_values(old, table["site_id"].iloc[:n]).all():
-        return False
-    fixed = [c for c in table.columns if c != "status"]
-    if not gpkgpatch.update_rows(path, CANDIDATES_LAYER, table.iloc[:n], fixed):
-        return False
-    if len(table) > n:  # through GDAL, which keeps the spatial index
-        _wgs84(candidates.iloc[n:]).to_file(path, layer=CANDIDATES_LAYER, driver="GPKG", engine="pyogrio",
-                                            use_arrow=True, mode="a")
-    return True
+    place (:func:`coverage.gpkgpatch.update_keyed_points`): a what-if keeps its base's
+    candidates in their order, gap-fill sites it removes leave the layer, statuses change
+    and added sites come last. False when it does not fit (the layer is then written whole).
+    Only ``status`` can differ for a site kept: the what-if's problem is its base's with
+    sites appended (:func:`coverage.savedproblem.reusable_base`)."""
+    return gpkgpatch.update_keyed_points(path, CANDIDATES_LAYER, _wgs84(candidates), "site_id", ["status"])
 
 
 def _patched_districts(path: Path, plan: Plan, summary: dict | None) -> gpd.GeoDataFrame | None:

@@ -61,8 +61,11 @@ def test_a_whatif_written_by_reuse_equals_one_written_afresh(base, tmp_path, mon
     updates = []
     real = gpkgpatch.update_rows
     monkeypatch.setattr(gpkgpatch, "update_rows", lambda *a, **k: updates.append(a[1]) or real(*a, **k))
+    keyed = gpkgpatch.update_keyed_points
+    monkeypatch.setattr(gpkgpatch, "update_keyed_points",
+                        lambda *a, **k: updates.append((a[1], keyed(*a, **k))) or updates[-1][1])
     reused = result.write(tmp_path / "reused", map_options={"offline": True})
-    assert updates == ["demand_cells", "districts", "candidates"]  # the reuse path ran
+    assert updates == ["demand_cells", "districts", ("candidates", True)]  # the reuse path ran, in place
     fresh = dataclasses.replace(result, base_folder=None, _cache={}).write(
         tmp_path / "fresh", map_options={"offline": True})
     assert len(updates) == 3  # and the fresh write did not
@@ -210,3 +213,71 @@ def test_update_points_refuses_what_it_cannot_write_in_place(base, tmp_path):
     assert after.geometry.to_wkb().tolist() == dated.geometry.to_wkb().tolist()
     box = (dated.geometry.x[3] - 1e-5, dated.geometry.y[3] - 1e-5, dated.geometry.x[3] + 1e-5, dated.geometry.y[3] + 1e-5)
     assert pyogrio.read_dataframe(path, layer="selected_sites", bbox=box)["site_id"].tolist() == [layer["site_id"][3]]
+
+
+@pytest.fixture(scope="module")
+def gapfill_base(tmp_path_factory) -> Path:
+    """A toy plan folder with street gap-fill sites selected (they are candidates only when selected)."""
+    from helpers import edited, toy_dict, write_scenario
+
+    root = tmp_path_factory.mktemp("reuse-gapfill")
+    data = edited(toy_dict(write_toy_city(root / "city", n_schools=12, n_libraries=6)), **{
+        "target": 0.95, "categories.street": {"radius_m": 100.0, "cost": 1.0, "wired": False, "label": "Street"},
+        "gapfill": {"category": "street", "spacing_m": 75.0}, "solver": {"bound": False}})
+    result = plan(load_scenario(write_scenario(root / "scenario.toml", data)))
+    return result.write(root / "base", map_options={"offline": True})
+
+
+def test_candidates_are_written_in_place_when_gapfill_sites_leave(gapfill_base, tmp_path, monkeypatch):
+    loaded = load_plan(gapfill_base)
+    streets = [s for s in loaded.site_ids if s.startswith("street")]
+    assert len(streets) >= 6
+    removed = sorted(streets)[2:4]  # two gap-fill sites from the middle of the candidates layer
+    new = gpd.GeoSeries([shapely.Point(X0 + 1234, Y0 + 567)], crs=UTM).to_crs("EPSG:4326")
+    result = loaded.evaluate(add=[(new.x[0], new.y[0], "library", "Pop-up")], remove=removed)
+    calls = []
+    real = gpkgpatch.update_keyed_points
+    monkeypatch.setattr(gpkgpatch, "update_keyed_points",  # the toy city is small: allow any share of rows
+                        lambda *a, **k: calls.append(real(*a, **{**k, "most": 1.0})) or calls[-1])
+    reused = result.write(tmp_path / "reused", map_options={"offline": True})
+    assert calls == [True]  # written in place
+    fresh = dataclasses.replace(result, base_folder=None, _cache={}).write(
+        tmp_path / "fresh", map_options={"offline": True})
+    _same_folders(reused, fresh)  # the layer reads back as a fresh write of it
+    path = reused / GEOPACKAGE
+    with sqlite3.connect(path) as db, sqlite3.connect(fresh / GEOPACKAGE) as other:
+        for query in ("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'candidates'",
+                      "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'candidates'",
+                      "SELECT COUNT(*) FROM rtree_candidates_geom",
+                      "SELECT minx, maxx, miny, maxy FROM rtree_candidates_geom ORDER BY minx, maxx, miny, maxy"):
+            assert db.execute(query).fetchall() == other.execute(query).fetchall(), query
+        # every feature has its own box in the R-tree
+        assert db.execute("SELECT COUNT(*) FROM candidates c JOIN rtree_candidates_geom r ON r.id = c.fid"
+                          ).fetchone()[0] == db.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+    box = (new.x[0] - 1e-4, new.y[0] - 1e-4, new.x[0] + 1e-4, new.y[0] + 1e-4)
+    found = pyogrio.read_dataframe(path, layer="candidates", bbox=box)  # through the R-tree
+    assert found["name"].tolist() == ["Pop-up"] and found["status"].tolist() == ["selected"]
+    layer = pyogrio.read_dataframe(path, layer="candidates")
+    assert not set(removed) & set(layer["site_id"])
+
+
+def test_update_keyed_points_refuses_what_it_cannot_write_in_place(gapfill_base, tmp_path):
+    import shutil
+
+    path = tmp_path / GEOPACKAGE
+    shutil.copyfile(gapfill_base / GEOPACKAGE, path)
+    layer = pyogrio.read_dataframe(path, layer="candidates")
+    before = path.read_bytes()
+    assert not gpkgpatch.update_keyed_points(path, "candidates", layer.iloc[::-1], "site_id", ["status"])  # reordered
+    assert not gpkgpatch.update_keyed_points(path, "candidates", layer.drop(columns=["cost"]), "site_id", ["status"])
+    assert not gpkgpatch.update_keyed_points(path, "candidates", layer.iloc[1:], "site_id", ["status"], most=0.0)
+    polygons = layer.copy()
+    polygons["geometry"] = shapely.buffer(layer.geometry.to_numpy(), 0.001)
+    extra = pd.concat([layer, polygons.iloc[:1].assign(site_id="new")], ignore_index=True)
+    assert not gpkgpatch.update_keyed_points(path, "candidates", extra, "site_id", ["status"])  # a polygon to insert
+    assert path.read_bytes() == before  # nothing written
+    assert gpkgpatch.update_keyed_points(path, "candidates", layer, "site_id", ["status"])  # nothing to change
+    changed = layer.iloc[1:].assign(status="not_selected")  # the first leaves, every status changes
+    assert gpkgpatch.update_keyed_points(path, "candidates", changed, "site_id", ["status"], most=1.0)
+    after = pyogrio.read_dataframe(path, layer="candidates")
+    assert after.to_wkb().equals(changed.reset_index(drop=True).to_wkb())
