@@ -32,7 +32,7 @@ def meets(coverage: float, target: float) -> bool:
 
 
 def has_population(plan: Plan) -> bool:
-    return "population" in plan.cells.columns
+    return "population" in plan.demand.columns
 
 
 def selected_table(plan: Plan, network: bool = False) -> gpd.GeoDataFrame:
@@ -50,10 +50,10 @@ def selected_table(plan: Plan, network: bool = False) -> gpd.GeoDataFrame:
     gains = solution.gains(plan.weights)
     table["marginal_gain"] = gains
     if has_population(plan):
-        table["marginal_population"] = solution.gains(plan.cells["population"].to_numpy())
+        table["marginal_population"] = solution.gains(plan.demand["population"].to_numpy())
     else:
         table["marginal_population"] = np.nan
-    table["marginal_area_m2"] = solution.gains(plan.cells["area_m2"].to_numpy())
+    table["marginal_area_m2"] = solution.gains(plan.demand["area_m2"].to_numpy())
     total = plan.weights.sum()
     table["cumulative_coverage"] = np.cumsum(gains) / total if total > 0 else 1.0
     table["phase"] = site_phases(plan, table)
@@ -100,7 +100,7 @@ def cell_coverage(plan: Plan) -> pd.DataFrame:
     The solver counts demand points (``plan.cells``, several per cell when
     ``demand_points_per_cell > 1``); this aggregates them back to the cells by ``cell_id``.
     """
-    units = plan.cells
+    units = plan.demand
     area = units["area_m2"].to_numpy(dtype=float)
     frame = pd.DataFrame({
         "cell_id": units["cell_id"].to_numpy(),
@@ -131,7 +131,7 @@ def site_districts(plan: Plan, sites: gpd.GeoDataFrame) -> np.ndarray:
 
 def district_table(plan: Plan) -> pd.DataFrame:
     """Per district: population, area, covered and unreachable shares, sites selected."""
-    cells = plan.cells
+    cells = plan.demand
     covered, reachable = plan.covered, plan.reachable
     population = cells["population"].to_numpy() if has_population(plan) else np.zeros(len(cells))
     area = cells["area_m2"].to_numpy()
@@ -176,7 +176,7 @@ def summarise(plan: Plan, network: bool = True) -> dict:
     """The summary.json structure (docs/outputs.md); ``network`` adds the radio,
     channels, backhaul and capacity sections."""
     scenario = plan.scenario
-    cells, covered = plan.cells, plan.covered
+    cells, covered = plan.demand, plan.covered
     sites = plan.table()
     district_rows = district_table(plan).to_dict(orient="records")
     categories = category_table(plan)
@@ -241,7 +241,7 @@ def reach_sections(plan: Plan, sites: pd.DataFrame, district_rows: list[dict]) -
     """The summary's ``demand``, ``gapfill``, ``phases``, ``rollout`` and ``equity`` sections."""
     scenario = plan.scenario
     demand = {"cell_size_m": scenario.cell_size_m, "points_per_cell": scenario.demand_points_per_cell ** 2,
-              "coverage_margin_m": scenario.coverage_margin_m, "n_points": len(plan.cells)}
+              "coverage_margin_m": scenario.coverage_margin_m, "n_points": len(plan.demand)}
     out: dict = {"language": scenario.language, "demand": demand}
     if "name_zh" in plan.districts.columns:
         names = plan.districts[[scenario.district_name_column, "name_zh"]].dropna()

@@ -112,9 +112,9 @@ def view_of_plan(plan: Plan, label: str | None = None, summary: dict | None = No
         "lon": lonlat.x.to_numpy(), "lat": lonlat.y.to_numpy(),
     })
     cells = pd.DataFrame({
-        "cell_id": plan.cells["cell_id"].to_numpy(),
-        "population": plan.cells["population"].to_numpy() if "population" in plan.cells else np.nan,
-        "area_m2": plan.cells["area_m2"].to_numpy(),
+        "cell_id": plan.demand["cell_id"].to_numpy(),
+        "population": plan.demand["population"].to_numpy() if "population" in plan.demand else np.nan,
+        "area_m2": plan.demand["area_m2"].to_numpy(),
         "covered": plan.covered,
     })
     return PlanView(label or f"{plan.scenario.name} ({plan.kind})", summary, sites, cells)

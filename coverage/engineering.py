@@ -168,7 +168,7 @@ def _band_plan(plan: Plan, band: str, xy: np.ndarray, radii: np.ndarray, ids: li
 
 def _population_served(plan: Plan) -> np.ndarray:
     """People in each selected site's radius, a cell shared by several sites split evenly."""
-    if "population" not in plan.cells.columns or len(plan.solution.order) == 0:
+    if "population" not in plan.demand.columns or len(plan.solution.order) == 0:
         return np.zeros(len(plan.solution.order))
     rows = plan.matrix[plan.solution.order]
-    return split_shared_population(rows, plan.cells["population"].to_numpy())
+    return split_shared_population(rows, plan.demand["population"].to_numpy())

@@ -116,8 +116,9 @@ def static_layers(problem) -> dict[str, gpd.GeoDataFrame]:
     columns and geometry a plan writes, its coverage figures zero (WGS84)."""
     from types import SimpleNamespace
 
-    nothing = np.zeros(len(problem.cells), dtype=bool)
-    unplanned = SimpleNamespace(problem=problem, cells=problem.cells, covered=nothing, reachable=nothing)
+    nothing = np.zeros(len(problem.demand), dtype=bool)
+    unplanned = SimpleNamespace(problem=problem, cells=problem.cells, demand=problem.demand, covered=nothing,
+                                reachable=nothing)
     districts = district_shapes(problem)
     for key in DISTRICT_FIGURES:
         districts[key] = np.zeros(len(districts), dtype=np.int64 if key == "n_sites" else float)

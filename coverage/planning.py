@@ -71,6 +71,7 @@ class Plan:
     study_area = property(lambda self: self.problem.study_area)
     districts = property(lambda self: self.problem.districts)
     cells = property(lambda self: self.problem.cells)
+    demand = property(lambda self: self.problem.demand)  # cells' table: what needs no geometry reads this
     sites = property(lambda self: self.problem.sites)
     dropped_sites = property(lambda self: self.problem.dropped_sites)
     matrix = property(lambda self: self.problem.matrix)
@@ -78,7 +79,7 @@ class Plan:
     @property
     def weights(self) -> np.ndarray:
         """Demand per cell in the target metric: persons or m²."""
-        return self.cells[weight_column(self.scenario)].to_numpy()
+        return self.demand[weight_column(self.scenario)].to_numpy()
 
     @property
     def covered(self) -> np.ndarray:
@@ -277,7 +278,7 @@ def usable_sites(problem: Problem) -> np.ndarray:
 
 def district_groups(problem: Problem) -> dict[str, np.ndarray]:
     """Demand columns of each district, by name (sorted), for per-district figures."""
-    return columns_by_name(problem.cells["district"])
+    return columns_by_name(problem.demand["district"])
 
 
 def columns_by_name(names_of_columns) -> dict[str, np.ndarray]:
@@ -299,7 +300,7 @@ def build_instance(problem: Problem, groups: dict[str, np.ndarray] | None = None
     preselected, allowed = selection_sets(sites, scenario)
     max_sites, max_cost = remaining_budget(sites, scenario)
     groups = district_groups(problem) if groups is None else groups
-    return Instance.build(problem.matrix, sites["cost"].to_numpy(), problem.cells[weight_column(scenario)].to_numpy(),
+    return Instance.build(problem.matrix, sites["cost"].to_numpy(), problem.demand[weight_column(scenario)].to_numpy(),
                           scenario.target, preselected=preselected, allowed=allowed,
                           max_sites=max_sites, max_cost=max_cost,
                           constraints=district_constraints(groups, getattr(scenario, "equity", None)))

@@ -47,7 +47,10 @@ class Problem:
     """What a plan is solved on: demand cells, candidate sites and the coverage matrix.
 
     Geometry in ``cells``, ``sites``, ``districts`` and ``study_area`` is in the metric
-    ``crs`` (UTM of the study area, metres). ``sites`` holds every candidate inside the
+    ``crs`` (UTM of the study area, metres). ``demand`` is the table of the demand units
+    (``cells``' rows, with ``x``, ``y`` in metres): ``cells`` itself as prepared; read back
+    from a plan folder, where the units are points at their ``x``, ``y``, a plain table
+    whose points ``cells`` makes on first use (a what-if seldom needs them). ``sites`` holds every candidate inside the
     study area (existing hotspots included), sorted by ``site_id``, then the generated
     gap-fill candidates (``source = "generated"``); what-if sites are appended after them.
     ``matrix`` is the sites × cells coverage matrix: its columns are the rows of ``cells``,
@@ -62,13 +65,22 @@ class Problem:
     crs: pyproj.CRS
     study_area: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
-    cells: gpd.GeoDataFrame
+    demand: pd.DataFrame
     sites: gpd.GeoDataFrame
     dropped_sites: pd.DataFrame
     matrix: sp.csr_matrix
     warnings: tuple[str, ...] = ()
     cell_polygons: gpd.GeoDataFrame | None = None
     gapfill: dict | None = None
+
+    @cached_property
+    def cells(self) -> gpd.GeoDataFrame:
+        """The demand units (the matrix's columns) with their geometry, in ``crs``: ``demand``
+        when it has its geometry, else ``demand`` with a point at each ``x``, ``y`` (last column)."""
+        if isinstance(self.demand, gpd.GeoDataFrame):
+            return self.demand
+        points = shapely.points(self.demand["x"].to_numpy(), self.demand["y"].to_numpy())
+        return gpd.GeoDataFrame(self.demand.assign(geometry=points), geometry="geometry", crs=self.crs)
 
     @property
     def grid_cells(self) -> gpd.GeoDataFrame:
@@ -85,7 +97,7 @@ class Problem:
     @cached_property
     def cell_tree(self) -> cKDTree:
         """Spatial index of the demand points, for new coverage-matrix rows."""
-        return demand_tree(demand_points(self.cells))
+        return demand_tree(demand_points(self.demand))
 
     def matrix_rows(self, sites: gpd.GeoDataFrame) -> sp.csr_matrix:
         """Coverage-matrix rows for ``sites`` (metric CRS, with ``radius_m``).
@@ -94,7 +106,7 @@ class Problem:
         bounding box only, through a k-d tree of those: the same pairs by the same
         distance test, without indexing a city's million points first.
         """
-        points, margin = demand_points(self.cells), self.scenario.coverage_margin_m
+        points, margin = demand_points(self.demand), self.scenario.coverage_margin_m
         if len(sites) > FEW_SITES or "cell_tree" in self.__dict__ or not len(sites):
             return site_rows(sites, points, self.cell_tree, margin)
         xy = shapely.get_coordinates(sites.geometry.array)
@@ -228,7 +240,7 @@ def prepare(scenario: Scenario) -> Problem:
         if generated is not None and generated.shape[0]:  # generated sites come after the layer sites
             matrix = sp.vstack([matrix, generated], format="csr")
         st.result = f"{matrix.shape[0]:,} sites × {matrix.shape[1]:,} demand points, {matrix.nnz:,} pairs"
-    return Problem(scenario=scenario, crs=crs, study_area=study_area_m, districts=districts_m, cells=cells,
+    return Problem(scenario=scenario, crs=crs, study_area=study_area_m, districts=districts_m, demand=cells,
                    sites=sites, dropped_sites=dropped, matrix=matrix, warnings=warnings,
                    cell_polygons=None if cells is grid else grid, gapfill=gapfill_info)
 

@@ -7,7 +7,7 @@ evaluation needs in the folder's ``problem/`` subfolder (names in
 
 - ``matrix.npz``: the coverage matrix, CSR booleans (sites × demand units): ``indptr``,
   ``indices``, ``shape``;
-- ``demand.parquet``: the demand units (the matrix's columns, ``Problem.cells``) with their
+- ``demand.parquet``: the demand units (the matrix's columns, ``Problem.demand``) with their
   weights, ``cell_id``, ``district`` and x/y (metres), in the plan's metric CRS;
 - ``grid.parquet``: the grid cells when the demand units are points inside them;
 - ``sites.parquet``: every candidate (the matrix's rows, ``Problem.sites``): ids, x/y,
@@ -172,14 +172,15 @@ def read_problem(folder, scenario) -> dict | None:
         crs = pyproj.CRS.from_wkt(manifest["crs"])
         points = manifest.get("points") or {}
         frames = {attribute: read_frame(base / name, points.get(name), crs) for attribute, name in _FRAMES.items()
-                  if (base / name).is_file()}
+                  if (base / name).is_file() and attribute != "cells"}
+        frames["demand"] = read_demand(base / PROBLEM_DEMAND, points.get(PROBLEM_DEMAND), crs)
         matrix = read_matrix(base / PROBLEM_MATRIX)
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"cannot read the saved problem in {base} ({exc}); write the plan folder again "
                          "with `hotspots plan --out DIR`") from None
-    if matrix.shape != (len(frames["sites"]), len(frames["cells"])) or list(matrix.shape) != manifest["shape"]:
+    if matrix.shape != (len(frames["sites"]), len(frames["demand"])) or list(matrix.shape) != manifest["shape"]:
         raise InputError(f"the saved problem in {base} does not fit together (matrix {matrix.shape}, "
-                         f"{len(frames['sites'])} sites, {len(frames['cells'])} demand units); "
+                         f"{len(frames['sites'])} sites, {len(frames['demand'])} demand units); "
                          "write the plan folder again")
     dropped = pd.DataFrame(manifest.get("dropped_sites") or [],
                            columns=["site_id", "name", "category", "reason"]).astype({"site_id": str})
@@ -208,14 +209,37 @@ def write_frame(frame, path: Path) -> dict | None:
 def read_frame(path: Path, points: dict | None, crs):
     """A frame written by :func:`write_frame`, as a GeoDataFrame in ``crs``."""
     import geopandas as gpd
-    import shapely
 
     if points is None:
         return gpd.read_parquet(path)
-    table = pd.read_parquet(path)
+    return _with_points(pd.read_parquet(path), points, crs)
+
+
+def _with_points(table: pd.DataFrame, points: dict, crs):
+    """``table`` (read by :func:`read_frame`) with its stored coordinates made its point geometry."""
+    import geopandas as gpd
+    import shapely
+
     geometry = shapely.points(table.pop(POINT_X).to_numpy(), table.pop(POINT_Y).to_numpy())
     table.insert(int(points["position"]), points["geometry"], geometry)
     return gpd.GeoDataFrame(table, geometry=points["geometry"], crs=crs, copy=False)  # table is ours: no copy
+
+
+def read_demand(path: Path, points: dict | None, crs) -> pd.DataFrame:
+    """``Problem.demand`` from demand.parquet: a plain table when its units are the points at
+    their ``x``, ``y``, stored last as ``geometry`` (as :func:`coverage.problem.prepare` makes
+    them: ``Problem.cells`` makes the same points when asked); else :func:`read_frame`.
+
+    A million demand points are ~0.3 s of shapely objects that a what-if does not use."""
+    if points is None:
+        return read_frame(path, points, crs)
+    table = pd.read_parquet(path)
+    x, y = table[POINT_X].to_numpy(), table[POINT_Y].to_numpy()
+    if (points["geometry"] == "geometry" and int(points["position"]) == len(table.columns) - 2
+            and {"x", "y"} <= set(table.columns)
+            and np.array_equal(x, table["x"].to_numpy()) and np.array_equal(y, table["y"].to_numpy())):
+        return table.drop(columns=[POINT_X, POINT_Y])
+    return _with_points(table, points, crs)
 
 
 def check_layers(saved: dict, scenario, folder) -> None:

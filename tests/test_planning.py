@@ -294,3 +294,19 @@ def test_columns_by_name_matches_one_comparison_per_name():
     from_array, from_groups = district_constraints(district, equity), district_constraints(got, equity)
     assert [(n, s) for _, s, n in from_array] == [(n, s) for _, s, n in from_groups]
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(from_array, from_groups))
+
+
+def test_the_full_summary_completes_a_cached_network_free_one(toy_plan):
+    """``hotspots whatif`` makes the network-free summary while a child checks the network:
+    the full summary then adds the network sections to it, as summarising afresh does."""
+    import dataclasses
+
+    from coverage import analyse
+    from coverage.planfolder import json_text
+
+    plan_ = dataclasses.replace(toy_plan, _cache={})
+    plain = plan_.summary(network=False)
+    assert "channels" not in plain
+    full = plan_.summary()
+    assert json_text(full) == json_text(analyse.summarise(dataclasses.replace(toy_plan, _cache={})))
+    assert "channels" in full and plan_.summary(network=False) is plain

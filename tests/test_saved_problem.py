@@ -123,3 +123,35 @@ def test_the_manifest_names_every_layer_with_its_hash(saved):
               + [s.source for s in scenario.sites] if src is not None}
     assert set(manifest["layers"]) == layers
     assert all(len(h) == 64 for h in manifest["layers"].values())
+
+
+def test_demand_points_are_read_without_geometry_and_made_exactly_when_asked(tmp_path, monkeypatch):
+    import geopandas as gpd
+
+    from coverage.savedproblem import write_problem
+
+    scenario_path = write_toy_city(tmp_path / "city", extra="demand_points_per_cell = 2")
+    result = plan(load_scenario(scenario_path))
+    assert isinstance(result.problem.demand, gpd.GeoDataFrame)  # prepared: demand is cells
+    assert result.problem.cells is result.problem.demand
+    out = result.write(tmp_path / "out", map=False)
+    _no_prepare(monkeypatch)
+    loaded = Plan.from_folder(out).problem
+    assert not isinstance(loaded.demand, gpd.GeoDataFrame) and "geometry" not in loaded.demand.columns
+    assert "cells" not in loaded.__dict__  # no points made by the load
+    # the figures need no geometry; the points, when asked, are the prepared ones, column for column
+    assert Plan.from_folder(out).coverage == result.coverage
+    from geopandas.testing import assert_geodataframe_equal
+
+    assert_geodataframe_equal(loaded.cells, result.problem.cells)
+    assert loaded.cells.geometry.geom_equals_exact(result.problem.cells.geometry, 0).all()
+    assert list(loaded.cells.columns) == list(result.problem.cells.columns)
+    # written again from the loaded problem (no base to copy from): the same demand.parquet
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "scenario.toml").write_bytes((out / "scenario.toml").read_bytes())
+    write_problem(loaded, again, again / "scenario.toml")
+    name = "demand.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(again / PROBLEM_DIR / name), pd.read_parquet(out / PROBLEM_DIR / name))
+    manifests = [json.loads((f / PROBLEM_DIR / PROBLEM_MANIFEST).read_text()) for f in (out, again)]
+    assert manifests[0]["points"][name] == manifests[1]["points"][name]
