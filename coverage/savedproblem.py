@@ -82,12 +82,11 @@ def write_problem(problem, folder: Path, scenario_file: Path, *, base: dict | No
                  shape=np.asarray(matrix.shape, dtype=np.int64), nnz=np.int64(matrix.nnz))
     points = {}
     for attribute, name in _FRAMES.items():
-        frame = getattr(problem, attribute, None)
         if name in copied:
             shutil.copyfile(base["dir"] / name, out / name)
             points[name] = (base.get("points") or {}).get(name)
-        elif frame is not None:
-            points[name] = write_frame(frame, out / name)
+        elif getattr(problem, attribute, None) is not None:  # (Problem.cells: points made only when needed)
+            points[name] = write_frame(getattr(problem, attribute), out / name)
     layers = base["layers"] if base is not None else {
         str(p.resolve()): sha256(p) for p in layer_files(problem.scenario) if p.is_file()}
     manifest = {

@@ -155,3 +155,12 @@ def test_demand_points_are_read_without_geometry_and_made_exactly_when_asked(tmp
     pd.testing.assert_frame_equal(pd.read_parquet(again / PROBLEM_DIR / name), pd.read_parquet(out / PROBLEM_DIR / name))
     manifests = [json.loads((f / PROBLEM_DIR / PROBLEM_MANIFEST).read_text()) for f in (out, again)]
     assert manifests[0]["points"][name] == manifests[1]["points"][name]
+
+
+def test_a_whatif_written_from_a_folder_makes_no_demand_points(tmp_path, monkeypatch):
+    scenario_path = write_toy_city(tmp_path / "city", extra="demand_points_per_cell = 2")
+    out = plan(load_scenario(scenario_path)).write(tmp_path / "out", map=False)
+    loaded = Plan.from_folder(out)
+    result = loaded.evaluate(remove=loaded.site_ids[-1:])
+    result.write(tmp_path / "whatif", map=False)
+    assert "cells" not in result.problem.__dict__  # demand.parquet copied, figures from the table
