@@ -136,7 +136,6 @@ def district_table(plan: Plan) -> pd.DataFrame:
     population = cells["population"].to_numpy() if has_population(plan) else np.zeros(len(cells))
     area = cells["area_m2"].to_numpy()
     frame = pd.DataFrame({
-        "name": cells["district"].to_numpy(),
         "population": population,
         "area_m2": area,
         "covered_population": np.where(covered, population, 0.0),
@@ -144,7 +143,10 @@ def district_table(plan: Plan) -> pd.DataFrame:
         "unreachable_population": np.where(reachable, 0.0, population),
         "unreachable_area_m2": np.where(reachable, 0.0, area),
     })
-    table = frame.groupby("name", sort=True).sum()
+    # grouped by the districts' codes (sorted names): a city's million demand points are not hashed as strings
+    codes, names = pd.factorize(cells["district"], sort=True)
+    table = frame.groupby(codes).sum()
+    table.index = pd.Index(np.asarray(names, dtype=object)[table.index.to_numpy()], name="name")
     with np.errstate(invalid="ignore", divide="ignore"):
         table["coverage_population"] = table["covered_population"] / table["population"]
         table["coverage_area"] = table["covered_area_m2"] / table["area_m2"]
