@@ -302,7 +302,8 @@ def run_whatif(args: argparse.Namespace) -> int:
 def _diff_while_checking_network(base, result):
     """``diff_plans(base, result)`` with ``result``'s full summary (summary.json needs it),
     its network check (``Plan.network``, ~0.8 s on a city) running in a forked child
-    meanwhile: this core makes the comparison views and the rest of the summary."""
+    meanwhile: this core makes the comparison views and the rest of the summary, and
+    reprojects the grid for plan.gpkg and the map (``Problem.grid_cells_wgs84``, kept)."""
     import dataclasses
 
     from .compare import diff_plans, view_of_plan
@@ -312,6 +313,8 @@ def _diff_while_checking_network(base, result):
     try:
         before = view_of_plan(base)
         after = view_of_plan(result, summary=result.summary(network=False))
+        if result.problem.cell_polygons is not None:
+            result.problem.grid_cells_wgs84  # noqa: B018 - made now, while the child works
         result.keep_network(network.result())
     except BaseException:
         network.cancel()

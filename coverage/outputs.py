@@ -410,7 +410,8 @@ CELL_COLUMNS = ["cell_id", "district", "population", "area_m2", "covered", "reac
 
 
 def cells_layer(plan: Plan) -> gpd.GeoDataFrame:
-    """The demand_cells layer: one row per grid cell (polygon) with its coverage.
+    """The demand_cells layer: one row per grid cell (polygon) with its coverage (in WGS84
+    when the demand units are points inside the cells, else in the metric CRS).
 
     When the solver counts several demand points per cell (the problem keeps the grid
     cells beside its demand units), a cell gets ``covered_share`` and ``reachable_share``
@@ -425,7 +426,7 @@ def cells_layer(plan: Plan) -> gpd.GeoDataFrame:
             cells["population"] = np.nan
         return cells[CELL_COLUMNS + [cells.geometry.name]]
     table = analyse.cell_coverage(plan).set_index("cell_id")
-    cells = grid[["cell_id", grid.geometry.name]].copy()
+    cells = plan.problem.grid_cells_wgs84.copy()  # in the layer's CRS: the map needs no reprojecting
     for column in ("district", "population", "area_m2", "covered_share", "reachable_share"):
         cells[column] = table[column].reindex(cells["cell_id"]).to_numpy()
     cells["covered"] = cells["covered_share"].to_numpy() >= 0.5

@@ -88,6 +88,12 @@ class Problem:
         return self.cells if self.cell_polygons is None else self.cell_polygons
 
     @cached_property
+    def grid_cells_wgs84(self) -> gpd.GeoDataFrame:
+        """``cell_id`` and polygon of each grid cell in WGS84, the outputs' CRS (reprojected once)."""
+        grid = self.grid_cells
+        return grid[["cell_id", grid.geometry.name]].to_crs("EPSG:4326")
+
+    @cached_property
     def area(self) -> shapely.Geometry:
         """The study area as one geometry (metric CRS)."""
         area = shapely.union_all(self.study_area.geometry.array)
