@@ -29,6 +29,7 @@ between its markers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -266,9 +267,17 @@ def whatif_steps(base, remove: list[str]) -> dict:
         return value
 
     result = lap("evaluate", lambda: base.evaluate(remove=remove))
-    lap("network checks", result.network)
-    summary = lap("summary", result.summary)
-    lap("diff against the base", lambda: diff_plans(base, view_of_plan(result, summary=summary)))
+
+    def diff_while_checking_network():  # as coverage.cli.run_whatif: the network check in a forked child
+        network = outputs.in_background(result.network, "checking channels, backhaul and capacity")
+        before = view_of_plan(base)
+        after = view_of_plan(result, summary=result.summary(network=False))
+        result.problem.grid_cells_wgs84  # noqa: B018 - made while the child works
+        result.keep_network(network.result())
+        return diff_plans(before, dataclasses.replace(after, summary=result.summary()))
+
+    lap("network checks (child) ‖ views, summary, grid in WGS84; diff", diff_while_checking_network)
+    summary = result.summary()
     reuse = lap("base folder check (sha256)",
                 lambda: savedproblem.reusable_base(getattr(result, "base_folder", None), result.problem))
     layers = lap("plan.gpkg", lambda: outputs.write_geopackage(result, folder / "plan.gpkg", base=reuse,

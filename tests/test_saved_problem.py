@@ -1,6 +1,7 @@
 """A plan folder keeps the problem it was solved on: what-if runs read it instead of prepare()."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -164,3 +165,23 @@ def test_a_whatif_written_from_a_folder_makes_no_demand_points(tmp_path, monkeyp
     result = loaded.evaluate(remove=loaded.site_ids[-1:])
     result.write(tmp_path / "whatif", map=False)
     assert "cells" not in result.problem.__dict__  # demand.parquet copied, figures from the table
+
+
+def test_the_cells_layer_is_the_grid_in_wgs84_and_the_whatif_map_equals_the_folders(tmp_path):
+    from coverage.maps import render_map
+    from coverage.outputs import cells_layer
+
+    scenario_path = write_toy_city(tmp_path / "city", extra="demand_points_per_cell = 2")
+    result = plan(load_scenario(scenario_path))
+    layer = cells_layer(result)
+    grid = result.problem.cell_polygons
+    assert layer.crs.to_epsg() == 4326 and layer["cell_id"].tolist() == grid["cell_id"].tolist()
+    assert layer.geometry.geom_equals_exact(grid.geometry.to_crs("EPSG:4326"), 0).all()
+    out = result.write(tmp_path / "out", map_options={"offline": True})
+    loaded = Plan.from_folder(out)
+    whatif = loaded.evaluate(remove=loaded.site_ids[:1]).write(tmp_path / "whatif", map_options={"offline": True})
+    for folder in (out, whatif):  # drawn from the layers in memory = drawn from the folder
+        again = render_map(folder, tmp_path / f"{folder.name}.html", offline=True)
+        undated = [re.sub(rb"\d{4}-\d{2}-\d{2}", b"<date>", page)  # the header's day (runs cross midnight)
+                   for page in (again.read_bytes(), (folder / "map.html").read_bytes())]
+        assert undated[0] == undated[1]
