@@ -268,7 +268,8 @@ def _extent(gdf) -> tuple[list, list]:
 
 def _set_extent(db: sqlite3.Connection, layer: str, low: list, high: list) -> None:
     db.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
-               "min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?", (low[0], low[1], high[0], high[1], layer))
+               "min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
+               (low[0], low[1], high[0], high[1], layer))
 
 
 def update_keyed_points(path: Path, layer: str, gdf, key: str, changing: Iterable[str], most: float = 0.25) -> bool:
@@ -293,25 +294,20 @@ def update_keyed_points(path: Path, layer: str, gdf, key: str, changing: Iterabl
     changing = list(changing)
     table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     try:
-        names = [row[1] for row in _columns(path, layer)]
         old = pyogrio.read_dataframe(path, layer=layer, columns=[key, *changing], read_geometry=False,
                                      use_arrow=True, fid_as_index=True)
         with closing(sqlite3.connect(path)) as db:
+            names = [row[1] for row in db.execute(f"PRAGMA table_info({quote(layer)})")]  # fid, geom, columns
             (srs_id,) = db.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)).fetchone()
     except Exception:  # noqa: BLE001 - a damaged or foreign file: the caller writes afresh
         return False
-    if names[2:] != list(table.columns) or not old[key].is_unique:  # names: fid, geom, then the columns
+    if names[2:] != list(table.columns) or not old[key].is_unique:
         return False
     rows = _keyed_rows(old, table, key, changing)
     if rows is None or sum(len(r) for r in rows) > most * max(len(table), 1):
         return False
     blobs = point_blobs(gdf.iloc[rows[2]], srs_id)
     return blobs is not None and _write_keyed(path, layer, table, changing, rows, blobs, _extent(gdf))
-
-
-def _columns(path: Path, layer: str) -> list[tuple]:
-    with closing(sqlite3.connect(path)) as db:
-        return db.execute(f"PRAGMA table_info({quote(layer)})").fetchall()
 
 
 def _keyed_rows(old: pd.DataFrame, table: pd.DataFrame, key: str, changing: list):
