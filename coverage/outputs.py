@@ -410,8 +410,9 @@ CELL_COLUMNS = ["cell_id", "district", "population", "area_m2", "covered", "reac
 
 
 def cells_layer(plan: Plan) -> gpd.GeoDataFrame:
-    """The demand_cells layer: one row per grid cell (polygon) with its coverage (in WGS84
-    when the demand units are points inside the cells, else in the metric CRS).
+    """The demand_cells layer: one row per grid cell (polygon) with its coverage (in the
+    metric CRS, or in WGS84 when the problem has its grid reprojected already:
+    ``Problem.grid_for_outputs``).
 
     When the solver counts several demand points per cell (the problem keeps the grid
     cells beside its demand units), a cell gets ``covered_share`` and ``reachable_share``
@@ -426,7 +427,7 @@ def cells_layer(plan: Plan) -> gpd.GeoDataFrame:
             cells["population"] = np.nan
         return cells[CELL_COLUMNS + [cells.geometry.name]]
     table = analyse.cell_coverage(plan).set_index("cell_id")
-    cells = plan.problem.grid_cells_wgs84.copy()  # in the layer's CRS: the map needs no reprojecting
+    cells = plan.problem.grid_for_outputs().copy()
     for column in ("district", "population", "area_m2", "covered_share", "reachable_share"):
         cells[column] = table[column].reindex(cells["cell_id"]).to_numpy()
     cells["covered"] = cells["covered_share"].to_numpy() >= 0.5

@@ -93,6 +93,15 @@ class Problem:
         grid = self.grid_cells
         return grid[["cell_id", grid.geometry.name]].to_crs("EPSG:4326")
 
+    def grid_for_outputs(self) -> gpd.GeoDataFrame:
+        """``cell_id`` and polygon of each grid cell for plan.gpkg and the map: in WGS84 when
+        :attr:`grid_cells_wgs84` was made (``hotspots whatif`` makes it while its network check
+        runs), else in the metric CRS, reprojected where written (no copy kept)."""
+        if "grid_cells_wgs84" in self.__dict__:
+            return self.grid_cells_wgs84
+        grid = self.grid_cells
+        return grid[["cell_id", grid.geometry.name]]
+
     @cached_property
     def area(self) -> shapely.Geometry:
         """The study area as one geometry (metric CRS)."""

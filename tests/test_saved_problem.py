@@ -167,14 +167,17 @@ def test_a_whatif_written_from_a_folder_makes_no_demand_points(tmp_path, monkeyp
     assert "cells" not in result.problem.__dict__  # demand.parquet copied, figures from the table
 
 
-def test_the_cells_layer_is_the_grid_in_wgs84_and_the_whatif_map_equals_the_folders(tmp_path):
+def test_the_cells_layer_takes_a_reprojected_grid_and_the_whatif_map_equals_the_folders(tmp_path):
     from coverage.maps import render_map
     from coverage.outputs import cells_layer
 
     scenario_path = write_toy_city(tmp_path / "city", extra="demand_points_per_cell = 2")
     result = plan(load_scenario(scenario_path))
-    layer = cells_layer(result)
     grid = result.problem.cell_polygons
+    assert cells_layer(result).crs == grid.crs  # nothing reprojected, nothing kept
+    assert "grid_cells_wgs84" not in result.problem.__dict__
+    result.problem.grid_cells_wgs84  # noqa: B018 - as hotspots whatif makes it
+    layer = cells_layer(result)
     assert layer.crs.to_epsg() == 4326 and layer["cell_id"].tolist() == grid["cell_id"].tolist()
     assert layer.geometry.geom_equals_exact(grid.geometry.to_crs("EPSG:4326"), 0).all()
     out = result.write(tmp_path / "out", map_options={"offline": True})
