@@ -52,21 +52,22 @@ step, the fixed-metric case of Shor's variable-metric methods): direction ``D d`
 ``D = w / mean(w)`` and Polyak's length ``λ (aim − L) / (d·D d)``. Any u ≥ 0 still gives
 a valid L, so this changes how fast the bound climbs, not what it proves. With it the
 big models also take the first λ at 1 (``first_lambda``), keep more of the previous
-direction (``deflect`` 0.7 instead of ½) and halve λ after steps / 70 steps without
+direction (``deflect`` 0.7 instead of ½) and halve λ after steps / 60 steps without
 progress (at least 4). The lifts do not steer: λ is halved by the steps' own best value
 (``top``), so a lifted bound does not count as the steps stalling.
 
 Measured on the 1 M × 10 k headline (LP optimum 1,983.6; the ascent alone, steered by
-the plan of 2,101): 300 steps reach 1,916 with the old rule and 1,965 with this one, 365
-steps 1,967; 2,000 of the old steps reached 1,974.6. The scaling is most of it (with
-deflection 0.8, 250 steps reach 1,938 without it, 1,964 with it). On the default's model
-the ascent reaches its 1 % stop after 24 steps instead of 55 (bound 74,991 against
-74,975; the solver 3.2 s instead of 5.4 s); deflection above 0.7 there lets the district
-multipliers μ run away (72,801 after 85 steps at 0.75). On the 381 k × 587 k street
-lattice (233 steps) it does a little worse: bound 121,011 against 121,924, plan 126,499
-against 124,800; the short ascents there swing by as much under any of these settings
-(deflection 0.6: 121,788 and 124,716; the old rule at 191 steps: 121,209 and 125,491; λ
-halved after 5 steps instead of 4: 118,513 and 128,464).
+the plan of 2,101): 300 steps reach 1,916 with the old rule and 1,965 with this one (365
+steps: 1,967, for 0.4 s more); 2,000 of the old steps reached 1,974.6. The scaling is
+most of it (with deflection 0.8, 250 steps reach 1,938 without it, 1,964 with it). On
+the default's model the ascent reaches its 1 % stop after 24 steps instead of 55 (bound
+74,991 against 74,975; the solver 3.2 s instead of 5.4 s); deflection above 0.7 there
+lets the district multipliers μ run away (72,801 after 85 steps at 0.75). On the 381 k ×
+587 k street lattice (191 steps) it does a little worse: bound 120,984 against 121,924,
+plan 126,128 against 124,800; the short ascents there swing by as much under any of
+these settings (deflection 0.6: 121,788 and 124,716; the old rule at 191 steps: 121,209
+and 125,491; 233 steps, λ halved after 4 steps without progress: 121,011 and 126,499,
+after 5: 118,513 and 128,464).
 """
 
 from __future__ import annotations
