@@ -6,7 +6,8 @@
 2. runs the subgradient ascent (:mod:`.lagrangian`): its best value is the proven lower
    bound; every few steps a greedy on the current reduced costs, followed by redundancy
    removal, proposes a plan and the cheapest feasible one is kept (big models: batch
-   greedy rounds, the target floor and lifted multipliers, see the constants below);
+   greedy rounds, steps scaled by row weight, the target floor and lifted multipliers,
+   see the constants below);
    when the target is the only need, the 1-out/1-in swap search then polishes the best
    plan on the merged model;
 3. solves HiGHS's MILP on the whole reduced model when it is small enough (a proven

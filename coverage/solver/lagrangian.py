@@ -309,7 +309,7 @@ def ascend(model: Model, upper: Callable[[], float], max_steps: int, integral: b
             break
         if lift_every and step % lift_every == 0:  # the best point lifted; the steps go on from theirs
             best = _lifted(model, best, 1, ops)
-        g_u = np.subtract(y, ops.covered_by(model, x))
+        g_u = y - ops.covered_by(model, x)
         g_mu = model.needs[1:] - ops.extra.T @ (model.weights * y) if len(mu) else np.zeros(0)
         if d_u is not None:  # deflect: the average of this and the earlier directions
             g_u *= 1 - deflect
