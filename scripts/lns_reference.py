@@ -20,7 +20,7 @@ plan move coverage from one part of the map to another. A cheaper window solutio
 replaces the current one (feasibility re-checked on the whole model by the solver's own
 test). The window grows when HiGHS proves its windows optimal quickly and shrinks when it
 hits the time limit. One JSON line per improvement (seconds, cost, sites) and a summary
-line at the end.
+line at the end; ``--save`` keeps the best plan, ``--start`` goes on from a saved one.
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ def main() -> int:
     parser.add_argument("--window-limit", type=float, default=20.0, help="HiGHS's seconds per neighbourhood")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--save", help="save the best plan (model site indices, .npy) here after each improvement")
+    parser.add_argument("--start", help="start from this saved plan (.npy from --save) instead of the solver's")
     opts = parser.parse_args()
     import numpy as np
 
@@ -112,6 +113,10 @@ def main() -> int:
     start = time.perf_counter()
     model, xy, plan, greedy_cost, result = headline()
     G = dense_groups(model)
+    if opts.start:
+        plan = np.zeros(len(plan), bool)
+        plan[np.load(opts.start)] = True
+        assert is_feasible(model, G, plan, (None, None)), "the saved plan does not meet the target"
     cost = float(model.costs[plan].sum())
     print(json.dumps({"event": "start", "seconds": round(time.perf_counter() - start, 1), "greedy_cost": greedy_cost,
                       "solver_cost": cost, "solver_bound": result.lower_bound, "sites": int(plan.sum())}), flush=True)
