@@ -172,6 +172,46 @@ def test_target_floor_ascent_close_to_lp(seed, target):
     assert value >= 0.99 * lp
 
 
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("target", [0.9, 0.99, 1.0])
+def test_weight_scaled_ascent_below_and_close_to_lp(seed, target):
+    """The big models' step rule in full (steps scaled per row by its weight, first λ,
+    deflection, patience, target floor, lifts) on rows of very unequal weight, as merged
+    rows are: the bound never exceeds the LP value (nor so the optimum) and, with the
+    optimum as the step target, ends within 1 % of it."""
+    from coverage.solver.cover import BIG_DEFLECT, BIG_FIRST_LAMBDA, BIG_PATIENCE, BIG_TARGET_FLOOR
+    rng = np.random.default_rng(200 + seed)
+    n, m = 40, 120
+    matrix = rng.random((n, m)) < 0.08
+    matrix[rng.integers(0, n, m), np.arange(m)] = True
+    costs = rng.choice([1.0, 2.0, 4.0], n, p=[0.8, 0.15, 0.05])
+    weights = np.round(rng.pareto(1.0, m) * 10 + 1)  # a few rows weigh hundreds of times the others
+    lp, _ = exact_optimum(matrix, costs, weights, target, relax=True)
+    optimum, _ = exact_optimum(matrix, costs, weights, target)
+    model = build_model(Instance.build(matrix, costs, weights, target))
+    steps = 3000
+    value = ascend(model, lambda: optimum, steps, integral=False, floor=BIG_TARGET_FLOOR, lift_every=500,
+                   patience=max(4, steps // BIG_PATIENCE), scaled=True, first_lambda=BIG_FIRST_LAMBDA,
+                   deflect=BIG_DEFLECT).value
+    assert value <= lp * (1 + 1e-6) + 1e-6
+    assert value >= 0.99 * lp
+
+
+def test_big_model_route_is_deterministic():
+    """Two solves of one model down the big-model route give the same plan and bound."""
+    import coverage.solver.cover as cover
+    rng = np.random.default_rng(11)
+    matrix = sp.csr_matrix(rng.random((150, 900)) < 0.03)
+    costs = rng.choice([1.0, 2.0, 4.0], 150)
+    weights = rng.integers(1, 100, 900).astype(float)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cover, "BIG_NNZ", -1)
+        mp.setitem(cover.EFFORT, "fast", {**cover.EFFORT["fast"], "milp_first_nnz": -1, "milp_nnz": -1})
+        mp.setattr(cover, "CORE_ROWS", -1)
+        a, b = (solve_cover(matrix, costs, weights, 0.95) for _ in range(2))
+    assert a.sites.tolist() == b.sites.tolist() and a.lower_bound == b.lower_bound and a.iterations == b.iterations
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_big_model_route_bound_below_optimum(case):

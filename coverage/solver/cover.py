@@ -6,7 +6,8 @@
 2. runs the subgradient ascent (:mod:`.lagrangian`): its best value is the proven lower
    bound; every few steps a greedy on the current reduced costs, followed by redundancy
    removal, proposes a plan and the cheapest feasible one is kept (big models: batch
-   greedy rounds, the target floor and lifted multipliers, see the constants below);
+   greedy rounds, steps scaled by row weight, the target floor and lifted multipliers,
+   see the constants below);
    when the target is the only need, the 1-out/1-in swap search then polishes the best
    plan on the merged model;
 3. solves HiGHS's MILP on the whole reduced model when it is small enough (a proven
@@ -31,7 +32,7 @@ import numpy as np
 
 from .greedy import evaluate_order
 from .instance import Instance
-from .lagrangian import Operators, PATIENCE, ascend
+from .lagrangian import DEFLECT, FIRST_LAMBDA, Operators, PATIENCE, ascend
 from .local import improve
 from .model import Model, build_model
 from .refine import cover_all, full_cover
@@ -70,14 +71,16 @@ HEURISTIC_NNZ = 4_000_000  # Lagrangian plans per solve ≈ this / site-row pair
 CORE_ROWS = 20_000  # larger models get no core MILP (building and solving it takes seconds)
 BIG_NNZ = 1_000_000  # larger models: no Python-loop greedy plans when a feasible plan is given
 BIG_SITES = 50_000  # nor on models with more free sites (each such plan picks thousands of them one by one)
-STEP_NNZ = 300_000_000  # subgradient steps × site-row pairs on big models (≈ seconds of sparse products)
+STEP_NNZ = 370_000_000  # subgradient steps × site-row pairs on big models (1 M × 10 k headline: 300 steps)
 MIN_STEPS = 60
 BIG_STOP_GAP = 0.01  # big models stop the ascent once the gap is within this
 BATCH_SHARE = 0.01  # big models: share of the live sites a round of the batch greedy takes
 BIG_PLANS_AT = (1 / 3, 2 / 3)  # big models: Lagrangian plans at these shares of the steps (and at the end)
-BIG_PATIENCE = 20  # and halve the step after steps / 20 (at least 4) without a better bound
+BIG_PATIENCE = 60  # and halve the step after steps / 60 (at least 4) without a better bound
 BIG_TARGET_FLOOR = 0.3  # big models step towards at least 30 % above the current bound (lagrangian.ascend)
 BIG_LIFTS = 6  # and lift the best multipliers this many times along the ascent (and at its end)
+BIG_FIRST_LAMBDA = 1.0  # big models: first step factor, steps scaled per row by its weight, and
+BIG_DEFLECT = 0.7  # this weight on the previous direction (lagrangian.ascend, "Big models")
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,8 @@ def _lagrangian(model: Model, G, budget, state: dict, opt: dict, integral: bool,
     mult = ascend(model, lambda: _upper(model, state), steps, integral, heuristic,
                   stop_gap=BIG_STOP_GAP if big else 0.0, patience=max(4, steps // BIG_PATIENCE) if big else PATIENCE,
                   floor=BIG_TARGET_FLOOR if big else 0.0, lift_every=max(1, steps // BIG_LIFTS) if big else 0,
-                  ops=ops)
+                  ops=ops, scaled=big, first_lambda=BIG_FIRST_LAMBDA if big else FIRST_LAMBDA,
+                  deflect=BIG_DEFLECT if big else DEFLECT)
     if big:  # and one from the best multipliers
         _offer(state, model, G, budget, batch_greedy(model, G, ops, mult.u, BATCH_SHARE))
     return mult
