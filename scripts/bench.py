@@ -65,6 +65,17 @@ def synthetic_instance(n_cells: int, n_sites: int, radius_m: float, side_m: floa
     return cells, sites, np.full(n_sites, radius_m), weights, costs
 
 
+def headline_instance():
+    """The headline case's coverage matrix, costs, weights and site coordinates (metres)
+    (``HEADLINE``, as ``case_synthetic`` makes it), for the offline reference scripts."""
+    from coverage.matrix import coverage_matrix
+
+    args = synthetic_args(*HEADLINE)
+    cells, sites, radii, weights, costs = synthetic_instance(args["cells"], args["sites"], args["radius_m"],
+                                                             args["side_m"])
+    return coverage_matrix(sites, radii, cells), costs, weights, sites
+
+
 def case_synthetic(n_cells: int, n_sites: int, radius_m: float, side_m: float, bound: bool = True,
                    profile: bool = False) -> dict:
     """Matrix + greedy + the Lagrangian solver (plans and bound) from greedy's plan on one synthetic

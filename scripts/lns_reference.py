@@ -41,15 +41,11 @@ def headline():
     import numpy as np
 
     import bench
-    from coverage.matrix import coverage_matrix
     from coverage.solver import Instance, solve_instance
     from coverage.solver.greedy import greedy_cover
     from coverage.solver.model import build_model
 
-    args = bench.synthetic_args(*bench.HEADLINE)
-    cells, sites, radii, weights, costs = bench.synthetic_instance(args["cells"], args["sites"], args["radius_m"],
-                                                                    args["side_m"])
-    matrix = coverage_matrix(sites, radii, cells)
+    matrix, costs, weights, sites = bench.headline_instance()
     greedy = greedy_cover(matrix, weights, costs, bench.TARGET)
     inst = Instance.build(matrix, costs, weights, bench.TARGET)
     result = solve_instance(inst, start=greedy.order)

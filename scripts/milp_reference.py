@@ -32,14 +32,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 def headline_model():
     """The headline instance's reduced model (the one the solver works on)."""
     import bench
-    from coverage.matrix import coverage_matrix
     from coverage.solver import Instance
     from coverage.solver.model import build_model
 
-    args = bench.synthetic_args(*bench.HEADLINE)
-    cells, sites, radii, weights, costs = bench.synthetic_instance(args["cells"], args["sites"], args["radius_m"],
-                                                                    args["side_m"])
-    matrix = coverage_matrix(sites, radii, cells)
+    matrix, costs, weights, _ = bench.headline_instance()
     return build_model(Instance.build(matrix, costs, weights, bench.TARGET))
 
 
