@@ -7,6 +7,7 @@ Coverage figures are fractions in [0, 1]; population in persons; area in m².
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ class PlanDiff:
     cells_lost: int | None
     population_gained: float | None
     population_lost: float | None
+    constraints: list[dict] = dataclasses.field(default_factory=list)  # see constraint_changes
 
     def to_dict(self) -> dict:
         return {
@@ -58,11 +60,13 @@ class PlanDiff:
             "sites_added": self.sites_added, "sites_removed": self.sites_removed,
             "cells_gained": self.cells_gained, "cells_lost": self.cells_lost,
             "population_gained": _plain(self.population_gained), "population_lost": _plain(self.population_lost),
+            "constraints": [{k: _plain(v) for k, v in c.items()} for c in self.constraints],
         }
 
     def format(self) -> str:
         """A plain-text report for the terminal."""
         lines = [f"From {self.before} to {self.after}", ""]
+        lines += [_constraint_line(c) for c in self.constraints] + ([""] if self.constraints else [])
         rows = []
         for key, row in self.overall.iterrows():
             pct = key.startswith("coverage")
@@ -179,7 +183,45 @@ def diff_views(a: PlanView, b: PlanView) -> PlanDiff:
         before=a.label, after=b.label, overall=overall, districts=d.reset_index(),
         categories=c.reset_index(), sites_added=added, sites_removed=removed,
         cells_gained=gained, cells_lost=lost, population_gained=pop_gained, population_lost=pop_lost,
+        constraints=constraint_changes(a.summary, b.summary),
     )
+
+
+def constraint_changes(before: dict, after: dict) -> list[dict]:
+    """The plan's constraints (the coverage target, each district floor) that are not met
+    after, or whose met / not met changed: ``{constraint, district, required, before,
+    after, met_before, met_after}`` with coverage fractions (``district`` None for the target).
+
+    A what-if can lose a target by a hundredth of a person: the diff says so in words, where
+    coverage rounded to 0.01 pp would show no change."""
+    def target(summary: dict) -> dict:
+        if summary.get("target") is None or summary.get("target_met") is None:
+            return {}
+        return {(None,): (summary["target"], summary.get("coverage"), bool(summary["target_met"]))}
+
+    def floors(summary: dict) -> dict:
+        rows = (summary.get("equity") or {}).get("constraints") or []
+        return {(r["district"],): (r["min_coverage"], r["coverage"], bool(r["met"])) for r in rows}
+
+    was, now = {**target(before), **floors(before)}, {**target(after), **floors(after)}
+    changes = []
+    for key, (required, coverage, met) in now.items():
+        _, old, met_before = was.get(key, (None, None, None))
+        if not met or met != met_before:
+            changes.append({"constraint": "target" if key[0] is None else "district floor", "district": key[0],
+                            "required": required, "before": old, "after": coverage,
+                            "met_before": met_before, "met_after": met})
+    return changes
+
+
+def _constraint_line(c: dict) -> str:
+    """``target 99% of demand: met → NOT MET (99.0000% → 98.9998%)``, four decimals so a
+    change too small for the tables below still shows."""
+    what = "target" if c["district"] is None else f"{c['district']} floor"
+    state = {True: "met", False: "NOT MET", None: "—"}
+    before = "—" if c["before"] is None else f"{c['before']:.4%}"
+    return (f"{what} {c['required']:.0%}: {state[c['met_before']]} → {state[c['met_after']]} "
+            f"({before} → {c['after']:.4%})")
 
 
 def _plain(value):

@@ -256,3 +256,35 @@ def test_readme_whatif_in_five_lines_runs_as_written(monkeypatch, tmp_path):
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["what_if"].kind == "what-if"
+
+
+def test_diff_says_which_constraints_a_what_if_breaks(toy_plan):
+    base = toy_plan.replan(target=0.5)
+    assert base.summary(network=False)["target_met"]
+    other = base.evaluate(remove=base.site_ids[:3])
+    diff = base.diff(other)
+    # the target is judged from the covered cells, not from the what-if's summary
+    population = base.cells["population"].to_numpy()
+    after = population[other.covered].sum() / population.sum()
+    assert after < 0.5  # the three first sites are the plan's biggest gains
+    [target] = diff.constraints
+    assert (target["constraint"], target["met_before"], target["met_after"]) == ("target", True, False)
+    assert target["after"] == pytest.approx(after)
+    assert "target 50%: met → NOT MET" in diff.format()
+    assert base.diff(base).constraints == []  # nothing changed, everything met
+    assert json.loads(json.dumps(diff.to_dict()))["constraints"][0]["met_after"] is False
+
+
+def test_constraint_changes_lists_floors_lost_gained_and_still_unmet():
+    from coverage.compare import constraint_changes
+
+    def summary(coverage, floors):
+        return {"target": 0.9, "coverage": coverage, "target_met": coverage >= 0.9,
+                "equity": {"constraints": [{"district": d, "min_coverage": 0.8, "coverage": c, "met": c >= 0.8}
+                                           for d, c in floors.items()]}}
+
+    before = summary(0.95, {"A": 0.85, "B": 0.7, "C": 0.7, "D": 0.9})
+    after = summary(0.899, {"A": 0.79, "B": 0.81, "C": 0.75, "D": 0.9})
+    changes = {c["district"]: (c["met_before"], c["met_after"]) for c in constraint_changes(before, after)}
+    assert changes == {None: (True, False), "A": (True, False), "B": (False, True), "C": (False, False)}
+    assert constraint_changes({}, {}) == []  # no target, no floors
