@@ -8,6 +8,7 @@ figures independently with shapely.
 from __future__ import annotations
 
 import os
+import signal
 import textwrap
 from pathlib import Path
 
@@ -17,6 +18,15 @@ import pandas as pd
 import pytest
 import shapely
 from hypothesis import settings
+
+
+def pytest_configure(config):
+    """Ctrl-C reaches the tests' processes even when the suite itself was started with SIGINT
+    ignored (a shell's `cmd &` without job control does that, and exec passes it on): the
+    Ctrl-C tests, in process and in child processes, need Python's own handler."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 # Property tests draw the same examples on every run ("repeatable", the default: CI and
 # the README's test command cannot fail by luck); HYPOTHESIS_PROFILE=explore draws new
