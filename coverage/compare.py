@@ -197,18 +197,18 @@ def constraint_changes(before: dict, after: dict) -> list[dict]:
     def target(summary: dict) -> dict:
         if summary.get("target") is None or summary.get("target_met") is None:
             return {}
-        return {(None,): (summary["target"], summary.get("coverage"), bool(summary["target_met"]))}
+        return {None: (summary["target"], summary.get("coverage"), bool(summary["target_met"]))}
 
     def floors(summary: dict) -> dict:
         rows = (summary.get("equity") or {}).get("constraints") or []
-        return {(r["district"],): (r["min_coverage"], r["coverage"], bool(r["met"])) for r in rows}
+        return {r["district"]: (r["min_coverage"], r["coverage"], bool(r["met"])) for r in rows}
 
     was, now = {**target(before), **floors(before)}, {**target(after), **floors(after)}
     changes = []
-    for key, (required, coverage, met) in now.items():
-        _, old, met_before = was.get(key, (None, None, None))
+    for district, (required, coverage, met) in now.items():  # district None: the target
+        _, old, met_before = was.get(district, (None, None, None))
         if not met or met != met_before:
-            changes.append({"constraint": "target" if key[0] is None else "district floor", "district": key[0],
+            changes.append({"constraint": "target" if district is None else "district floor", "district": district,
                             "required": required, "before": old, "after": coverage,
                             "met_before": met_before, "met_after": met})
     return changes
